@@ -1,0 +1,130 @@
+"""Logins: SOAP (``/services/Soap/u/NN``) and OAuth 2.0 (``/services/oauth2/token``)."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from xml.etree import ElementTree
+from xml.sax.saxutils import escape
+
+from flask import Blueprint, Response, request
+
+from ..app import json_response
+from . import org
+
+bp = Blueprint("auth", __name__)
+
+INVALID_LOGIN = "Invalid username, password, security token; or user locked out."
+_SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+
+
+def instance_url() -> str:
+    return f"https://{request.host}"
+
+
+def _soap_fault(code: str, message: str, status: int = 500) -> Response:
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<soapenv:Envelope xmlns:soapenv="{_SOAP_NS}" xmlns:sf="urn:fault.partner.soap.sforce.com" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><soapenv:Fault>'
+        f"<faultcode>sf:{escape(code)}</faultcode><faultstring>{escape(code)}: {escape(message)}</faultstring>"
+        '<detail><sf:LoginFault xsi:type="sf:LoginFault">'
+        f"<sf:exceptionCode>{escape(code)}</sf:exceptionCode>"
+        f"<sf:exceptionMessage>{escape(message)}</sf:exceptionMessage>"
+        "</sf:LoginFault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>")
+    return Response(body, status=status, content_type="text/xml;charset=UTF-8")
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+@bp.post("/services/Soap/u/<version>")
+def soap_login(version: str):
+    """The partner API ``login`` call. Other SOAP calls are refused with an explicit fault."""
+    o = org()
+    try:
+        root = ElementTree.fromstring(request.get_data())
+    except ElementTree.ParseError as e:
+        return _soap_fault("INVALID_REQUEST", f"The SOAP body is not well-formed XML: {e}")
+    body = next((el for el in root.iter() if _local(el.tag) == "Body"), None)
+    call = next(iter(body), None) if body is not None else None
+    if call is None or _local(call.tag) != "login":
+        name = _local(call.tag) if call is not None else "(none)"
+        return _soap_fault("UNSUPPORTED_API_CALL",
+                           f"The fake org's SOAP endpoint only implements 'login', not '{name}'")
+    values = {_local(el.tag): (el.text or "") for el in call}
+    username, password = values.get("username", ""), values.get("password", "")
+    user_id = o.authenticate(username, password)
+    if user_id is None:
+        return _soap_fault("INVALID_LOGIN", INVALID_LOGIN)
+    token = o.open_session(user_id)
+    base = instance_url()
+    ver = version if version[:1].isdigit() else "59.0"
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<soapenv:Envelope xmlns:soapenv="{_SOAP_NS}" xmlns="urn:partner.soap.sforce.com" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><loginResponse><result>'
+        f"<metadataServerUrl>{base}/services/Soap/m/{ver}/{o.org_id}</metadataServerUrl>"
+        "<passwordExpired>false</passwordExpired><sandbox>false</sandbox>"
+        f"<serverUrl>{base}/services/Soap/u/{ver}/{o.org_id}</serverUrl>"
+        f"<sessionId>{escape(token)}</sessionId><userId>{user_id}</userId>"
+        f"<userInfo><organizationId>{o.org_id}</organizationId><userId>{user_id}</userId>"
+        f"<userName>{escape(username)}</userName></userInfo>"
+        "</result></loginResponse></soapenv:Body></soapenv:Envelope>")
+    return Response(body, status=200, content_type="text/xml;charset=UTF-8")
+
+
+def _oauth_error(error: str, description: str, status: int = 400) -> Response:
+    return json_response({"error": error, "error_description": description}, status)
+
+
+def _client_credentials() -> tuple[str | None, str | None]:
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Basic "):
+        try:
+            client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+            return client_id, secret
+        except (ValueError, UnicodeDecodeError):
+            return None, None
+    return request.form.get("client_id"), request.form.get("client_secret")
+
+
+@bp.post("/services/oauth2/token")
+def oauth_token():
+    """Password and client-credentials grants. JWT bearer is refused explicitly."""
+    o = org()
+    grant = request.form.get("grant_type")
+    client_id, secret = _client_credentials()
+    clients = o.config.oauth_clients
+    if grant not in ("password", "client_credentials"):
+        if grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            return _oauth_error("unsupported_grant_type",
+                                "the fake org does not implement the JWT bearer flow")
+        return _oauth_error("unsupported_grant_type", "grant type not supported")
+    if client_id not in clients:
+        return _oauth_error("invalid_client_id", "client identifier invalid")
+    if not hmac.compare_digest(clients[client_id], secret or ""):
+        return _oauth_error("invalid_client", "invalid client credentials")
+    if grant == "password":
+        user_id = o.authenticate(request.form.get("username", ""), request.form.get("password", ""))
+        if user_id is None:
+            return _oauth_error("invalid_grant", "authentication failure")
+    else:
+        user_id = o.admin_id
+    token = o.open_session(user_id)
+    issued = str(int(time.time() * 1000))
+    base = instance_url()
+    identity = f"{base}/id/{o.org_id}/{user_id}"
+    signature = base64.b64encode(hmac.new(clients[client_id].encode(), (identity + issued).encode(),
+                                          hashlib.sha256).digest()).decode()
+    return json_response({"access_token": token, "instance_url": base, "id": identity,
+                          "token_type": "Bearer", "issued_at": issued, "signature": signature})
+
+
+@bp.post("/services/oauth2/revoke")
+def oauth_revoke():
+    token = request.form.get("token") or request.args.get("token")
+    org().sessions.pop(token or "", None)
+    return Response(status=200)

@@ -1,0 +1,325 @@
+"""The REST data API: ``/services/data/vNN.N/...``."""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, g, request
+
+from .. import errors
+from ..app import json_response
+from ..clock import format_datetime
+from ..org import API_VERSION
+from . import org
+
+bp = Blueprint("data", __name__, url_prefix="/services/data")
+_VERSION = re.compile(r"^v\d{2,3}\.\d$")
+_BATCH = re.compile(r"batchSize\s*=\s*(\d+)", re.I)
+_COMPOSITE_MAX = 200
+
+
+@bp.before_request
+def _authenticate():
+    g.api_call = True
+    version = (request.view_args or {}).get("version")
+    o = org()
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    g.user_id = o.session_user(token.strip() if scheme.lower() in ("bearer", "oauth") else None)
+    o.count_request()
+    if version is not None and not _VERSION.match(version):
+        raise errors.NotFound("The requested resource does not exist")
+
+
+@bp.get("/")
+def versions():
+    return json_response([{"label": "Winter '24", "url": f"/services/data/v{API_VERSION}",
+                           "version": API_VERSION}])
+
+
+@bp.get("/<version>")
+def resources(version: str):
+    base = f"/services/data/{version}"
+    return json_response({k: f"{base}/{k}" for k in
+                          ("sobjects", "query", "queryAll", "search", "limits", "composite")})
+
+
+def _json_body() -> dict | list:
+    if not request.get_data():
+        raise errors.JsonParserError("The request body is empty; a JSON body is required")
+    try:
+        return request.get_json(force=True)
+    except Exception:
+        raise errors.JsonParserError("The request body is not valid JSON") from None
+
+
+def _object_body() -> dict:
+    body = _json_body()
+    if not isinstance(body, dict):
+        raise errors.JsonParserError("Expected a JSON object (a record's field values)")
+    return body
+
+
+def _fields_param() -> list[str] | None:
+    raw = request.args.get("fields")
+    return raw.split(",") if raw else None
+
+
+# -- sObjects ------------------------------------------------------------------------------------
+@bp.get("/<version>/sobjects")
+def describe_global(version: str):
+    return json_response(org().describe_global())
+
+
+@bp.get("/<version>/sobjects/<sobject>")
+def sobject_metadata(version: str, sobject: str):
+    return json_response(org().metadata(sobject))
+
+
+@bp.post("/<version>/sobjects/<sobject>")
+def create(version: str, sobject: str):
+    new_id = org().create(sobject, _object_body(), g.user_id, allow_audit=True)
+    return json_response({"id": new_id, "success": True, "errors": []}, 201)
+
+
+@bp.get("/<version>/sobjects/<sobject>/describe")
+def describe(version: str, sobject: str):
+    return json_response(org().describe(sobject))
+
+
+@bp.get("/<version>/sobjects/<sobject>/updated")
+def updated(version: str, sobject: str):
+    return json_response(org().updated(sobject, request.args.get("start", ""), request.args.get("end", "")))
+
+
+@bp.get("/<version>/sobjects/<sobject>/deleted")
+def deleted(version: str, sobject: str):
+    return json_response(org().deleted(sobject, request.args.get("start", ""), request.args.get("end", "")))
+
+
+@bp.get("/<version>/sobjects/<sobject>/<record_id>")
+def get_record(version: str, sobject: str, record_id: str):
+    return json_response(org().get(sobject, record_id, _fields_param()))
+
+
+@bp.patch("/<version>/sobjects/<sobject>/<record_id>")
+def update_record(version: str, sobject: str, record_id: str):
+    org().update(sobject, record_id, _object_body(), g.user_id)
+    return Response(status=204)
+
+
+@bp.delete("/<version>/sobjects/<sobject>/<record_id>")
+def delete_record(version: str, sobject: str, record_id: str):
+    org().delete(sobject, record_id, g.user_id)
+    return Response(status=204)
+
+
+@bp.get("/<version>/sobjects/<sobject>/<field>/<path:value>")
+def get_by_external_id(version: str, sobject: str, field: str, value: str):
+    o = org()
+    ids = o.find_by_external(sobject, field, value)
+    if not ids:
+        raise errors.NotFound("The requested resource does not exist")
+    if len(ids) > 1:
+        raise errors.MoreThanOneRecord([o.record_url(o.sobject(sobject).name, i) for i in ids])
+    return json_response(o.get(sobject, ids[0], _fields_param()))
+
+
+@bp.route("/<version>/sobjects/<sobject>/<field>/<path:value>", methods=["PATCH", "POST"])
+def upsert(version: str, sobject: str, field: str, value: str):
+    new_id, created = org().upsert(sobject, field, value, _object_body(), g.user_id)
+    body = {"id": new_id, "success": True, "errors": [], "created": created}
+    return json_response(body, 201 if created else 200)
+
+
+@bp.delete("/<version>/sobjects/<sobject>/<field>/<path:value>")
+def delete_by_external_id(version: str, sobject: str, field: str, value: str):
+    o = org()
+    ids = o.find_by_external(sobject, field, value)
+    if not ids:
+        raise errors.NotFound("The requested resource does not exist")
+    if len(ids) > 1:
+        raise errors.MoreThanOneRecord([o.record_url(o.sobject(sobject).name, i) for i in ids])
+    o.delete(sobject, ids[0], g.user_id)
+    return Response(status=204)
+
+
+# -- query and search ----------------------------------------------------------------------------
+def _batch_size() -> int:
+    match = _BATCH.search(request.headers.get("Sforce-Query-Options", ""))
+    if not match:
+        return 2000
+    return min(max(int(match.group(1)), 200), 2000)
+
+
+def _q() -> str:
+    text = request.args.get("q")
+    if text is None or not text.strip():
+        raise errors.MalformedQuery("The 'q' parameter is required and must hold the query text")
+    return text
+
+
+@bp.get("/<version>/query")
+def query(version: str):
+    return json_response(org().query(_q(), include_deleted=False, batch_size=_batch_size()))
+
+
+@bp.get("/<version>/queryAll")
+def query_all(version: str):
+    return json_response(org().query(_q(), include_deleted=True, batch_size=_batch_size()))
+
+
+@bp.get("/<version>/query/<locator>")
+@bp.get("/<version>/queryAll/<locator>")
+def query_more(version: str, locator: str):
+    return json_response(org().query_more(locator))
+
+
+@bp.get("/<version>/search")
+def search(version: str):
+    text = request.args.get("q")
+    if text is None or not text.strip():
+        raise errors.MalformedSearch("The 'q' parameter is required and must hold the search text")
+    return json_response(org().search(text))
+
+
+@bp.get("/<version>/limits")
+def limits(version: str):
+    return json_response(org().limits())
+
+
+# -- composite sObject collections ---------------------------------------------------------------
+def _collection_results(items, action, all_or_none: bool):
+    """Run ``action(item)`` for each item; with allOrNone, one failure rolls all back."""
+    o = org()
+    results = []
+    failed = False
+    with o.store.transaction() if all_or_none else _nullcontext():
+        for item in items:
+            try:
+                with o.store.transaction():
+                    results.append({"id": action(item), "success": True, "errors": []})
+            except errors.SalesforceError as e:
+                failed = True
+                results.append({"id": None, "success": False,
+                                "errors": [{"statusCode": e.error_code, "message": e.message,
+                                            "fields": e.fields}]})
+        if failed and all_or_none:
+            rolled = []
+            for r in results:
+                if r["success"]:
+                    r = {"id": None, "success": False, "errors": [{
+                        "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                        "message": "Record rolled back because not all records were valid and the "
+                                   "request was using AllOrNone header", "fields": []}]}
+                rolled.append(r)
+            raise _RollBack(rolled)
+    return results
+
+
+class _RollBack(Exception):
+    def __init__(self, results):
+        self.results = results
+
+
+class _nullcontext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _records_body() -> tuple[list[dict], bool]:
+    body = _object_body()
+    records = body.get("records")
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise errors.JsonParserError("'records' must be a list of record objects")
+    if len(records) > _COMPOSITE_MAX:
+        raise errors.SalesforceError(f"Too many records: at most {_COMPOSITE_MAX} per request",
+                                     error_code="EXCEEDED_ID_LIMIT")
+    return records, bool(body.get("allOrNone", False))
+
+
+def _sobject_of(record: dict) -> str:
+    sobject = (record.get("attributes") or {}).get("type")
+    if not sobject:
+        raise errors.InvalidType("Each record needs attributes.type (its sObject name)")
+    return sobject
+
+
+@bp.post("/<version>/composite/sobjects")
+def collection_create(version: str):
+    records, all_or_none = _records_body()
+    o = org()
+
+    def create_one(record):
+        if record.get("Id") or record.get("id"):
+            raise errors.InvalidFieldForInsertUpdate("Records in a create request cannot have an Id",
+                                                     ["Id"])
+        return o._create(o.sobject(_sobject_of(record)), record, g.user_id, True)
+
+    return _collection_response(records, create_one, all_or_none)
+
+
+@bp.patch("/<version>/composite/sobjects")
+def collection_update(version: str):
+    records, all_or_none = _records_body()
+    o = org()
+
+    def update_one(record):
+        obj = o.sobject(_sobject_of(record))
+        record_id = record.get("Id") or record.get("id")
+        if not record_id:
+            raise errors.MalformedId("Each record of an update needs its Id", ["Id"])
+        row = o._existing(obj, record_id)
+        o._update(obj, row, {k: v for k, v in record.items() if k.lower() != "id"}, g.user_id)
+        return row["Id"]
+
+    return _collection_response(records, update_one, all_or_none)
+
+
+@bp.delete("/<version>/composite/sobjects")
+def collection_delete(version: str):
+    ids = [i for i in request.args.get("ids", "").split(",") if i]
+    if not ids:
+        raise errors.MalformedId("The 'ids' parameter is required")
+    if len(ids) > _COMPOSITE_MAX:
+        raise errors.SalesforceError(f"Too many ids: at most {_COMPOSITE_MAX}", error_code="EXCEEDED_ID_LIMIT")
+    all_or_none = request.args.get("allOrNone", "false").lower() == "true"
+    o = org()
+
+    def delete_one(record_id):
+        obj = o.object_for_id(record_id)
+        if obj is None:
+            raise errors.MalformedId(f"invalid record id: {record_id}")
+        row = o._existing(obj, record_id)
+        o._delete(obj, row["Id"], format_datetime(o.clock.now()), g.user_id)
+        return row["Id"]
+
+    return _collection_response(ids, delete_one, all_or_none)
+
+
+@bp.get("/<version>/composite/sobjects/<sobject>")
+def collection_get(version: str, sobject: str):
+    ids = [i for i in request.args.get("ids", "").split(",") if i]
+    fields = _fields_param()
+    if not ids or not fields:
+        raise errors.SalesforceError("The 'ids' and 'fields' parameters are required",
+                                     error_code="INVALID_PARAMETER_VALUE")
+    o = org()
+    out = []
+    for record_id in ids:
+        try:
+            out.append(o.get(sobject, record_id, fields))
+        except (errors.NotFound, errors.EntityIsDeleted):
+            out.append(None)
+    return json_response(out)
+
+
+def _collection_response(items, action, all_or_none):
+    o = org()
+    with o.lock:
+        try:
+            return json_response(_collection_results(items, action, all_or_none))
+        except _RollBack as rb:
+            return json_response(rb.results)

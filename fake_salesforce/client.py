@@ -1,0 +1,168 @@
+"""connect(): a logged-in simple-salesforce client for a fake org, over HTTP or in-process.
+
+simple-salesforce builds every URL as ``https://...`` and logs in at
+``https://login.salesforce.com``. The session returned here carries a transport adapter that
+sends those requests to the fake instead: to a server URL (rewriting ``https`` to ``http`` for
+a plain-http fake), or straight into the WSGI app with no socket at all.
+"""
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import BaseAdapter, HTTPAdapter
+from requests.structures import CaseInsensitiveDict
+from simple_salesforce import Salesforce
+
+from .org import DEFAULT_PASSWORD, DEFAULT_USERNAME, Org
+
+INPROCESS_HOST = "fake-org.my.salesforce.com"
+
+
+def _is_salesforce_login_host(host: str) -> bool:
+    return host == "salesforce.com" or host.endswith(".salesforce.com")
+
+
+class RedirectAdapter(HTTPAdapter):
+    """Sends ``https://*.salesforce.com`` and ``https://HOST:PORT`` of the fake to the fake."""
+
+    def __init__(self, base_url: str, **kwargs):
+        super().__init__(**kwargs)
+        parts = urlsplit(base_url)
+        self.scheme = parts.scheme
+        self.netloc = parts.netloc
+
+    def send(self, request, **kwargs):
+        parts = urlsplit(request.url)
+        if parts.netloc == self.netloc or _is_salesforce_login_host(parts.hostname or ""):
+            request.url = parts._replace(scheme=self.scheme, netloc=self.netloc).geturl()
+        return super().send(request, **kwargs)
+
+
+class WSGIAdapter(BaseAdapter):
+    """A requests transport that calls a WSGI app directly: no socket, same app, same state."""
+
+    def __init__(self, app):
+        super().__init__()
+        self.app = app
+
+    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
+        parts = urlsplit(request.url)
+        body = request.body or b""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        elif not isinstance(body, (bytes, bytearray)):
+            body = b"".join(body)
+        if _is_salesforce_login_host(parts.hostname or "") and parts.hostname != INPROCESS_HOST:
+            parts = parts._replace(netloc=INPROCESS_HOST)
+        host = parts.hostname or "localhost"
+        environ = {
+            "REQUEST_METHOD": request.method,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": _unquote_path(parts.path or "/"),
+            "QUERY_STRING": parts.query,
+            "SERVER_NAME": host,
+            "SERVER_PORT": str(parts.port or (443 if parts.scheme == "https" else 80)),
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": parts.scheme or "https",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": io.StringIO(),
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+            "HTTP_HOST": parts.netloc,
+        }
+        for key, value in request.headers.items():
+            name = key.upper().replace("-", "_")
+            if name == "CONTENT_TYPE":
+                environ["CONTENT_TYPE"] = value
+            elif name != "CONTENT_LENGTH" and name != "HOST":
+                environ["HTTP_" + name] = value
+        captured: dict[str, Any] = {}
+
+        def start_response(status, headers, exc_info=None):
+            captured["status"] = status
+            captured["headers"] = headers
+
+        chunks = self.app(environ, start_response)
+        try:
+            content = b"".join(chunks)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close:
+                close()
+        response = requests.Response()
+        code, _, reason = captured["status"].partition(" ")
+        response.status_code = int(code)
+        response.reason = reason
+        response.headers = CaseInsensitiveDict(captured["headers"])
+        response._content = content
+        response.raw = io.BytesIO(content)
+        response.url = request.url
+        response.request = request
+        response.encoding = requests.utils.get_encoding_from_headers(response.headers)
+        response.elapsed = timedelta(0)
+        return response
+
+    def close(self):
+        pass
+
+
+def _unquote_path(path: str) -> str:
+    from urllib.parse import unquote
+
+    # WSGI wants PATH_INFO decoded, as latin-1 text of the UTF-8 bytes.
+    return unquote(path, encoding="latin-1")
+
+
+def make_session(target, *, verify: Any = True) -> requests.Session:
+    """A requests session whose every request reaches the fake org ``target``.
+
+    ``target`` is a server URL (``http://127.0.0.1:8080`` or ``https://...``), a Flask app, or
+    an :class:`Org` (an app is made around it).
+    """
+    session = requests.Session()
+    session.trust_env = False  # loopback only; and REQUESTS_CA_BUNDLE must not override verify
+    if isinstance(target, str):
+        base = target.rstrip("/")
+        if urlsplit(base).scheme not in ("http", "https") or not urlsplit(base).netloc:
+            raise ValueError(f"not a server URL: {target!r} (expected http://HOST:PORT)")
+        adapter = RedirectAdapter(base)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        session.verify = verify
+        return session
+    app = _app_of(target)
+    adapter = WSGIAdapter(app)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def _app_of(target):
+    from .app import create_app
+
+    if isinstance(target, Org):
+        return create_app(target)
+    if hasattr(target, "wsgi_app") or callable(target):
+        return target
+    raise TypeError(f"connect() takes a server URL, a Flask app or an Org, not {type(target).__name__}")
+
+
+def connect(target, username: str = DEFAULT_USERNAME, password: str = DEFAULT_PASSWORD,
+            security_token: str = "", *, verify: Any = True, version: str = "59.0",
+            session: requests.Session | None = None) -> Salesforce:
+    """A simple-salesforce client logged in to the fake org through its SOAP login endpoint.
+
+    Wrong credentials raise simple-salesforce's own ``SalesforceAuthenticationFailed``. The
+    client's ``session`` keeps reaching the fake, so further clients can be built on it.
+    """
+    session = session or make_session(target, verify=verify)
+    return Salesforce(username=username, password=password, security_token=security_token,
+                      session=session, version=version)

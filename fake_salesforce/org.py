@@ -1,0 +1,812 @@
+"""The fake org: records, derived fields, users and sessions, on the clock. Never imports Flask.
+
+Everything an HTTP handler needs is a method here; handlers only parse and serialize.
+Where the fake differs from Salesforce, the method's docstring says so.
+"""
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Iterable
+
+from . import errors, phones
+from .clock import Clock, format_datetime, parse_datetime
+from .ids import IdGenerator, to18
+from .schema import FieldDef, Schema, SObjectDef, load_schema
+from .store import Store, q
+from .values import to_storage, to_wire
+
+API_VERSION = "59.0"
+DEFAULT_USERNAME = "admin@example.com"
+DEFAULT_PASSWORD = "password"
+AUDIT_FIELDS = ("CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById")
+PERSON_FIELDS = {  # Account person field -> its hidden Contact's field
+    "Salutation": "Salutation", "FirstName": "FirstName", "LastName": "LastName",
+    "PersonEmail": "Email", "PersonTitle": "Title", "PersonMobilePhone": "MobilePhone",
+    "PersonHomePhone": "HomePhone", "PersonOtherPhone": "OtherPhone",
+    "PersonAssistantPhone": "AssistantPhone", "PersonBirthdate": "Birthdate",
+}
+ORDERS = ("recent", "insertion", "shuffle")
+CLOSED_CASE_STATUSES = {"Closed"}
+CLOSED_TASK_STATUSES = {"Completed"}
+CLOSED_STAGES = {"Closed Won": True, "Closed Lost": False}
+# Deleting a parent deletes these children too, as Salesforce does.
+CASCADE = {("Account", "Contact"), ("Account", "Opportunity"), ("Account", "Case")}
+CASCADE_CHILDREN = {"Task", "Event", "OpportunityContactRole"}
+
+
+@dataclass
+class Session:
+    token: str
+    user_id: str
+    expires: float
+
+
+@dataclass
+class RequestLogEntry:
+    method: str
+    path: str
+    status: int
+    user_id: str | None
+    at: str
+    duration_ms: float
+    error_code: str | None = None
+
+
+@dataclass
+class OrgConfig:
+    schema_files: tuple = ()
+    db_path: str | None = None
+    seed: int | str = 0
+    now: datetime | None = None
+    username: str = DEFAULT_USERNAME
+    password: str = DEFAULT_PASSWORD
+    security_token: str = ""
+    default_region: str = "US"
+    order: str = "recent"
+    session_lifetime: float = 7200.0
+    api_limit: int = 100_000
+    oauth_clients: dict = field(default_factory=lambda: {"callsim": "callsim-secret"})
+    request_log_size: int = 10_000
+
+
+class Org:
+    """A small Salesforce org held in SQLite.
+
+    >>> org = Org()
+    >>> org.create("Contact", {"LastName": "Martin"})[:3]
+    '003'
+    """
+
+    def __init__(self, config: OrgConfig | None = None, **overrides):
+        self.config = config or OrgConfig()
+        for key, value in overrides.items():
+            if not hasattr(self.config, key):
+                raise TypeError(f"unknown Org option {key!r}")
+            setattr(self.config, key, value)
+        if self.config.order not in ORDERS:
+            raise ValueError(f"order must be one of {', '.join(ORDERS)}, not {self.config.order!r}")
+        self.schema: Schema = load_schema(*self.config.schema_files)
+        self.store = Store(self.schema, self.config.db_path)
+        self.clock = Clock(self.config.now)
+        self.ids = IdGenerator(self.config.seed)
+        self.lock = self.store.lock
+        self.sessions: dict[str, Session] = {}
+        self.passwords: dict[str, str] = {}
+        self.requests: deque[RequestLogEntry] = deque(maxlen=self.config.request_log_size)
+        self.api_count = 0
+        self.org_id = to18("00D" + self.ids.instance + "000000001")
+        self._query_cursors: dict[str, Any] = {}
+        self._counter_lock = threading.Lock()
+        self.admin_id: str = ""
+        self.person_record_type_id: str = ""
+        if self.store.meta("initialised") is None:
+            self._bootstrap()
+        else:
+            self._reload()
+
+    # == lifecycle =================================================================================
+    def reset(self, seed: int | str | None = None, now: datetime | None = None) -> None:
+        """Wipe every record and start again with the default admin and record types."""
+        with self.lock:
+            if seed is not None:
+                self.config.seed = seed
+            self.store.wipe()
+            self.ids.reset(self.config.seed)
+            self.clock = Clock(now or self.config.now)
+            self.sessions.clear()
+            self.passwords.clear()
+            self.requests.clear()
+            self.api_count = 0
+            self._query_cursors.clear()
+            self._bootstrap()
+
+    def _bootstrap(self) -> None:
+        with self.store.transaction():
+            self.store.set_meta("seed", self.config.seed)
+            self.admin_id = self.ids.next("005")
+            self._insert_raw("User", {
+                "Id": self.admin_id, "Username": self.config.username, "FirstName": "Admin",
+                "LastName": "User", "Email": self.config.username, "Alias": "admin",
+                "IsActive": 1, "TimeZoneSidKey": "America/Los_Angeles", "LocaleSidKey": "en_US",
+                "EmailEncodingKey": "UTF-8", "LanguageLocaleKey": "en_US",
+            })
+            self.passwords[self.config.username.lower()] = self.config.password + self.config.security_token
+            self.person_record_type_id = self.ids.next("012")
+            self._insert_raw("RecordType", {
+                "Id": self.person_record_type_id, "Name": "Person Account",
+                "DeveloperName": "PersonAccount", "SobjectType": "Account", "IsActive": 1,
+                "IsPersonType": 1,
+            })
+            self._insert_raw("RecordType", {
+                "Id": self.ids.next("012"), "Name": "Business Account",
+                "DeveloperName": "Business_Account", "SobjectType": "Account", "IsActive": 1,
+                "IsPersonType": 0,
+            })
+            self.store.set_meta("admin_id", self.admin_id)
+            self.store.set_meta("person_record_type_id", self.person_record_type_id)
+            self.store.set_meta("passwords", _encode_passwords(self.passwords))
+            self.store.set_meta("initialised", "1")
+
+    def _reload(self) -> None:
+        """Pick up a file database written by an earlier run."""
+        self.admin_id = self.store.meta("admin_id")
+        self.person_record_type_id = self.store.meta("person_record_type_id")
+        self.passwords = _decode_passwords(self.store.meta("passwords", ""))
+        for obj in self.schema:
+            row = self.store.execute(f"SELECT max(Id) FROM {q(obj.name)}").fetchone()
+            if row[0]:
+                self.ids.resume(self.ids.counter_of(row[0]))
+
+    def _insert_raw(self, sobject: str, values: dict) -> None:
+        obj = self.schema.get(sobject)
+        now = format_datetime(self.clock.now())
+        row = {f.name: _default_storage(f) for f in obj.fields.values()}
+        row.update(CreatedDate=now, LastModifiedDate=now, SystemModstamp=now, IsDeleted=0,
+                   CreatedById=self.admin_id, LastModifiedById=self.admin_id)
+        if obj.name_field == "Name" and "FirstName" in obj.fields:
+            row["Name"] = _full_name(values.get("FirstName"), values.get("LastName"))
+        row.update(values)
+        self.store.insert(obj, row)
+
+    # == auth ======================================================================================
+    def set_password(self, username: str, password: str, security_token: str = "") -> None:
+        with self.lock:
+            self.passwords[username.lower()] = password + security_token
+            self.store.set_meta("passwords", _encode_passwords(self.passwords))
+
+    def authenticate(self, username: str, password_and_token: str) -> str:
+        """The active user's Id for these credentials; None when they are wrong."""
+        with self.lock:
+            expected = self.passwords.get((username or "").lower())
+            if expected is None or not secrets.compare_digest(expected, password_and_token or ""):
+                return None
+            row = self.store.execute(
+                'SELECT Id, IsActive FROM "User" WHERE lower(Username) = ? AND IsDeleted = 0',
+                [username.lower()]).fetchone()
+            if row is None or not row[1]:
+                return None
+            return row[0]
+
+    def user_by_username(self, username: str) -> str | None:
+        row = self.store.execute(
+            'SELECT Id FROM "User" WHERE lower(Username) = ? AND IsDeleted = 0 AND IsActive = 1',
+            [(username or "").lower()]).fetchone()
+        return row[0] if row else None
+
+    def open_session(self, user_id: str) -> str:
+        token = self.org_id[:15] + "!" + secrets.token_urlsafe(48)
+        self.sessions[token] = Session(token, user_id, time.monotonic() + self.config.session_lifetime)
+        return token
+
+    def session_user(self, token: str | None) -> str:
+        """The user behind a bearer token; INVALID_SESSION_ID when missing, unknown or expired."""
+        session = self.sessions.get(token or "")
+        if session is None or session.expires < time.monotonic():
+            if session is not None:
+                self.sessions.pop(token, None)
+            raise errors.InvalidSessionError()
+        return session.user_id
+
+    def expire_sessions(self) -> int:
+        """Expire every session (clients must log in again); returns how many there were."""
+        n = len(self.sessions)
+        self.sessions.clear()
+        return n
+
+    # == requests and limits =======================================================================
+    def count_request(self) -> int:
+        with self._counter_lock:
+            self.api_count += 1
+            return self.api_count
+
+    def log_request(self, entry: RequestLogEntry) -> None:
+        self.requests.append(entry)
+
+    def limits(self) -> dict:
+        remaining = max(self.config.api_limit - self.api_count, 0)
+        return {
+            "DailyApiRequests": {"Max": self.config.api_limit, "Remaining": remaining},
+            "DailyBulkApiBatches": {"Max": 15000, "Remaining": 15000},
+            "DataStorageMB": {"Max": 1024, "Remaining": 1024},
+            "FileStorageMB": {"Max": 1024, "Remaining": 1024},
+            "HourlyTimeBasedWorkflow": {"Max": 1000, "Remaining": 1000},
+        }
+
+    # == schema ====================================================================================
+    def sobject(self, name: str) -> SObjectDef:
+        obj = self.schema.get(name)
+        if obj is None:
+            raise errors.NotFound("The requested resource does not exist")
+        return obj
+
+    def object_for_id(self, record_id: str) -> SObjectDef | None:
+        return self.schema.by_prefix(record_id[:3]) if record_id else None
+
+    # == reads =====================================================================================
+    def get(self, sobject: str, record_id: str, fields: Iterable[str] | None = None) -> dict:
+        obj = self.sobject(sobject)
+        full = to18(record_id)
+        if full is None or full[:3] != obj.key_prefix:
+            raise errors.NotFound(f"Provided external ID field does not exist or is not accessible: {record_id}"
+                                  if full is None else "The requested resource does not exist")
+        with self.lock:
+            row = self.store.get(obj, full)
+        if row is None:
+            raise errors.NotFound("The requested resource does not exist")
+        if row["IsDeleted"]:
+            raise errors.EntityIsDeleted("entity is deleted")
+        return self.to_record(obj, row, self._field_list(obj, fields))
+
+    def _field_list(self, obj: SObjectDef, fields: Iterable[str] | None) -> list[FieldDef]:
+        if fields is None:
+            return list(obj.fields.values())
+        out = []
+        for name in fields:
+            name = name.strip()
+            if not name:
+                continue
+            f = obj.field(name)
+            if f is None:
+                raise errors.InvalidField(f"No such column '{name}' on entity '{obj.name}'. "
+                                          "If you are attempting to use a custom field, be sure to "
+                                          "append the '__c' after the custom field name. Please "
+                                          "reference your WSDL or the describe call for the "
+                                          "appropriate names.")
+            out.append(f)
+        return out
+
+    def to_record(self, obj: SObjectDef, row: dict, fields: list[FieldDef]) -> dict:
+        record = {"attributes": {"type": obj.name, "url": self.record_url(obj.name, row["Id"])}}
+        for f in fields:
+            record[f.name] = to_wire(f, row.get(f.name))
+        return record
+
+    @staticmethod
+    def record_url(sobject: str, record_id: str) -> str:
+        return f"/services/data/v{API_VERSION}/sobjects/{sobject}/{record_id}"
+
+    def _load(self, record_id: str | None) -> tuple[SObjectDef, dict] | None:
+        if not record_id:
+            return None
+        obj = self.object_for_id(record_id)
+        if obj is None:
+            return None
+        row = self.store.get(obj, record_id)
+        return (obj, row) if row is not None else None
+
+    # == writes ====================================================================================
+    def create(self, sobject: str, values: dict, user_id: str | None = None, *,
+               allow_audit: bool = True) -> str:
+        """Insert a record and return its Id.
+
+        Audit fields (CreatedDate, LastModifiedDate, CreatedById, LastModifiedById) may be set on
+        create, as with Salesforce's "Set Audit Fields upon Record Creation" permission.
+        """
+        obj = self.sobject(sobject)
+        with self.store.transaction():
+            return self._create(obj, values, user_id or self.admin_id, allow_audit)
+
+    def _create(self, obj: SObjectDef, values: dict, user_id: str, allow_audit: bool) -> str:
+        if not obj.createable:
+            raise errors.CannotInsertUpdate(f"entity type cannot be inserted: {obj.label}")
+        given = self._coerce(obj, values, creating=True, allow_audit=allow_audit)
+        now = format_datetime(self.clock.now())
+        row = {f.name: _default_storage(f) for f in obj.fields.values()}
+        if obj.owned:
+            row["OwnerId"] = user_id
+        row.update(CreatedDate=now, LastModifiedDate=now, SystemModstamp=now,
+                   CreatedById=user_id, LastModifiedById=user_id, IsDeleted=0)
+        row.update(given)
+        if "CreatedDate" in given and "LastModifiedDate" not in given:
+            row["LastModifiedDate"] = row["CreatedDate"]
+        if "LastModifiedDate" in given:
+            row["SystemModstamp"] = row["LastModifiedDate"]
+        self._check_required(obj, row)
+        self._check_references(obj, given)
+        self._derive(obj, row, given, creating=True)
+        self._check_unique(obj, row, None)
+        row["Id"] = self.ids.next(obj.key_prefix)
+        self.store.insert(obj, row)
+        self._index_phones(obj, row)
+        self._after_create(obj, row, user_id)
+        return row["Id"]
+
+    def update(self, sobject: str, record_id: str, values: dict, user_id: str | None = None) -> None:
+        obj = self.sobject(sobject)
+        with self.store.transaction():
+            self._update(obj, self._existing(obj, record_id), values, user_id or self.admin_id)
+
+    def _existing(self, obj: SObjectDef, record_id: str) -> dict:
+        full = to18(record_id or "")
+        if full is None:
+            raise errors.MalformedId(f"{obj.label} ID: id value of incorrect type: {record_id}")
+        if full[:3] != obj.key_prefix:
+            raise errors.NotFound("Provided external ID field does not exist or is not accessible: "
+                                  f"{record_id}")
+        row = self.store.get(obj, full)
+        if row is None:
+            raise errors.NotFound("The requested resource does not exist")
+        if row["IsDeleted"]:
+            raise errors.EntityIsDeleted("entity is deleted")
+        return row
+
+    def _update(self, obj: SObjectDef, row: dict, values: dict, user_id: str,
+                from_person_account: bool = False) -> None:
+        if obj.name == "Lead" and row.get("IsConverted"):
+            raise errors.SalesforceError("cannot reference converted lead",
+                                         error_code="CANNOT_UPDATE_CONVERTED_LEAD")
+        if obj.name == "Contact" and row.get("IsPersonAccount") and not from_person_account:
+            raise errors.InvalidFieldForInsertUpdate(
+                "Person account contacts cannot be updated directly: update the Account "
+                f"{row['AccountId']} instead (its Person* fields)")
+        given = self._coerce(obj, values, creating=False, allow_audit=False)
+        new = dict(row)
+        new.update(given)
+        now = format_datetime(self.clock.now())
+        new.update(LastModifiedDate=max(now, row["LastModifiedDate"] or now), SystemModstamp=now,
+                   LastModifiedById=user_id)
+        self._check_required(obj, new)
+        self._check_references(obj, given)
+        self._derive(obj, new, given, creating=False, old=row)
+        self._check_unique(obj, new, row["Id"])
+        changes = {k: v for k, v in new.items() if row.get(k) != v}
+        self.store.update(obj, row["Id"], changes)
+        if any(f in changes for f in (p.name for p in obj.phone_fields)):
+            self._index_phones(obj, new)
+        self._after_update(obj, new, given, user_id)
+
+    def delete(self, sobject: str, record_id: str, user_id: str | None = None) -> None:
+        """Soft-delete (to the recycle bin) with Salesforce's cascades.
+
+        Cascades: an Account takes its Contacts, Opportunities and Cases; any record takes its
+        Tasks, Events and OpportunityContactRoles. Other lookups to it are cleared.
+        """
+        obj = self.sobject(sobject)
+        with self.store.transaction():
+            row = self._existing(obj, record_id)
+            if obj.name == "Contact" and row.get("IsPersonAccount"):
+                raise errors.DeleteFailed("Person account contacts cannot be deleted directly: "
+                                          f"delete the Account {row['AccountId']}")
+            self._delete(obj, row["Id"], format_datetime(self.clock.now()), user_id or self.admin_id)
+
+    def _delete(self, obj: SObjectDef, record_id: str, now: str, user_id: str) -> None:
+        self.store.update(obj, record_id, {"IsDeleted": 1, "_DeletedDate": now,
+                                           "LastModifiedById": user_id, "SystemModstamp": now})
+        self.store.execute("DELETE FROM _phone WHERE id = ?", [record_id])
+        for other in self.schema:
+            for f in other.fields.values():
+                if f.type != "reference" or f.system or obj.name not in f.reference_to:
+                    continue
+                ids = [r[0] for r in self.store.execute(
+                    f"SELECT Id FROM {q(other.name)} WHERE {q(f.name)} = ? AND IsDeleted = 0",
+                    [record_id])]
+                if not ids:
+                    continue
+                cascade = (other.name in CASCADE_CHILDREN or (obj.name, other.name) in CASCADE
+                           or (obj.name == "Account" and f.name == "PersonContactId"))
+                for child_id in ids:
+                    if cascade:
+                        self._delete(other, child_id, now, user_id)
+                    elif not f.derived:
+                        self.store.update(other, child_id, {f.name: None})
+
+    # -- validation -------------------------------------------------------------------------------
+    def _coerce(self, obj: SObjectDef, values: dict, *, creating: bool, allow_audit: bool) -> dict:
+        if not isinstance(values, dict):
+            raise errors.JsonParserError("Expected a JSON object of field values")
+        out = {}
+        for key, value in values.items():
+            if key == "attributes":
+                continue
+            f = obj.field(key) if isinstance(key, str) else None
+            if f is None:
+                raise errors.InvalidField(f"No such column '{key}' on sobject of type {obj.name}", [key])
+            allowed = f.createable if creating else f.updateable
+            if creating and allow_audit and f.name in AUDIT_FIELDS:
+                allowed = True
+            if f.name == "Id" and not creating and to18(str(value)) is not None:
+                continue
+            if not allowed:
+                raise errors.InvalidFieldForInsertUpdate(
+                    f"Unable to create/update fields: {f.name}. Please check the security settings "
+                    "of this field and verify that it is read/write for your profile or permission set.",
+                    [f.name])
+            stored = to_storage(f, value)
+            if stored is None and f.required:
+                raise errors.RequiredFieldMissing(f"Required fields are missing: [{f.name}]", [f.name])
+            out[f.name] = stored
+        return out
+
+    def _check_required(self, obj: SObjectDef, row: dict) -> None:
+        missing = [f.name for f in obj.fields.values()
+                   if f.required and row.get(f.name) in (None, "")]
+        if obj.name == "Account":
+            person = row.get("RecordTypeId") == self.person_record_type_id
+            if person and not row.get("LastName"):
+                missing.append("LastName")
+            if not person and not row.get("Name"):
+                missing.append("Name")
+        if missing:
+            raise errors.RequiredFieldMissing(f"Required fields are missing: [{', '.join(missing)}]",
+                                              missing)
+
+    def _check_references(self, obj: SObjectDef, given: dict) -> None:
+        for name, value in given.items():
+            f = obj.fields[name]
+            if f.type != "reference" or value is None:
+                continue
+            target = self.object_for_id(value)
+            if target is None or target.name not in f.reference_to:
+                raise errors.FieldIntegrityException(
+                    f"field integrity exception: {f.name} (id value of incorrect type: {value})",
+                    [f.name])
+            row = self.store.get(target, value)
+            if row is None or row["IsDeleted"]:
+                raise errors.InvalidCrossReferenceKey(f"invalid cross reference id", [f.name])
+            if target.name == "Lead" and row.get("IsConverted"):
+                raise errors.SalesforceError("cannot reference converted lead", [f.name],
+                                             error_code="CANNOT_UPDATE_CONVERTED_LEAD")
+
+    def _check_unique(self, obj: SObjectDef, row: dict, own_id: str | None) -> None:
+        for f in obj.fields.values():
+            if not (f.unique or f.external_id and f.unique) or row.get(f.name) is None:
+                continue
+            clash = [i for i in self.store.find(obj, f.name, row[f.name]) if i != own_id]
+            if clash:
+                raise errors.DuplicateValue(
+                    f"duplicate value found: {f.name} duplicates value on record with id: {clash[0]}",
+                    [f.name])
+
+    # -- derived fields ---------------------------------------------------------------------------
+    def _derive(self, obj: SObjectDef, row: dict, given: dict, *, creating: bool,
+                old: dict | None = None) -> None:
+        name = obj.name
+        if name in ("Contact", "Lead", "User"):
+            row["Name"] = _full_name(row.get("FirstName"), row.get("LastName"))
+        elif name == "Account":
+            self._derive_account(row, given, creating)
+        elif name == "Case":
+            closed = row.get("Status") in CLOSED_CASE_STATUSES
+            row["IsClosed"] = int(closed)
+            if closed and not (old or {}).get("IsClosed"):
+                row["ClosedDate"] = row["LastModifiedDate"]
+            elif not closed:
+                row["ClosedDate"] = None
+            if creating:
+                n = int(self.store.meta("case_number", "1000")) + 1
+                self.store.set_meta("case_number", n)
+                row["CaseNumber"] = f"{n:08d}"
+            if "ContactId" in given and row.get("ContactId") and not given.get("AccountId"):
+                contact = self.store.get(self.schema.get("Contact"), row["ContactId"])
+                row["AccountId"] = contact.get("AccountId") if contact else None
+        elif name == "Opportunity":
+            stage = row.get("StageName")
+            row["IsClosed"] = int(stage in CLOSED_STAGES)
+            row["IsWon"] = int(CLOSED_STAGES.get(stage, False))
+        elif name in ("Task", "Event"):
+            if row.get("WhoId") and row["WhoId"].startswith(self.schema.get("Lead").key_prefix) \
+                    and row.get("WhatId"):
+                raise errors.FieldIntegrityException(
+                    "field integrity exception: WhatId (a Lead cannot be related to another record)",
+                    ["WhatId"])
+            row["AccountId"] = self._activity_account(row)
+            if name == "Task":
+                closed = row.get("Status") in CLOSED_TASK_STATUSES
+                row["IsClosed"] = int(closed)
+                if closed and not (old or {}).get("IsClosed"):
+                    row["CompletedDateTime"] = row["LastModifiedDate"]
+                elif not closed:
+                    row["CompletedDateTime"] = None
+            else:
+                start = row.get("StartDateTime")
+                row["ActivityDate"] = start[:10] if start else None
+
+    def _derive_account(self, row: dict, given: dict, creating: bool) -> None:
+        person = row.get("RecordTypeId") == self.person_record_type_id
+        if not creating and "RecordTypeId" in given and bool(row.get("IsPersonAccount")) != person:
+            raise errors.InvalidFieldForInsertUpdate(
+                "Cannot change the record type between business and person accounts", ["RecordTypeId"])
+        row["IsPersonAccount"] = int(person)
+        if person:
+            if "Name" in given:
+                raise errors.InvalidFieldForInsertUpdate(
+                    "Person accounts take FirstName and LastName, not Name", ["Name"])
+            row["Name"] = _full_name(row.get("FirstName"), row.get("LastName"))
+        else:
+            used = [k for k in PERSON_FIELDS if given.get(k) is not None]
+            if used:
+                raise errors.InvalidFieldForInsertUpdate(
+                    f"Business accounts cannot use person account fields: {', '.join(used)}", used)
+
+    def _activity_account(self, row: dict) -> str | None:
+        what = self._load(row.get("WhatId"))
+        if what:
+            wobj, wrow = what
+            if wobj.name == "Account":
+                return wrow["Id"]
+            if "AccountId" in wobj.fields and wrow.get("AccountId"):
+                return wrow["AccountId"]
+        who = self._load(row.get("WhoId"))
+        if who and who[0].name == "Contact":
+            return who[1].get("AccountId")
+        return None
+
+    def _index_phones(self, obj: SObjectDef, row: dict) -> None:
+        region = self.config.default_region
+        for f in obj.phone_fields:
+            self.store.set_phone_keys(obj, row["Id"], f.name, phones.stored_keys(row.get(f.name), region))
+
+    # -- side effects -----------------------------------------------------------------------------
+    def _after_create(self, obj: SObjectDef, row: dict, user_id: str) -> None:
+        if obj.name == "Account" and row["IsPersonAccount"]:
+            contact = {c: row.get(a) for a, c in PERSON_FIELDS.items()}
+            contact_obj = self.schema.get("Contact")
+            crow = {f.name: _default_storage(f) for f in contact_obj.fields.values()}
+            crow.update({k: row[k] for k in ("CreatedDate", "LastModifiedDate", "SystemModstamp",
+                                             "CreatedById", "LastModifiedById", "OwnerId")})
+            crow.update(contact, AccountId=row["Id"], IsPersonAccount=1, IsDeleted=0,
+                        Name=row["Name"], Id=self.ids.next(contact_obj.key_prefix))
+            self.store.insert(contact_obj, crow)
+            self._index_phones(contact_obj, crow)
+            self.store.update(obj, row["Id"], {"PersonContactId": crow["Id"]})
+            row["PersonContactId"] = crow["Id"]
+        elif obj.name == "Opportunity" and row.get("ContactId"):
+            self._create(self.schema.get("OpportunityContactRole"),
+                         {"OpportunityId": row["Id"], "ContactId": row["ContactId"], "IsPrimary": True},
+                         user_id, allow_audit=False)
+        elif obj.name == "OpportunityContactRole" and row.get("IsPrimary"):
+            self._single_primary(row)
+
+    def _after_update(self, obj: SObjectDef, row: dict, given: dict, user_id: str) -> None:
+        if obj.name == "Account" and row.get("IsPersonAccount") and row.get("PersonContactId"):
+            changes = {PERSON_FIELDS[k]: v for k, v in given.items() if k in PERSON_FIELDS}
+            if "OwnerId" in given:
+                changes["OwnerId"] = given["OwnerId"]
+            if changes:
+                contact_obj = self.schema.get("Contact")
+                crow = self.store.get(contact_obj, row["PersonContactId"])
+                new = {**crow, **changes, "Name": row["Name"],
+                       "LastModifiedDate": row["LastModifiedDate"],
+                       "SystemModstamp": row["SystemModstamp"], "LastModifiedById": user_id}
+                self.store.update(contact_obj, crow["Id"],
+                                  {k: v for k, v in new.items() if crow.get(k) != v})
+                self._index_phones(contact_obj, new)
+        elif obj.name == "OpportunityContactRole" and given.get("IsPrimary"):
+            self._single_primary(row)
+
+    def _single_primary(self, row: dict) -> None:
+        self.store.execute(
+            'UPDATE "OpportunityContactRole" SET IsPrimary = 0 '
+            "WHERE OpportunityId = ? AND Id != ? AND IsPrimary = 1",
+            [row["OpportunityId"], row["Id"]])
+        self.store.execute('UPDATE "Opportunity" SET ContactId = ? WHERE Id = ?',
+                           [row["ContactId"], row["OpportunityId"]])
+
+    # == bulk seeding ==============================================================================
+    def seed(self, records: list[dict], user_id: str | None = None) -> list[str]:
+        """Create many records at once, all or nothing; each item is ``{"sobject", "fields"}``.
+
+        Items may name earlier items of the same batch with ``"@N"`` (N = its index) in a
+        reference field. A User item may carry ``password`` (and ``security_token``) so it can
+        log in. Audit fields may be set, as on create.
+        """
+        if not isinstance(records, list):
+            raise errors.JsonParserError("'records' must be a list of {sobject, fields} objects")
+        ids: list[str] = []
+        with self.store.transaction():
+            for i, item in enumerate(records):
+                if not isinstance(item, dict) or not isinstance(item.get("fields", {}), dict):
+                    raise errors.JsonParserError(f"records[{i}]: expected {{sobject, fields}}")
+                sobject = item.get("sobject")
+                if not isinstance(sobject, str) or self.schema.get(sobject) is None and sobject != "PersonAccount":
+                    raise errors.InvalidType(f"records[{i}]: sObject type '{sobject}' is not supported.")
+                values = {k: (ids[int(v[1:])] if isinstance(v, str) and v[:1] == "@" and v[1:].isdigit()
+                              and int(v[1:]) < len(ids) else v)
+                          for k, v in (item.get("fields") or {}).items()}
+                if sobject == "PersonAccount":
+                    sobject = "Account"
+                    values["RecordTypeId"] = self.person_record_type_id
+                try:
+                    new_id = self._create(self.schema.get(sobject), values, user_id or self.admin_id, True)
+                except errors.SalesforceError as e:
+                    e.message = f"records[{i}] ({sobject}): {e.message}"
+                    raise
+                ids.append(new_id)
+                if self.schema.get(sobject).name == "User" and item.get("password") is not None:
+                    username = self.store.get(self.schema.get("User"), new_id)["Username"]
+                    self.passwords[username.lower()] = str(item["password"]) + str(item.get("security_token", ""))
+            self.store.set_meta("passwords", _encode_passwords(self.passwords))
+        return ids
+
+    # == external ids ==============================================================================
+    def _external_field(self, obj: SObjectDef, field_name: str) -> FieldDef:
+        f = obj.field(field_name)
+        if f is None or not (f.external_id or f.name == "Id" or f.unique):
+            raise errors.NotFound(f"Provided external ID field does not exist or is not accessible: "
+                                  f"{field_name}")
+        return f
+
+    def find_by_external(self, sobject: str, field_name: str, value: str) -> list[str]:
+        obj = self.sobject(sobject)
+        f = self._external_field(obj, field_name)
+        with self.lock:
+            if f.name == "Id":
+                full = to18(value)
+                return [full] if full and self.store.get(obj, full) else []
+            return self.store.find(obj, f.name, to_storage(f, value))
+
+    def upsert(self, sobject: str, field_name: str, value: str, values: dict,
+               user_id: str | None = None) -> tuple[str, bool]:
+        """Create or update by external id; returns (id, created)."""
+        obj = self.sobject(sobject)
+        f = self._external_field(obj, field_name)
+        with self.store.transaction():
+            matches = self.find_by_external(sobject, field_name, value)
+            if len(matches) > 1:
+                raise errors.MoreThanOneRecord([self.record_url(obj.name, i) for i in matches])
+            if matches:
+                body = {k: v for k, v in values.items() if k.lower() != f.name.lower()}
+                self._update(obj, self._existing(obj, matches[0]), body, user_id or self.admin_id)
+                return matches[0], False
+            body = dict(values)
+            if f.name != "Id":
+                body[f.name] = value
+            return self._create(obj, body, user_id or self.admin_id, False), True
+
+    # == describe ==================================================================================
+    def describe_global(self) -> dict:
+        return {
+            "encoding": "UTF-8",
+            "maxBatchSize": 200,
+            "sobjects": [self._sobject_summary(o) for o in self.schema],
+        }
+
+    def _sobject_summary(self, obj: SObjectDef) -> dict:
+        base = f"/services/data/v{API_VERSION}/sobjects/{obj.name}"
+        return {
+            "name": obj.name, "label": obj.label, "labelPlural": obj.label_plural,
+            "keyPrefix": obj.key_prefix, "custom": obj.name.endswith("__c"),
+            "createable": obj.createable, "updateable": obj.createable, "deletable": obj.createable,
+            "queryable": True, "searchable": obj.name not in ("OpportunityContactRole", "RecordType"),
+            "retrieveable": True, "layoutable": True,
+            "urls": {"sobject": base, "describe": base + "/describe", "rowTemplate": base + "/{ID}"},
+        }
+
+    def describe(self, sobject: str) -> dict:
+        obj = self.sobject(sobject)
+        out = self._sobject_summary(obj)
+        fields = []
+        for f in obj.fields.values():
+            d = f.describe()
+            d["nameField"] = f.name == obj.name_field
+            fields.append(d)
+        out["fields"] = fields
+        out["childRelationships"] = [
+            {"childSObject": c.child, "field": c.field, "relationshipName": c.name,
+             "cascadeDelete": c.child in CASCADE_CHILDREN or (obj.name, c.child) in CASCADE}
+            for c in obj.children.values()
+        ]
+        out["recordTypeInfos"] = self._record_types(obj.name)
+        return out
+
+    def _record_types(self, sobject: str) -> list[dict]:
+        rows = self.store.execute(
+            'SELECT Id, Name, DeveloperName FROM "RecordType" WHERE SobjectType = ? AND IsDeleted = 0',
+            [sobject]).fetchall()
+        return [{"recordTypeId": r[0], "name": r[1], "developerName": r[2], "active": True,
+                 "available": True, "defaultRecordTypeMapping": r[2] == "Business_Account",
+                 "master": False} for r in rows]
+
+    def metadata(self, sobject: str) -> dict:
+        obj = self.sobject(sobject)
+        with self.lock:
+            rows = self.store.execute(
+                f"SELECT Id, {q(obj.name_field) if obj.name_field else 'Id'} FROM {q(obj.name)} "
+                "WHERE IsDeleted = 0 ORDER BY LastModifiedDate DESC, Id DESC LIMIT 10").fetchall()
+        recent = [{"attributes": {"type": obj.name, "url": self.record_url(obj.name, r[0])},
+                   "Id": r[0], **({obj.name_field: r[1]} if obj.name_field else {})} for r in rows]
+        return {"objectDescribe": self._sobject_summary(obj), "recentItems": recent}
+
+    # == replication ===============================================================================
+    def _window(self, start: str, end: str) -> tuple[str, str]:
+        try:
+            s, e = parse_datetime(start), parse_datetime(end)
+        except (TypeError, ValueError):
+            raise errors.SalesforceError("start and end must be ISO-8601 datetimes",
+                                         error_code="INVALID_REPLICATION_DATE") from None
+        if e < s:
+            raise errors.SalesforceError("end date cannot be before start date",
+                                         error_code="INVALID_REPLICATION_DATE")
+        if e - s > timedelta(days=30):
+            raise errors.SalesforceError("the replication window cannot exceed 30 days",
+                                         error_code="INVALID_REPLICATION_DATE")
+        return format_datetime(s), format_datetime(e)
+
+    def updated(self, sobject: str, start: str, end: str) -> dict:
+        obj = self.sobject(sobject)
+        s, e = self._window(start, end)
+        with self.lock:
+            ids = [r[0] for r in self.store.execute(
+                f"SELECT Id FROM {q(obj.name)} WHERE IsDeleted = 0 AND SystemModstamp >= ? "
+                "AND SystemModstamp <= ? ORDER BY SystemModstamp, Id", [s, e])]
+        return {"ids": ids, "latestDateCovered": e}
+
+    def deleted(self, sobject: str, start: str, end: str) -> dict:
+        obj = self.sobject(sobject)
+        s, e = self._window(start, end)
+        with self.lock:
+            rows = self.store.execute(
+                f"SELECT Id, _DeletedDate FROM {q(obj.name)} WHERE IsDeleted = 1 AND _DeletedDate >= ? "
+                "AND _DeletedDate <= ? ORDER BY _DeletedDate, Id", [s, e]).fetchall()
+        return {"deletedRecords": [{"id": r[0], "deletedDate": r[1]} for r in rows],
+                "earliestDateAvailable": s, "latestDateCovered": e}
+
+    # == query and search =========================================================================
+    def query(self, text: str, include_deleted: bool = False, batch_size: int = 2000) -> dict:
+        """Run SOQL; the first page of the answer (see ``soql/``)."""
+        from .soql import run_query
+
+        return run_query(self, text, include_deleted=include_deleted, batch_size=batch_size)
+
+    def query_more(self, locator: str) -> dict:
+        from .soql import query_more
+
+        return query_more(self, locator)
+
+    def search(self, text: str) -> dict:
+        """Run SOSL (see ``sosl/``)."""
+        from .sosl import run_search
+
+        return run_search(self, text)
+
+    # == introspection for the control API ========================================================
+    def counts(self) -> dict:
+        with self.lock:
+            return {o.name: self.store.count(o) for o in self.schema}
+
+
+def _full_name(first: str | None, last: str | None) -> str | None:
+    name = " ".join(p for p in (first, last) if p)
+    return name or None
+
+
+def _default_storage(f: FieldDef):
+    if f.default is None:
+        return None
+    return to_storage(f, f.default)
+
+
+def _encode_passwords(passwords: dict[str, str]) -> str:
+    import json
+    return json.dumps(passwords)
+
+
+def _decode_passwords(text: str) -> dict[str, str]:
+    import json
+    return json.loads(text) if text else {}

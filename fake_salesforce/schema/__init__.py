@@ -1,0 +1,4 @@
+"""sObject definitions as data, and the registry that reads them."""
+from .registry import ChildRelationship, FieldDef, Schema, SchemaError, SObjectDef, load_schema
+
+__all__ = ["ChildRelationship", "FieldDef", "Schema", "SchemaError", "SObjectDef", "load_schema"]

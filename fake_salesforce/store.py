@@ -1,0 +1,182 @@
+"""SQLite storage through sqlite-utils: one table per sObject, plus an indexed phone-key table.
+
+Column names are field API names and always come from the schema, quoted; values are always
+bound parameters. Storage forms: booleans 0/1, datetimes as Salesforce's wire text (UTC, so
+text order is time order), dates ``YYYY-MM-DD``, multi-select picklists ``a;b``.
+One connection serves every thread, behind a re-entrant lock, so concurrent requests never
+interleave inside a write.
+"""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+from .schema import Schema, SObjectDef
+
+_SQL_TYPES = {"boolean": int, "int": int, "double": float, "currency": float, "percent": float}
+PHONE_TABLE = "_phone"
+META_TABLE = "_meta"
+
+
+def q(name: str) -> str:
+    """Quote an identifier taken from the schema."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Store:
+    def __init__(self, schema: Schema, path: str | Path | None = None):
+        self.schema = schema
+        self.path = str(path) if path else None
+        conn = sqlite3.connect(self.path or ":memory:", check_same_thread=False,
+                               isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL" if self.path else "PRAGMA journal_mode=MEMORY")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA case_sensitive_like=OFF")
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self.lock = threading.RLock()
+        self._depth = 0
+        self._insert_sql: dict[str, tuple[str, list[str]]] = {}
+        self.ensure_tables()
+
+    # -- schema -------------------------------------------------------------------------------
+    def ensure_tables(self) -> None:
+        """Create missing tables, columns and indexes (a file database may predate a field)."""
+        with self.lock:
+            for obj in self.schema:
+                table = self.db[obj.name]
+                columns = {f.name: _SQL_TYPES.get(f.type, str) for f in obj.fields.values()}
+                columns["_DeletedDate"] = str
+                if not table.exists():
+                    table.create(columns, pk="Id")
+                else:
+                    have = {c.name for c in table.columns}
+                    for name, ctype in columns.items():
+                        if name not in have:
+                            table.add_column(name, ctype)
+                wanted = [["LastModifiedDate", "Id"], ["IsDeleted"]]
+                for f in obj.fields.values():
+                    if (f.type == "reference" and not f.system) or f.unique or f.external_id \
+                            or f.name in (obj.name_field, "Email", "CallObject"):
+                        wanted.append([f.name])
+                existing = {tuple(ix.columns) for ix in table.indexes}
+                for cols in wanted:
+                    if tuple(cols) not in existing:
+                        table.create_index(cols, find_unique_name=True)
+                self._insert_sql.pop(obj.name, None)
+            phone = self.db[PHONE_TABLE]
+            if not phone.exists():
+                phone.create({"key": str, "sobject": str, "id": str, "field": str})
+                phone.create_index(["key", "sobject"])
+                phone.create_index(["id"])
+            meta = self.db[META_TABLE]
+            if not meta.exists():
+                meta.create({"key": str, "value": str}, pk="key")
+
+    # -- transactions -------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self):
+        """All-or-nothing: a failure anywhere inside leaves the database as it was."""
+        with self.lock:
+            outer = self._depth == 0
+            if outer:
+                self.conn.execute("BEGIN")
+            else:
+                self.conn.execute(f"SAVEPOINT sp{self._depth}")
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self.conn.execute("ROLLBACK")
+                else:
+                    self.conn.execute(f"ROLLBACK TO sp{self._depth}")
+                    self.conn.execute(f"RELEASE sp{self._depth}")
+                raise
+            else:
+                self._depth -= 1
+                self.conn.execute("COMMIT" if outer else f"RELEASE sp{self._depth}")
+
+    # -- rows ---------------------------------------------------------------------------------
+    def _insert_statement(self, obj: SObjectDef) -> tuple[str, list[str]]:
+        cached = self._insert_sql.get(obj.name)
+        if cached is None:
+            cols = list(obj.fields) + ["_DeletedDate"]
+            sql = (f"INSERT INTO {q(obj.name)} ({', '.join(map(q, cols))}) "
+                   f"VALUES ({', '.join('?' * len(cols))})")
+            cached = self._insert_sql[obj.name] = (sql, cols)
+        return cached
+
+    def insert(self, obj: SObjectDef, row: dict) -> None:
+        sql, cols = self._insert_statement(obj)
+        self.conn.execute(sql, [row.get(c) for c in cols])
+
+    def insert_many(self, obj: SObjectDef, rows) -> None:
+        sql, cols = self._insert_statement(obj)
+        self.conn.executemany(sql, ([r.get(c) for c in cols] for r in rows))
+
+    def update(self, obj: SObjectDef, record_id: str, changes: dict) -> None:
+        if not changes:
+            return
+        sets = ", ".join(f"{q(k)} = ?" for k in changes)
+        self.conn.execute(f"UPDATE {q(obj.name)} SET {sets} WHERE Id = ?",
+                          [*changes.values(), record_id])
+
+    def get(self, obj: SObjectDef, record_id: str) -> dict | None:
+        cur = self.conn.execute(f"SELECT * FROM {q(obj.name)} WHERE Id = ?", [record_id])
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return dict(zip((d[0] for d in cur.description), row))
+
+    def find(self, obj: SObjectDef, field: str, value, include_deleted: bool = False) -> list[str]:
+        sql = f"SELECT Id FROM {q(obj.name)} WHERE {q(field)} = ?"
+        if not include_deleted:
+            sql += " AND IsDeleted = 0"
+        sql += " ORDER BY LastModifiedDate DESC, Id DESC"
+        return [r[0] for r in self.conn.execute(sql, [value])]
+
+    def execute(self, sql: str, params=()):
+        return self.conn.execute(sql, params)
+
+    # -- phone keys ---------------------------------------------------------------------------
+    def set_phone_keys(self, obj: SObjectDef, record_id: str, field: str, keys: set[str]) -> None:
+        self.conn.execute(f"DELETE FROM {PHONE_TABLE} WHERE id = ? AND field = ?", [record_id, field])
+        if keys:
+            self.conn.executemany(
+                f"INSERT INTO {PHONE_TABLE} (key, sobject, id, field) VALUES (?, ?, ?, ?)",
+                [(k, obj.name, record_id, field) for k in sorted(keys)])
+
+    def add_phone_keys(self, rows: list[tuple[str, str, str, str]]) -> None:
+        self.conn.executemany(
+            f"INSERT INTO {PHONE_TABLE} (key, sobject, id, field) VALUES (?, ?, ?, ?)", rows)
+
+    # -- meta ---------------------------------------------------------------------------------
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute(f"SELECT value FROM {META_TABLE} WHERE key = ?", [key]).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value) -> None:
+        self.conn.execute(f"INSERT OR REPLACE INTO {META_TABLE} (key, value) VALUES (?, ?)",
+                          [key, str(value)])
+
+    # -- reset --------------------------------------------------------------------------------
+    def wipe(self) -> None:
+        """Delete every row of every table, keeping tables and indexes."""
+        with self.lock:
+            for obj in self.schema:
+                self.conn.execute(f"DELETE FROM {q(obj.name)}")
+            self.conn.execute(f"DELETE FROM {PHONE_TABLE}")
+            self.conn.execute(f"DELETE FROM {META_TABLE}")
+
+    def count(self, obj: SObjectDef, include_deleted: bool = False) -> int:
+        sql = f"SELECT COUNT(*) FROM {q(obj.name)}" + ("" if include_deleted else " WHERE IsDeleted = 0")
+        return self.conn.execute(sql).fetchone()[0]
+
+    def close(self) -> None:
+        self.conn.close()
