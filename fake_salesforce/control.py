@@ -1,0 +1,75 @@
+"""A small client for the fake org's control API (``/_fake/``), over HTTP or in-process."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import requests
+
+from .clock import format_datetime
+from .client import INPROCESS_HOST, make_session
+
+
+class ControlError(RuntimeError):
+    """The control API refused a request; the message carries its errorCode and message."""
+
+
+class ControlClient:
+    def __init__(self, target, session: requests.Session | None = None, *, verify: Any = True):
+        self.session = session or make_session(target, verify=verify)
+        self.base = (target.rstrip("/") if isinstance(target, str) else f"https://{INPROCESS_HOST}") + "/_fake"
+
+    def _call(self, method: str, path: str, body: dict | None = None) -> dict:
+        response = self.session.request(method, self.base + path, json=body)
+        if response.status_code >= 400:
+            try:
+                detail = "; ".join(f"{e.get('errorCode')}: {e.get('message')}" for e in response.json())
+            except (ValueError, AttributeError, TypeError):
+                detail = response.text
+            raise ControlError(f"{method} /_fake{path} failed ({response.status_code}): {detail}")
+        return response.json()
+
+    def info(self) -> dict:
+        return self._call("GET", "/")
+
+    def reset(self, seed: int | str | None = None, now: datetime | str | None = None) -> dict:
+        body: dict[str, Any] = {}
+        if seed is not None:
+            body["seed"] = seed
+        if now is not None:
+            body["now"] = _iso(now)
+        return self._call("POST", "/reset", body)
+
+    def clock(self) -> dict:
+        return self._call("GET", "/clock")
+
+    def set_clock(self, now: datetime | str) -> dict:
+        return self._call("POST", "/clock", {"now": _iso(now)})
+
+    def advance(self, seconds: float) -> dict:
+        return self._call("POST", "/clock", {"advance": seconds})
+
+    def unfreeze(self) -> dict:
+        return self._call("POST", "/clock", {"frozen": False})
+
+    def seed(self, sobject_or_records, records: list[dict] | None = None) -> list[str]:
+        """``seed("Contact", [{...}, ...])`` or ``seed([{"sobject": ..., "fields": {...}}, ...])``."""
+        if isinstance(sobject_or_records, str):
+            items = [{"sobject": sobject_or_records, "fields": r} for r in (records or [])]
+        else:
+            items = list(sobject_or_records)
+        return self._call("POST", "/seed", {"records": items})["ids"]
+
+    def expire_sessions(self) -> int:
+        return self._call("POST", "/sessions/expire")["expired"]
+
+    def requests(self, limit: int | None = None) -> list[dict]:
+        suffix = f"?limit={limit}" if limit else ""
+        return self._call("GET", "/requests" + suffix)["requests"]
+
+    def clear_requests(self) -> None:
+        self._call("DELETE", "/requests")
+
+
+def _iso(value: datetime | str) -> str:
+    return format_datetime(value) if isinstance(value, datetime) else value
