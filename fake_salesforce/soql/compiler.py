@@ -1,0 +1,856 @@
+"""SOQL syntax tree -> parameterized SQLite SQL, plus the plan that shapes rows into records.
+
+Identifiers come only from the schema (quoted with ``store.q``) or are aliases the compiler
+makes up (``t0``, ``t1``...); every value from the query text is a bound parameter.
+
+Where the fake differs from Salesforce:
+- Text comparisons (=, !=, <, IN, LIKE, ORDER BY) ignore case for ASCII letters only (SQLite's
+  NOCASE); Salesforce also folds other scripts.
+- A polymorphic parent (``Who.Name``) may be read one level deep only, as without TYPEOF in
+  Salesforce; its fields are those of whichever object the id points to (``Name`` reads a
+  Case's CaseNumber, as Salesforce's Name object does).
+- Ties left by ORDER BY are broken by the org's default order, so paging is stable.
+"""
+from __future__ import annotations
+
+import weakref
+import zlib
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
+from functools import partial
+from typing import Callable
+
+from .. import errors
+from ..clock import format_datetime, parse_datetime
+from ..ids import to18
+from ..schema import FieldDef, SObjectDef
+from ..store import q
+from ..values import to_wire
+from . import ast, dates
+from .parser import caret
+
+TEXT_TYPES = {"string", "textarea", "phone", "email", "url", "picklist", "combobox", "multipicklist"}
+ID_TYPES = {"id", "reference"}
+NUMBER_TYPES = {"int", "double", "currency", "percent"}
+AGGREGATES = {"COUNT", "COUNT_DISTINCT", "MIN", "MAX", "SUM", "AVG"}
+# Salesforce functions the fake recognises but does not implement.
+UNSUPPORTED_FUNCTIONS = {
+    "FIELDS", "FORMAT", "TOLABEL", "CONVERTCURRENCY", "CONVERTTIMEZONE", "GROUPING", "ROLLUP",
+    "CUBE", "DISTANCE", "GEOLOCATION", "DAY_ONLY", "HOUR_IN_DAY", "DAY_IN_MONTH", "DAY_IN_WEEK",
+    "DAY_IN_YEAR", "WEEK_IN_MONTH", "WEEK_IN_YEAR", "CALENDAR_MONTH", "CALENDAR_QUARTER",
+    "CALENDAR_YEAR", "FISCAL_MONTH", "FISCAL_QUARTER", "FISCAL_YEAR",
+}
+MAX_OFFSET = 2000
+MAX_INT = 2**63 - 1
+NO_COLUMN = ("If you are attempting to use a custom field, be sure to append the '__c' after the "
+             "custom field name. Please reference your WSDL or the describe call for the "
+             "appropriate names.")
+NO_RELATIONSHIP = ("If you are attempting to use a custom relationship, be sure to append the "
+                   "'__r' after the custom relationship name. Please reference your WSDL or the "
+                   "describe call for the appropriate names.")
+NO_OBJECT = ("If you are attempting to use a custom object, be sure to append the '__c' after the "
+             "entity name. Please reference your WSDL or the describe call for the appropriate names.")
+_STRING_ESCAPES = {"n": "\n", "N": "\n", "r": "\r", "R": "\r", "t": "\t", "T": "\t", "b": "\b",
+                   "B": "\b", "f": "\f", "F": "\f", '"': '"', "'": "'", "\\": "\\"}
+_NOCASE_INDEXED = ("Email", "CallObject")
+
+
+# == plans ========================================================================================
+@dataclass
+class Shape:
+    """How to build one record (or one parent) out of a result row."""
+    type_name: str | None          # None: from the id's key prefix (a polymorphic parent)
+    id_index: int
+    polymorphic: bool = False
+    aggregate: bool = False
+    entries: list = field(default_factory=list)      # (key, kind, payload)
+    _rels: dict = field(default_factory=dict)
+
+
+@dataclass
+class ChildPlan:
+    """A child subquery: ``(SELECT Id FROM Tasks)``, run once per page for the page's parents."""
+    key: str                       # the relationship's canonical name
+    sql: str                       # selects the parent id first, then the shape's columns
+    params: list                   # after the first parameter: the JSON list of parent ids
+    shape: Shape
+    limit: int | None
+    offset: int
+
+
+@dataclass
+class Compiled:
+    kind: str                      # records, aggregate or count
+    sql: str
+    params: list
+    count_sql: str
+    count_params: list
+    limit: int | None
+    offset: int
+    shape: Shape | None
+    children: list[ChildPlan]
+
+
+# == context and scopes ===========================================================================
+class Context:
+    """What one statement's compilation shares: the org, the text (for carets), the clock."""
+
+    def __init__(self, org, text: str, *, include_deleted: bool, error_class=errors.MalformedQuery):
+        self.org = org
+        self.schema = org.schema
+        self.text = text
+        self.now: datetime = org.clock.now()
+        self.include_deleted = include_deleted
+        self.error_class = error_class
+        self._aliases = 0
+
+    def alias(self) -> str:
+        name = f"t{self._aliases}"
+        self._aliases += 1
+        return name
+
+    def error(self, cls, node, message: str) -> errors.SalesforceError:
+        line = getattr(node, "line", 1)
+        column = getattr(node, "column", 1)
+        return cls(caret(self.text, line, column, message))
+
+    def malformed(self, node, message: str) -> errors.SalesforceError:
+        return self.error(self.error_class, node, message)
+
+
+@dataclass
+class Node:
+    """An object reached from the FROM object through parent relationships."""
+    rel_name: str | None
+    obj: SObjectDef | None             # None when polymorphic
+    alias: str | None
+    id_sql: str
+    targets: list[tuple[SObjectDef, str]] = field(default_factory=list)   # polymorphic
+    children: dict = field(default_factory=dict)
+
+    @property
+    def polymorphic(self) -> bool:
+        return self.obj is None
+
+
+@dataclass
+class Column:
+    sql: str
+    field: FieldDef | None
+    name: str                          # canonical name of the last segment
+    chain: list[Node]                  # relationship nodes from the FROM object down
+    kind: str = "field"                # field, or type (``Who.Type``)
+    path: ast.Path | None = None
+
+
+class Scope:
+    """One FROM object with the LEFT JOINs its parent paths need."""
+
+    def __init__(self, ctx: Context, source: ast.ObjectRef, obj: SObjectDef | None = None):
+        self.ctx = ctx
+        self.obj = obj or resolve_object(ctx, source)
+        alias = ctx.alias()
+        self.alias = alias
+        self.root = Node(None, self.obj, alias, f'{alias}."Id"')
+        self.object_alias = source.alias.lower() if source.alias else None
+        if self.object_alias and source.alias.upper() in ("FOR", "WITH", "USING", "UPDATE"):
+            raise errors.NotImplementedByFake(
+                f"SOQL {source.alias.upper()} clauses are not implemented by the fake org")
+        self.joins: list[str] = []
+
+    def table_sql(self, driver: str | None = None) -> str:
+        """FROM's body; with ``driver`` (SQL selecting ``id``), those ids are read first."""
+        if driver is None:
+            return f"{q(self.obj.name)} {self.alias}" + "".join(self.joins)
+        return (f"({driver}) AS k CROSS JOIN {q(self.obj.name)} {self.alias} "
+                f'ON {self.alias}."Id" = k.id' + "".join(self.joins))
+
+    def deleted_filter(self) -> str | None:
+        return None if self.ctx.include_deleted else f'+{self.alias}."IsDeleted" = 0'
+
+    def column(self, name: str) -> str:
+        return f"{self.alias}.{q(name)}"
+
+    def _join(self, node: Node, ref: FieldDef) -> Node:
+        targets = [self.ctx.schema.get(t) for t in ref.reference_to]
+        source = f"{node.alias}.{q(ref.name)}"
+        if len(targets) == 1:
+            alias = self.ctx.alias()
+            self.joins.append(f' LEFT JOIN {q(targets[0].name)} {alias} ON {alias}."Id" = {source}')
+            return Node(ref.relationship_name, targets[0], alias, f'{alias}."Id"')
+        pairs = []
+        for target in targets:
+            alias = self.ctx.alias()
+            self.joins.append(f' LEFT JOIN {q(target.name)} {alias} ON {alias}."Id" = {source}')
+            pairs.append((target, alias))
+        id_sql = "COALESCE(" + ", ".join(f'{a}."Id"' for _, a in pairs) + ")"
+        return Node(ref.relationship_name, None, None, id_sql, targets=pairs)
+
+    def resolve(self, path: ast.Path) -> Column:
+        parts = list(path.parts)
+        if self.object_alias and len(parts) > 1 and parts[0].lower() == self.object_alias:
+            parts = parts[1:]
+        node = self.root
+        chain: list[Node] = []
+        for seg in parts[:-1]:
+            ref = None if node.polymorphic else node.obj.relationship(seg)
+            if ref is None:
+                raise self.ctx.error(errors.InvalidField, path,
+                                     f"Didn't understand relationship '{seg}' in field path. "
+                                     + NO_RELATIONSHIP)
+            child = node.children.get(ref.name)
+            if child is None:
+                child = node.children[ref.name] = self._join(node, ref)
+            node = child
+            chain.append(node)
+        last = parts[-1]
+        if not node.polymorphic:
+            f = node.obj.field(last)
+            if f is None:
+                raise self.ctx.error(errors.InvalidField, path,
+                                     f"No such column '{last}' on entity '{node.obj.name}'. " + NO_COLUMN)
+            return Column(f"{node.alias}.{q(f.name)}", f, f.name, chain, path=path)
+        if last.lower() == "type":
+            return Column(node.id_sql, None, "Type", chain, kind="type", path=path)
+        found = []
+        for target, alias in node.targets:
+            f = target.field(last)
+            if f is None and last.lower() == "name" and target.name_field:
+                f = target.field(target.name_field)
+            if f is not None:
+                found.append((f, alias))
+        if not found:
+            raise self.ctx.error(errors.InvalidField, path,
+                                 f"No such column '{last}' on entity 'Name'. " + NO_COLUMN)
+        sql = found[0][1] + "." + q(found[0][0].name) if len(found) == 1 else \
+            "COALESCE(" + ", ".join(f"{a}.{q(f.name)}" for f, a in found) + ")"
+        canonical = "Name" if last.lower() == "name" else found[0][0].name
+        return Column(sql, found[0][0], canonical, chain, path=path)
+
+
+def resolve_object(ctx: Context, source: ast.ObjectRef) -> SObjectDef:
+    obj = ctx.schema.get(source.name)
+    if obj is None:
+        raise ctx.error(errors.InvalidType, source,
+                        f"sObject type '{source.name}' is not supported. " + NO_OBJECT)
+    return obj
+
+
+# == literals =====================================================================================
+def unescape(ctx: Context, value: ast.Value) -> str:
+    """The value of a string literal (``\\'`` -> ``'``, ``\\n`` -> newline, ...)."""
+    text = value.text
+    if "\\" not in text:
+        return text
+    out = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            nxt = text[i + 1]
+            if nxt in _STRING_ESCAPES:
+                out.append(_STRING_ESCAPES[nxt])
+            elif nxt in "%_":
+                out.append("\\" + nxt)
+            else:
+                raise ctx.malformed(value, f"Invalid string literal '{text}'. Illegal character "
+                                           f"sequence '\\{nxt}' in string literal.")
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def like_pattern(ctx: Context, value: ast.Value) -> str:
+    """A SOQL LIKE literal as an SQLite LIKE pattern with ``\\`` as its escape character."""
+    text = value.text
+    out = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            nxt = text[i + 1]
+            if nxt in "%_":
+                out.append("\\" + nxt)
+            elif nxt in _STRING_ESCAPES:
+                out.append(escape_like(_STRING_ESCAPES[nxt]))
+            else:
+                raise ctx.malformed(value, f"Invalid string literal '{text}'. Illegal character "
+                                           f"sequence '\\{nxt}' in string literal.")
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def integer(ctx: Context, value: ast.Value | None) -> int | None:
+    """A LIMIT or OFFSET value."""
+    if value is None:
+        return None
+    if value.kind != "number" or not value.text.lstrip("+").isdigit():
+        raise ctx.malformed(value, f"unexpected token: '{value.source}'")
+    return min(int(value.text), MAX_INT)
+
+
+def _number(text: str):
+    if "." not in text:
+        n = int(text)
+        return n if -MAX_INT <= n <= MAX_INT else float(n)
+    return float(text)
+
+
+def _type_error(ctx: Context, col: Column, expected: str, quoted: bool) -> errors.SalesforceError:
+    how = "should be enclosed in quotes" if quoted else "should not be enclosed in quotes"
+    return ctx.error(errors.InvalidField, col.path,
+                     f"value of filter criterion for field '{col.name}' must be of type {expected} "
+                     f"and {how}")
+
+
+_EXPECTED = {"boolean": "boolean", "int": "integer", "double": "double", "currency": "double",
+             "percent": "double", "date": "date", "datetime": "dateTime"}
+
+
+def _is_null(value: ast.Value) -> bool:
+    return value.kind == "word" and value.text.lower() == "null"
+
+
+def _range(ctx: Context, col: Column, value: ast.Value) -> tuple[str, str]:
+    """A date literal as the storage-form bounds ``[lo, hi)`` of ``col``'s type."""
+    name = value.text
+    if value.kind == "word_n":
+        if not dates.takes_n(name):
+            raise ctx.malformed(value, f"unexpected token: '{value.source}'")
+        if not value.n.isdigit():
+            raise ctx.malformed(value, f"unexpected token: '{value.source}'")
+        n = int(value.n)
+        if n > 100_000:
+            raise ctx.error(errors.SalesforceError, value, f"Invalid date literal: {value.source}")
+    else:
+        if dates.takes_n(name):
+            raise ctx.malformed(value, f"unexpected token: '{value.source}'")
+        n = None
+    lo, hi = dates.date_range(name, n, ctx.now)
+    if col.field.type == "date":
+        return lo.isoformat(), hi.isoformat()
+    return (format_datetime(datetime.combine(lo, time(), timezone.utc)),
+            format_datetime(datetime.combine(hi, time(), timezone.utc)))
+
+
+def coerce(ctx: Context, col: Column, value: ast.Value):
+    """The storage form of ``value`` compared with ``col``; a tuple ``(lo, hi)`` for a date
+    literal; None for null. Raises Salesforce's type errors."""
+    if value.kind == "bind":
+        raise errors.NotImplementedByFake("Apex bind variables (:name) are not implemented by the "
+                                          "fake org: put the value in the query text")
+    if _is_null(value):
+        return None
+    if col.kind == "type":
+        if value.kind != "string":
+            raise _type_error(ctx, col, "string", True)
+        return unescape(ctx, value)
+    f = col.field
+    t = f.type
+    if t in TEXT_TYPES:
+        if value.kind != "string":
+            raise _type_error(ctx, col, "string", True)
+        text = unescape(ctx, value)
+        if t == "multipicklist":
+            text = ";".join(p.strip() for p in text.split(";") if p.strip())
+        return text or None
+    if t in ID_TYPES:
+        if value.kind != "string":
+            raise _type_error(ctx, col, "id", True)
+        text = unescape(ctx, value)
+        if text == "":
+            return None
+        full = to18(text)
+        if full is None:
+            raise ctx.error(errors.InvalidQueryFilterOperator, value, f"invalid ID field: {text}")
+        return full
+    if t == "boolean":
+        if value.kind != "word" or value.text.lower() not in ("true", "false"):
+            raise _type_error(ctx, col, "boolean", False)
+        return int(value.text.lower() == "true")
+    if t in NUMBER_TYPES:
+        if value.kind != "number":
+            raise _type_error(ctx, col, _EXPECTED[t], False)
+        return _number(value.text)
+    if t in ("date", "datetime"):
+        if value.kind in ("word", "word_n") and dates.is_date_literal(value.text):
+            return _range(ctx, col, value)
+        if value.kind == "word":
+            raise ctx.malformed(value, f"unexpected token: '{value.source}'")
+        if t == "date" and value.kind == "date":
+            try:
+                return date.fromisoformat(value.text).isoformat()
+            except ValueError:
+                raise ctx.malformed(value, f"line {value.line}:{value.column - 1} "
+                                           f"invalid date: {value.text}") from None
+        if t == "datetime" and value.kind == "datetime":
+            try:
+                return format_datetime(parse_datetime(value.text))
+            except ValueError:
+                raise ctx.malformed(value, f"line {value.line}:{value.column - 1} "
+                                           f"invalid dateTime: {value.text}") from None
+        raise _type_error(ctx, col, _EXPECTED[t], False)
+    raise _type_error(ctx, col, t, value.kind == "string")
+
+
+# == statements ===================================================================================
+class Statement:
+    """Compiles one SELECT (the main query, a child subquery or a semi-join)."""
+
+    def __init__(self, ctx: Context, select: ast.Select, scope: Scope | None = None,
+                 *, child_of: Scope | None = None):
+        self.ctx = ctx
+        self.select = select
+        self.scope = scope
+        self.child_of = child_of
+        self.columns: list[str] = []
+        self._column_index: dict[str, int] = {}
+        self.group_sql: set[str] = set()       # GROUP BY expressions, in an aggregate query
+
+    # -- output columns --
+    def out(self, sql: str) -> int:
+        index = self._column_index.get(sql)
+        if index is None:
+            index = self._column_index[sql] = len(self.columns)
+            self.columns.append(sql)
+        return index
+
+    # -- expressions --
+    def expr(self, node, *, aggregate_ok: bool) -> tuple[str, Column | None, str | None]:
+        """SQL for a path or function; returns (sql, column, aggregate function name)."""
+        if isinstance(node, ast.Path):
+            col = self.scope.resolve(node)
+            return col.sql, col, None
+        name = node.name.upper()
+        if name not in AGGREGATES:
+            if name in UNSUPPORTED_FUNCTIONS:
+                raise errors.NotImplementedByFake(
+                    f"The SOQL function {name}() is not implemented by the fake org")
+            raise self.ctx.malformed(node, f"Unknown function: {node.name}")
+        if not aggregate_ok:
+            raise self.ctx.malformed(node, "Aggregated expressions are not allowed here: "
+                                           f"{node.text}")
+        if name == "COUNT" and not node.args:
+            return "COUNT(*)", None, "COUNT()"
+        if len(node.args) != 1 or not isinstance(node.args[0], ast.Path):
+            raise self.ctx.malformed(node, f"unexpected token: '{node.text}'")
+        col = self.scope.resolve(node.args[0])
+        t = col.field.type if col.field else "string"
+        if name in ("SUM", "AVG") and t not in NUMBER_TYPES:
+            raise self.ctx.error(errors.MalformedQuery, node,
+                                 f"field {col.name} does not support aggregate operator {name}")
+        if name == "COUNT_DISTINCT":
+            return f"COUNT(DISTINCT {col.sql})", col, name
+        return f"{name}({col.sql})", col, name
+
+    # -- conditions --
+    def condition(self, cond, *, having: bool = False) -> tuple[str, list]:
+        if isinstance(cond, ast.And) or isinstance(cond, ast.Or):
+            parts = [self.condition(c, having=having) for c in cond.items]
+            joiner = " AND " if isinstance(cond, ast.And) else " OR "
+            return "(" + joiner.join(s for s, _ in parts) + ")", [p for _, ps in parts for p in ps]
+        if isinstance(cond, ast.Not):
+            sql, params = self.condition(cond.item, having=having)
+            return f"NOT COALESCE({sql}, 0)", params
+        left_sql, col, agg = self.expr(cond.left, aggregate_ok=having)
+        if having and agg is None and col is not None and left_sql not in self.group_sql:
+            raise self.ctx.malformed(cond.left, f"Field must be grouped or aggregated: {col.path.text}")
+        if agg is not None:
+            col = self._aggregate_column(agg, col, left_sql)
+        if isinstance(cond, ast.Compare):
+            return self.compare(col, cond.op, cond.value)
+        if isinstance(cond, ast.Like):
+            return self.like(col, cond.value)
+        if isinstance(cond, ast.In):
+            return self.in_(col, cond)
+        return self.includes(col, cond)
+
+    def _aggregate_column(self, agg: str, col: Column | None, sql: str) -> Column:
+        if agg in ("COUNT()", "COUNT", "COUNT_DISTINCT"):
+            f = FieldDef(name=agg, type="int")
+        elif agg in ("SUM", "AVG"):
+            f = FieldDef(name=agg, type="double")
+        else:
+            f = col.field
+        return Column(sql, f, col.name if col else "COUNT", [], path=col.path if col else None)
+
+    def _text(self, col: Column) -> bool:
+        return col.kind == "field" and col.field.type in TEXT_TYPES
+
+    def compare(self, col: Column, op: str, value: ast.Value) -> tuple[str, list]:
+        v = coerce(self.ctx, col, value)
+        if col.kind == "type":
+            return self._compare_type(col, op, v, value)
+        if v is None:
+            if op not in ("=", "!="):
+                raise self.ctx.malformed(value, f"unexpected token: '{value.source}'")
+            return f"{col.sql} IS {'NOT ' if op == '!=' else ''}NULL", []
+        if isinstance(v, tuple):
+            lo, hi = v
+            if op == "=":
+                return f"({col.sql} >= ? AND {col.sql} < ?)", [lo, hi]
+            if op == "!=":
+                return f"({col.sql} IS NULL OR {col.sql} < ? OR {col.sql} >= ?)", [lo, hi]
+            bound = {"<": ("<", lo), "<=": ("<", hi), ">": (">=", hi), ">=": (">=", lo)}[op]
+            return f"{col.sql} {bound[0]} ?", [bound[1]]
+        collate = " COLLATE NOCASE" if self._text(col) else ""
+        if op == "!=":
+            return f"{col.sql} IS NOT ?{collate}", [v]
+        return f"{col.sql} {op} ?{collate}", [v]
+
+    def _compare_type(self, col: Column, op: str, v, value: ast.Value) -> tuple[str, list]:
+        if op not in ("=", "!="):
+            raise self.ctx.malformed(value, f"unexpected token: '{op}'")
+        obj = self.ctx.schema.get(v) if v else None
+        prefix = obj.key_prefix if obj else ""
+        if op == "=":
+            return f"substr({col.sql}, 1, 3) = ?", [prefix]
+        return f"({col.sql} IS NULL OR substr({col.sql}, 1, 3) != ?)", [prefix]
+
+    def like(self, col: Column, value: ast.Value) -> tuple[str, list]:
+        if col.kind != "field" or col.field.type not in TEXT_TYPES | ID_TYPES:
+            raise self.ctx.error(errors.InvalidQueryFilterOperator, col.path,
+                                 f"invalid operator on {col.field.type if col.field else 'Type'} "
+                                 f"field: {col.name}")
+        if value.kind != "string":
+            raise _type_error(self.ctx, col, "string", True)
+        return f"{col.sql} LIKE ? ESCAPE '\\'", [like_pattern(self.ctx, value)]
+
+    def in_(self, col: Column, cond: ast.In) -> tuple[str, list]:
+        if isinstance(cond.values, ast.Select):
+            if col.kind != "field" or col.field.type not in ID_TYPES:
+                raise self.ctx.error(errors.InvalidField, col.path,
+                                     f"Invalid semi join: the left side must be an Id or a "
+                                     f"reference field, not '{col.name}'")
+            sub_sql, sub_params = semi_join(self.ctx, cond.values)
+            if cond.negated:
+                return f"({col.sql} IS NULL OR {col.sql} NOT IN ({sub_sql}))", sub_params
+            return f"{col.sql} IN ({sub_sql})", sub_params
+        if col.kind == "type":
+            raise self.ctx.malformed(cond.values[0], "unexpected token: 'IN'")
+        plain, ranges, has_null = [], [], False
+        for value in cond.values:
+            v = coerce(self.ctx, col, value)
+            if v is None:
+                has_null = True
+            elif isinstance(v, tuple):
+                ranges.append(v)
+            else:
+                plain.append(v)
+        collate = " COLLATE NOCASE" if self._text(col) else ""
+        tests, params = [], []
+        if plain:
+            tests.append(f"{col.sql}{collate} IN ({', '.join('?' * len(plain))})")
+            params.extend(plain)
+        for lo, hi in ranges:
+            tests.append(f"({col.sql} >= ? AND {col.sql} < ?)")
+            params.extend([lo, hi])
+        if has_null:
+            tests.append(f"{col.sql} IS NULL")
+        positive = "(" + " OR ".join(tests) + ")" if len(tests) > 1 else tests[0]
+        if not cond.negated:
+            return positive, params
+        if has_null:
+            return f"NOT COALESCE({positive}, 0)", params
+        return f"({col.sql} IS NULL OR NOT {positive})", params
+
+    def includes(self, col: Column, cond: ast.Includes) -> tuple[str, list]:
+        if col.kind != "field" or col.field.type != "multipicklist":
+            word = "EXCLUDES" if cond.negated else "INCLUDES"
+            raise self.ctx.error(errors.InvalidQueryFilterOperator, col.path,
+                                 f"{word} operator is only valid on multi-select picklist fields")
+        alternatives, params = [], []
+        for value in cond.values:
+            text = coerce(self.ctx, col, value)
+            parts = [p for p in (text or "").split(";") if p]
+            if not parts:
+                continue
+            alternatives.append("(" + " AND ".join(
+                f"(';' || {col.sql} || ';') LIKE ? ESCAPE '\\'" for _ in parts) + ")")
+            params.extend(f"%;{escape_like(p)};%" for p in parts)
+        positive = "(" + " OR ".join(alternatives) + ")" if alternatives else "0"
+        if cond.negated:
+            return f"({col.sql} IS NULL OR NOT {positive})", params
+        return positive, params
+
+    # -- ORDER BY --
+    def order_sql(self, items, *, aggregate: bool) -> list[str]:
+        out = []
+        for item in items:
+            sql, col, agg = self.expr(item.expr, aggregate_ok=aggregate)
+            if aggregate and agg is None and sql not in self.group_sql:
+                raise self.ctx.malformed(item.expr, f"Ordered field must be grouped or aggregated: "
+                                                    f"{item.expr.text}")
+            if agg is None and col.kind == "field" and col.field.type in ("textarea", "multipicklist"):
+                raise self.ctx.error(errors.InvalidField, item.expr,
+                                     f"field '{col.name}' can not be sorted in a query call")
+            if agg is None and self._text(col):
+                sql += " COLLATE NOCASE"
+            sql += " DESC" if item.descending else ""
+            if item.nulls:
+                sql += f" NULLS {item.nulls.upper()}"
+            out.append(sql)
+        return out
+
+    def default_order(self, scope: Scope) -> list[str]:
+        order = self.ctx.org.config.order
+        if order == "insertion":
+            return [scope.column("Id")]
+        if order == "shuffle":
+            prepare(self.ctx.org)
+            seed = zlib.crc32(str(self.ctx.org.config.seed).encode())
+            return [f"callsim_shuffle({scope.column('Id')}, {int(seed)})", scope.column("Id")]
+        return [scope.column("LastModifiedDate") + " DESC", scope.column("Id") + " DESC"]
+
+
+# == records ======================================================================================
+def add_column(stmt: Statement, shape: Shape, col: Column, seen: set, node) -> None:
+    """Place a selected column into the record shape, nesting it under its parents."""
+    target = shape
+    for n in col.chain:
+        rel = target._rels.get(n.rel_name)
+        if rel is None:
+            rel = Shape(None if n.polymorphic else n.obj.name, stmt.out(n.id_sql), n.polymorphic)
+            target._rels[n.rel_name] = rel
+            target.entries.append((n.rel_name, "rel", rel))
+        target = rel
+    key = (id(target), col.name.lower())
+    if key in seen:
+        raise stmt.ctx.malformed(node, f"duplicate field selected: {col.path.text}")
+    seen.add(key)
+    if col.kind == "type":
+        target.entries.append((col.name, "type", stmt.out(col.sql)))
+    else:
+        target.entries.append((col.name, "field", (stmt.out(col.sql), partial(to_wire, col.field))))
+
+
+def _where(stmt: Statement, scope: Scope, extra: list[tuple[str, list]]) -> tuple[str, list]:
+    tests, params = [], []
+    deleted = scope.deleted_filter()
+    if deleted:
+        tests.append(deleted)
+    for sql, ps in extra:
+        tests.append(sql)
+        params.extend(ps)
+    if stmt.select.where is not None:
+        sql, ps = stmt.condition(stmt.select.where)
+        tests.append(sql)
+        params.extend(ps)
+    return (" WHERE " + " AND ".join(tests)) if tests else "", params
+
+
+def _is_aggregate(select: ast.Select) -> bool:
+    return bool(select.group_by) or any(
+        isinstance(i, ast.SelectField) and isinstance(i.expr, ast.Func)
+        and i.expr.name.upper() in AGGREGATES for i in select.items)
+
+
+def compile_query(ctx: Context, select: ast.Select, *, driver: tuple[str, list] | None = None,
+                  extra_where: tuple[str, list] | None = None) -> Compiled:
+    """The main statement. ``driver`` (SQL selecting ``id``, with its parameters) restricts the
+    rows to those ids, read first (SOSL's phone-key lookup); ``extra_where`` is one more test
+    on the FROM object, in terms of its alias ``t0`` (SOSL's term match)."""
+    prepare(ctx.org)
+    scope = Scope(ctx, select.source)
+    stmt = Statement(ctx, select, scope)
+    limit = integer(ctx, select.limit)
+    offset = integer(ctx, select.offset) or 0
+    if offset > MAX_OFFSET:
+        raise errors.SalesforceError(f"Maximum SOQL offset allowed is {MAX_OFFSET}",
+                                     error_code="NUMBER_OUTSIDE_VALID_RANGE")
+    if _is_aggregate(select):
+        return _compile_aggregate(ctx, stmt, scope, limit, offset)
+    shape = Shape(scope.obj.name, stmt.out(scope.column("Id")))
+    seen: set = set()
+    children: list[ChildPlan] = []
+    for item in select.items:
+        if isinstance(item, ast.SelectSubquery):
+            plan = compile_child(ctx, scope, item.select)
+            if plan.key.lower() in seen:
+                raise ctx.malformed(item.select.source, f"duplicate field selected: {plan.key}")
+            seen.add(plan.key.lower())
+            children.append(plan)
+            shape.entries.append((plan.key, "child", plan))
+            continue
+        if isinstance(item.expr, ast.Func):
+            stmt.expr(item.expr, aggregate_ok=False)
+        if item.alias is not None:
+            raise ctx.error(ctx.error_class, ast.Value("word", item.alias, item.alias_line,
+                                                       item.alias_column),
+                            f"unexpected token: '{item.alias}'")
+        add_column(stmt, shape, scope.resolve(item.expr), seen, item.expr)
+    where_sql, where_params = _where(stmt, scope, [extra_where] if extra_where else [])
+    order = stmt.order_sql(select.order_by, aggregate=False) + stmt.default_order(scope)
+    from_sql = scope.table_sql(driver[0] if driver else None)
+    driver_params = list(driver[1]) if driver else []
+    sql = (f"SELECT {', '.join(stmt.columns)} FROM {from_sql}{where_sql} ORDER BY {', '.join(order)}")
+    count_sql = f"SELECT COUNT(*) FROM {from_sql}{where_sql}"
+    params = driver_params + where_params
+    return Compiled("records", sql, params, count_sql, params, limit, offset, shape, children)
+
+
+def _compile_aggregate(ctx: Context, stmt: Statement, scope: Scope, limit, offset) -> Compiled:
+    select = stmt.select
+    group = [stmt.expr(g, aggregate_ok=False) for g in select.group_by]
+    for g, (_, col, _agg) in zip(select.group_by, group):
+        if isinstance(g, ast.Func):
+            raise errors.NotImplementedByFake(f"GROUP BY {g.name.upper()}() is not implemented by "
+                                              "the fake org")
+    stmt.group_sql = {sql for sql, _, _ in group}
+    items = [i for i in select.items if not isinstance(i, ast.SelectSubquery)]
+    if len(items) != len(select.items):
+        raise ctx.malformed(select.source, "Nested queries are not supported in aggregate queries")
+    only_count = [i for i in items if isinstance(i.expr, ast.Func) and i.expr.name.upper() == "COUNT"
+                  and not i.expr.args]
+    if only_count:
+        if len(items) != 1 or select.group_by:
+            raise ctx.malformed(only_count[0].expr, "COUNT() must be the only element in the SELECT "
+                                                    "list")
+        where_sql, where_params = _where(stmt, scope, [])
+        count_sql = f"SELECT COUNT(*) FROM {scope.table_sql()}{where_sql}"
+        return Compiled("count", count_sql, where_params, count_sql, where_params, limit, offset,
+                        None, [])
+    shape = Shape("AggregateResult", -1, aggregate=True)
+    keys: set = set()
+    n = 0
+    for item in items:
+        sql, col, agg = stmt.expr(item.expr, aggregate_ok=True)
+        if agg is None:
+            if sql not in stmt.group_sql:
+                raise ctx.malformed(item.expr, f"Field must be grouped or aggregated: {item.expr.text}")
+            key = item.alias or col.name
+            convert = partial(to_wire, col.field)
+        else:
+            key = item.alias
+            if key is None:
+                key = f"expr{n}"
+                n += 1
+            convert = _aggregate_converter(agg, col)
+        if key.lower() in keys:
+            raise ctx.malformed(item.expr, f"duplicate alias: {key}")
+        keys.add(key.lower())
+        shape.entries.append((key, "field", (stmt.out(sql), convert)))
+    where_sql, where_params = _where(stmt, scope, [])
+    sql = f"SELECT {', '.join(stmt.columns)} FROM {scope.table_sql()}{where_sql}"
+    params = list(where_params)
+    if group:
+        sql += " GROUP BY " + ", ".join(g for g, _, _ in group)
+    if select.having is not None:
+        having_sql, having_params = stmt.condition(select.having, having=True)
+        sql += f" HAVING {having_sql}"
+        params += having_params
+    order = stmt.order_sql(select.order_by, aggregate=True)
+    if order:
+        sql += " ORDER BY " + ", ".join(order)
+    count_sql = f"SELECT COUNT(*) FROM ({sql})"
+    return Compiled("aggregate", sql, params, count_sql, params, limit, offset, shape, [])
+
+
+def _aggregate_converter(agg: str, col: Column | None) -> Callable:
+    if agg in ("COUNT", "COUNT_DISTINCT", "COUNT()"):
+        return lambda v: int(v or 0)
+    if agg == "AVG" or col.field.type in ("double", "currency", "percent"):
+        return lambda v: None if v is None else float(v)
+    return partial(to_wire, col.field)
+
+
+def compile_child(ctx: Context, parent: Scope, select: ast.Select) -> ChildPlan:
+    """A child subquery: rows of the child object whose reference points at the page's parents."""
+    rel = parent.obj.child(select.source.name)
+    if rel is None:
+        raise ctx.error(errors.InvalidType, select.source,
+                        f"Didn't understand relationship '{select.source.name}' in FROM part of "
+                        "query call. " + NO_RELATIONSHIP)
+    if _is_aggregate(select):
+        raise ctx.malformed(select.source, "Aggregate queries are not supported in a nested query")
+    child = ctx.schema.get(rel.child)
+    scope = Scope(ctx, select.source, child)
+    stmt = Statement(ctx, select, scope)
+    stmt.out(scope.column(rel.field))          # column 0: the parent's id
+    shape = Shape(child.name, stmt.out(scope.column("Id")))
+    seen: set = set()
+    for item in select.items:
+        if isinstance(item, ast.SelectSubquery):
+            raise ctx.malformed(item.select.source, "Nesting of child relationship queries is not "
+                                                     "supported")
+        if item.alias is not None or isinstance(item.expr, ast.Func):
+            node = item.expr if isinstance(item.expr, ast.Func) else ast.Value(
+                "word", item.alias, item.alias_line, item.alias_column)
+            raise ctx.malformed(node, f"unexpected token: '{getattr(node, 'text', item.alias)}'")
+        add_column(stmt, shape, scope.resolve(item.expr), seen, item.expr)
+    limit = integer(ctx, select.limit)
+    offset = integer(ctx, select.offset) or 0
+    # The parents' ids are the statement's first parameter, a JSON list filled in per page.
+    parents = (f"{scope.column(rel.field)} IN (SELECT value FROM json_each(?))", [None])
+    where_sql, where_params = _where(stmt, scope, [parents])
+    order = stmt.order_sql(select.order_by, aggregate=False) + stmt.default_order(scope)
+    sql = (f"SELECT {', '.join(stmt.columns)} FROM {scope.table_sql()}{where_sql} "
+           f"ORDER BY {', '.join(order)}")
+    return ChildPlan(rel.name, sql, where_params[1:], shape, limit, offset)
+
+
+def semi_join(ctx: Context, select: ast.Select) -> tuple[str, list]:
+    """``Id IN (SELECT ContactId FROM Case ...)``: the inner statement as SQL."""
+    scope = Scope(ctx, select.source)
+    stmt = Statement(ctx, select, scope)
+    items = select.items
+    if len(items) != 1 or not isinstance(items[0], ast.SelectField) \
+            or not isinstance(items[0].expr, ast.Path) or items[0].alias:
+        raise ctx.malformed(select.source, "Semi join sub-selects must select exactly one Id or "
+                                           "reference field")
+    col = scope.resolve(items[0].expr)
+    if col.kind != "field" or col.field.type not in ID_TYPES:
+        raise ctx.error(errors.InvalidField, items[0].expr,
+                        f"Invalid semi join: '{col.name}' is not an Id or a reference field")
+    if select.group_by or select.having:
+        raise ctx.malformed(select.source, "Semi join sub-selects cannot be aggregate queries")
+    where_sql, where_params = _where(stmt, scope, [(f"{col.sql} IS NOT NULL", [])])
+    sql = f"SELECT {col.sql} FROM {scope.table_sql()}{where_sql}"
+    params = list(where_params)
+    order = stmt.order_sql(select.order_by, aggregate=False)
+    if order:
+        sql += " ORDER BY " + ", ".join(order)
+    limit = integer(ctx, select.limit)
+    offset = integer(ctx, select.offset)
+    if limit is not None or offset:
+        sql += " LIMIT ? OFFSET ?"
+        params += [MAX_INT if limit is None else limit, offset or 0]
+    return sql, params
+
+
+# == one-time setup per store =====================================================================
+_PREPARED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _shuffle_key(record_id: str, seed: int) -> int:
+    return zlib.crc32(f"{seed}:{record_id}".encode())
+
+
+def prepare(org) -> None:
+    """Register the SQL function and the case-insensitive indexes queries need, once per store.
+
+    Text equality is case-insensitive in SOQL, so the indexed text fields (name fields, Email,
+    unique and external ids) get a NOCASE index for ``= ... COLLATE NOCASE`` to use.
+    """
+    store = org.store
+    if store in _PREPARED:
+        return
+    with org.lock:
+        store.conn.create_function("callsim_shuffle", 2, _shuffle_key, deterministic=True)
+        for obj in org.schema:
+            for f in obj.fields.values():
+                if f.type in TEXT_TYPES and (f.name == obj.name_field or f.unique or f.external_id
+                                             or f.name in _NOCASE_INDEXED):
+                    index = f"soql_{obj.name}_{f.name}_nocase"
+                    store.conn.execute(f"CREATE INDEX IF NOT EXISTS {q(index)} ON {q(obj.name)} "
+                                       f"({q(f.name)} COLLATE NOCASE)")
+        _PREPARED[store] = True

@@ -1,0 +1,193 @@
+"""SOQL through simple-salesforce: record shape, paging and query locators, queryAll, the
+default orders, multi-select picklists, and values that never reach SQL as text.
+(Operators, literals and error messages are tabled in tests/data/soql/.)"""
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from simple_salesforce.exceptions import SalesforceMalformedRequest
+
+import fake_salesforce
+from fake_salesforce import errors
+from fake_salesforce.soql import parse_query
+
+NOW = datetime(2026, 11, 2, 10, 0, tzinfo=timezone.utc)
+SCHEMA = Path(__file__).parent / "data" / "soql" / "schema" / "multipicklist.yaml"
+
+
+def seed_contacts(org, n: int, **fields) -> list[str]:
+    org.clock.set(NOW)
+    return org.seed([{"sobject": "Contact", "fields": {"LastName": f"C{i:05d}", **fields}}
+                     for i in range(n)])
+
+
+def test_records_carry_attributes_and_fields_in_select_order(fake_org, sf):
+    account = sf.Account.create({"Name": "Acme"})["id"]
+    contact = sf.Contact.create({"LastName": "Martin", "AccountId": account})["id"]
+    answer = sf.query("SELECT Name, Id, Account.Name, AccountId FROM Contact")
+    assert answer == {"totalSize": 1, "done": True, "records": [{
+        "attributes": {"type": "Contact", "url": f"/services/data/v59.0/sobjects/Contact/{contact}"},
+        "Name": "Martin", "Id": contact,
+        "Account": {"attributes": {"type": "Account",
+                                   "url": f"/services/data/v59.0/sobjects/Account/{account}"},
+                    "Name": "Acme"},
+        "AccountId": account}]}
+    assert list(answer["records"][0]) == ["attributes", "Name", "Id", "Account", "AccountId"]
+
+
+def test_polymorphic_parent_is_a_name_record_with_the_real_url(fake_org, sf):
+    lead = sf.Lead.create({"LastName": "Lee", "Company": "Initech"})["id"]
+    sf.Task.create({"Subject": "Call", "WhoId": lead})
+    (record,) = sf.query("SELECT Who.Name FROM Task")["records"]
+    assert record["Who"] == {"attributes": {"type": "Name",
+                                            "url": f"/services/data/v59.0/sobjects/Lead/{lead}"},
+                             "Name": "Lee"}
+
+
+def test_aggregate_records_have_no_url(fake_org, sf):
+    sf.Contact.create({"LastName": "Martin"})
+    assert sf.query("SELECT COUNT(Id) total FROM Contact")["records"] == [
+        {"attributes": {"type": "AggregateResult"}, "total": 1}]
+
+
+def test_pages_of_2000_with_a_locator(fake_org, sf):
+    seed_contacts(fake_org.org, 2500)
+    first = sf.query("SELECT LastName FROM Contact ORDER BY LastName")
+    assert first["totalSize"] == 2500 and first["done"] is False
+    assert len(first["records"]) == 2000
+    assert first["nextRecordsUrl"].startswith("/services/data/v59.0/query/01g")
+    assert first["nextRecordsUrl"].endswith("-2000")
+    second = sf.query_more(first["nextRecordsUrl"], identifier_is_url=True)
+    assert second["done"] is True and "nextRecordsUrl" not in second
+    names = [r["LastName"] for r in first["records"] + second["records"]]
+    assert names == [f"C{i:05d}" for i in range(2500)]
+
+
+def test_batch_size_header_and_query_all_follows_every_page(fake_org, sf):
+    seed_contacts(fake_org.org, 450)
+    headers = {"Sforce-Query-Options": "batchSize=200"}
+    first = sf.query("SELECT Id FROM Contact", headers=headers)
+    assert len(first["records"]) == 200 and first["totalSize"] == 450
+    everything = sf.query_all("SELECT Id FROM Contact", headers=headers)
+    assert everything["totalSize"] == 450 and len(everything["records"]) == 450
+    assert len({r["Id"] for r in everything["records"]}) == 450
+
+
+def test_limit_caps_total_size_across_pages(fake_org, sf):
+    seed_contacts(fake_org.org, 300)
+    answer = sf.query_all("SELECT Id FROM Contact LIMIT 250", headers={"Sforce-Query-Options": "batchSize=200"})
+    assert answer["totalSize"] == 250 and len(answer["records"]) == 250
+
+
+def test_child_subqueries_are_filled_on_later_pages_too(fake_org, sf):
+    org = fake_org.org
+    ids = seed_contacts(org, 205)
+    org.seed([{"sobject": "Task", "fields": {"Subject": f"T{i}", "WhoId": i_d}} for i, i_d in enumerate(ids)])
+    answer = sf.query_all("SELECT Id, (SELECT Subject FROM Tasks) FROM Contact",
+                          headers={"Sforce-Query-Options": "batchSize=200"})
+    assert all(r["Tasks"]["totalSize"] == 1 for r in answer["records"])
+
+
+def test_unknown_locator(fake_org, sf):
+    with pytest.raises(SalesforceMalformedRequest) as info:
+        sf.query_more("01gXXXXXXXXXXXXXXX-2000")
+    assert info.value.content[0]["errorCode"] == "INVALID_QUERY_LOCATOR"
+
+
+def test_query_all_includes_deleted_records(fake_org, sf):
+    keep, gone = seed_contacts(fake_org.org, 2)
+    sf.Contact.delete(gone)
+    assert [r["Id"] for r in sf.query("SELECT Id FROM Contact")["records"]] == [keep]
+    deleted = sf.query_all("SELECT Id, IsDeleted FROM Contact WHERE IsDeleted = true", include_deleted=True)
+    assert deleted["records"][0]["Id"] == gone and deleted["records"][0]["IsDeleted"] is True
+
+
+def test_default_order_is_most_recently_updated_first(fake_org, sf):
+    org = fake_org.org
+    first, second = seed_contacts(org, 2)
+    org.clock.advance(60)
+    sf.Contact.update(first, {"Title": "touched"})
+    assert [r["Id"] for r in sf.query("SELECT Id FROM Contact")["records"]] == [first, second]
+
+
+@pytest.mark.fake_sf_options(order="insertion")
+def test_insertion_order_option(fake_org, sf):
+    org = fake_org.org
+    ids = seed_contacts(org, 3)
+    org.clock.advance(60)
+    sf.Contact.update(ids[1], {"Title": "touched"})
+    assert [r["Id"] for r in sf.query("SELECT Id FROM Contact")["records"]] == ids
+
+
+@pytest.mark.fake_sf_options(order="shuffle")
+def test_shuffle_order_is_seeded_and_stable(fake_org, sf):
+    ids = seed_contacts(fake_org.org, 30)
+    once = [r["Id"] for r in sf.query("SELECT Id FROM Contact")["records"]]
+    again = [r["Id"] for r in sf.query("SELECT Id FROM Contact")["records"]]
+    assert once == again and sorted(once) == sorted(ids)
+    assert once != ids and once != ids[::-1]
+
+
+@pytest.mark.parametrize("hostile", [
+    "' OR 1=1 --", "x'); DROP TABLE \"Contact\"; --", "\\' OR \\'1\\'=\\'1", "%' OR '%'='",
+])
+def test_values_are_parameters_never_sql(fake_org, sf, hostile):
+    seed_contacts(fake_org.org, 2)
+    escaped = hostile.replace("\\", "\\\\").replace("'", "\\'")
+    assert sf.query(f"SELECT Id FROM Contact WHERE LastName = '{escaped}'")["totalSize"] == 0
+    assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 2
+
+
+def test_unicode_and_newlines_in_values(fake_org, sf):
+    sf.Contact.create({"LastName": "Zoë\nO'Neil"})
+    answer = sf.query("SELECT LastName FROM Contact WHERE LastName = 'Zoë\\nO\\'Neil'")
+    assert answer["records"][0]["LastName"] == "Zoë\nO'Neil"
+
+
+def test_parsing_is_cached_and_the_tree_is_immutable():
+    text = "SELECT Id FROM Contact WHERE LastName = 'x'"
+    assert parse_query(text) is parse_query(text)
+    with pytest.raises(AttributeError):
+        parse_query(text).limit = None
+
+
+def test_date_literals_follow_the_org_clock(fake_org, sf):
+    org = fake_org.org
+    org.clock.set(NOW)
+    sf.Contact.create({"LastName": "Today"})
+    assert sf.query("SELECT COUNT() FROM Contact WHERE CreatedDate = TODAY")["totalSize"] == 1
+    org.clock.set(NOW + timedelta(days=1))
+    assert sf.query("SELECT COUNT() FROM Contact WHERE CreatedDate = TODAY")["totalSize"] == 0
+    assert sf.query("SELECT COUNT() FROM Contact WHERE CreatedDate = YESTERDAY")["totalSize"] == 1
+    assert sf.query("SELECT COUNT() FROM Contact WHERE CreatedDate = THIS_WEEK")["totalSize"] == 1
+    assert sf.query("SELECT COUNT() FROM Contact WHERE CreatedDate = N_DAYS_AGO:1")["totalSize"] == 1
+
+
+@pytest.fixture
+def picklist_org():
+    org = fake_salesforce.Org(schema_files=(str(SCHEMA),))
+    return org, fake_salesforce.connect(fake_salesforce.create_app(org))
+
+
+def test_includes_and_excludes(picklist_org):
+    org, sf = picklist_org
+    org.create("Contact", {"LastName": "A", "Languages__c": "English;French"})
+    org.create("Contact", {"LastName": "B", "Languages__c": "Spanish"})
+    org.create("Contact", {"LastName": "C"})
+
+    def names(where):
+        return [r["LastName"] for r in sf.query(f"SELECT LastName FROM Contact WHERE {where} "
+                                                "ORDER BY LastName")["records"]]
+
+    assert names("Languages__c INCLUDES ('french')") == ["A"]
+    assert names("Languages__c INCLUDES ('English;French', 'Spanish')") == ["A", "B"]
+    assert names("Languages__c INCLUDES ('English;Spanish')") == []
+    assert names("Languages__c EXCLUDES ('Spanish')") == ["A", "C"]
+
+
+def test_backend_errors_are_salesforce_errors():
+    org = fake_salesforce.Org()
+    with pytest.raises(errors.MalformedQuery):
+        org.query("SELECT Id FROM Contact WHERE (LastName = 'a'")
+    with pytest.raises(errors.InvalidQueryLocator):
+        org.query_more("nonsense")
