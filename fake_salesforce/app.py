@@ -1,10 +1,10 @@
 """create_app(org): the Flask app, its blueprints and the one error handler."""
 from __future__ import annotations
 
+import json
 import time
-from datetime import datetime, timezone
 
-from flask import Flask, Response, g, json, request
+from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from . import errors
@@ -64,14 +64,14 @@ def create_app(org: Org | None = None, **org_options) -> Flask:
     def _finish(response: Response):
         if getattr(g, "api_call", False):
             response.headers["Sforce-Limit-Info"] = f"api-usage={org.api_count}/{org.config.api_limit}"
-        started = getattr(g, "started", None)
-        if not request.path.startswith("/_fake/"):
+        path = request.path
+        if not path.startswith("/_fake/"):
+            query = request.query_string
+            started = g.get("started")
             org.log_request(RequestLogEntry(
-                method=request.method, path=request.full_path.rstrip("?"), status=response.status_code,
-                user_id=getattr(g, "user_id", None),
-                at=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-                duration_ms=round((time.perf_counter() - started) * 1000, 3) if started else 0.0,
-                error_code=getattr(g, "error_code", None)))
+                request.method, path + "?" + query.decode("latin-1") if query else path,
+                response.status_code, g.get("user_id"), time.time(),
+                (time.perf_counter() - started) * 1000 if started else 0.0, g.get("error_code")))
         return response
 
     return app

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import threading
 import tempfile
 from pathlib import Path
 
@@ -27,13 +28,6 @@ def _load_seed(path: Path) -> list[dict]:
                                  param_hint="--seed")
     return records
 
-
-class _Stop(Exception):
-    pass
-
-
-def _stop_on_sigterm(signum, frame):
-    raise _Stop()
 
 
 SNIPPET = """\
@@ -108,10 +102,11 @@ def serve(host, port, db, schema_files, seed_file, id_seed, order, username, pas
     click.echo("Connect from Python:\n" + SNIPPET.format(url=server.url, verify=verify))
     click.echo("Press Ctrl-C to stop.")
     sys.stdout.flush()
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    # SIGTERM stops the server from another thread; Ctrl-C arrives as KeyboardInterrupt.
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.stop, daemon=True).start())
     try:
         server.serve_forever()
-    except (KeyboardInterrupt, _Stop):
+    except KeyboardInterrupt:
         pass
     finally:
         server.stop()

@@ -10,7 +10,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -47,15 +47,21 @@ class Session:
     expires: float
 
 
-@dataclass
+@dataclass(slots=True)
 class RequestLogEntry:
     method: str
     path: str
     status: int
     user_id: str | None
-    at: str
+    at: float            # unix time
     duration_ms: float
     error_code: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"method": self.method, "path": self.path, "status": self.status,
+                "user_id": self.user_id,
+                "at": datetime.fromtimestamp(self.at, timezone.utc).isoformat(timespec="milliseconds"),
+                "duration_ms": round(self.duration_ms, 3), "error_code": self.error_code}
 
 
 @dataclass

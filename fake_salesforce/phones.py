@@ -6,6 +6,7 @@ Numbers are stored as typed; the keys live in an indexed side table.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -16,6 +17,7 @@ def digits(text: str) -> str:
     return _NON_DIGITS.sub("", text or "")
 
 
+@lru_cache(maxsize=65536)
 def _e164(text: str, region: str) -> str | None:
     try:
         num = phonenumbers.parse(text, None if text.strip().startswith("+") else region)

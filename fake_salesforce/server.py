@@ -1,24 +1,44 @@
-"""A standalone, threaded HTTP(S) server for a fake org, in the foreground or a background thread."""
+"""A standalone, threaded HTTP(S) server for a fake org, in the foreground or a background thread.
+
+Served by cheroot: a thread pool with HTTP/1.1 keep-alive, so clients' connection pools are
+reused (werkzeug's development server closes every connection).
+"""
 from __future__ import annotations
 
-import ssl
+import sys
 import threading
+import time
 from pathlib import Path
 
-from werkzeug.serving import WSGIRequestHandler, make_server
+from cheroot import wsgi
 
 from .app import create_app
 from .org import Org
 
 
-class _KeepAliveHandler(WSGIRequestHandler):
-    # HTTP/1.1 keeps connections open between requests, as clients' pools expect.
-    protocol_version = "HTTP/1.1"
+class _AccessLog:
+    """One line per request on stderr: ``METHOD path status ms``."""
 
-    def log_request(self, code="-", size="-"):
-        if self.server.quiet:  # type: ignore[attr-defined]
-            return
-        super().log_request(code, size)
+    def __init__(self, app, stream=None):
+        self.app = app
+        self.stream = stream or sys.stderr
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        status_holder = []
+
+        def recording_start_response(status, headers, exc_info=None):
+            status_holder.append(status.split(" ", 1)[0])
+            return start_response(status, headers, exc_info)
+
+        try:
+            return self.app(environ, recording_start_response)
+        finally:
+            query = environ.get("QUERY_STRING")
+            path = environ.get("PATH_INFO", "") + ("?" + query if query else "")
+            ms = (time.perf_counter() - started) * 1000
+            print(f"{environ.get('REQUEST_METHOD')} {path} {status_holder[0] if status_holder else '-'} "
+                  f"{ms:.1f}ms", file=self.stream, flush=True)
 
 
 class FakeServer:
@@ -31,28 +51,30 @@ class FakeServer:
 
     def __init__(self, org: Org | None = None, host: str = "127.0.0.1", port: int = 0, *,
                  certfile: str | Path | None = None, keyfile: str | Path | None = None,
-                 quiet: bool = True):
+                 quiet: bool = True, threads: int = 16):
         self.org = org or Org()
         self.app = create_app(self.org)
-        context = None
-        if certfile:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(str(certfile), str(keyfile))
-        self.scheme = "https" if context else "http"
+        self._server = wsgi.Server((host, port), self.app if quiet else _AccessLog(self.app),
+                                   numthreads=threads, server_name="fake-salesforce")
+        self.scheme = "http"
         self.certfile = str(certfile) if certfile else None
-        self._server = make_server(host, port, self.app, threaded=True,
-                                   request_handler=_KeepAliveHandler, ssl_context=context)
-        self._server.quiet = quiet
-        self._server.daemon_threads = True
+        if certfile:
+            from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+            self._server.ssl_adapter = BuiltinSSLAdapter(str(certfile), str(keyfile))
+            self.scheme = "https"
+        self._server.prepare()  # binds now, so the port is known and errors surface here
         self._thread: threading.Thread | None = None
+        self._stop_lock = threading.Lock()
+        self._stopped = False
 
     @property
     def host(self) -> str:
-        return self._server.server_address[0]
+        return self._server.bind_addr[0]
 
     @property
     def port(self) -> int:
-        return self._server.server_address[1]
+        return self._server.bind_addr[1]
 
     @property
     def url(self) -> str:
@@ -60,17 +82,19 @@ class FakeServer:
         return f"{self.scheme}://{host}:{self.port}"
 
     def start(self) -> "FakeServer":
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-salesforce",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._server.serve, name="fake-salesforce", daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
-        self._server.serve_forever()
+        self._server.serve()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        with self._stop_lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        self._server.stop()
         if self._thread:
             self._thread.join(timeout=5)
 

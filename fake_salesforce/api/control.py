@@ -5,8 +5,6 @@ is meant for loopback use).
 """
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from flask import Blueprint, request
 
 from .. import errors
@@ -105,7 +103,7 @@ def requests_log():
     limit = request.args.get("limit", type=int)
     if limit:
         entries = entries[-limit:]
-    return json_response({"requests": [asdict(e) for e in entries], "api_requests": org().api_count})
+    return json_response({"requests": [e.to_dict() for e in entries], "api_requests": org().api_count})
 
 
 @bp.delete("/requests")

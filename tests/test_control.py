@@ -1,0 +1,67 @@
+"""The control API (/_fake/): reset, clock, seed, sessions, request log."""
+import pytest
+
+from fake_salesforce.control import ControlError
+
+
+def test_reset_wipes_records_and_keeps_the_admin(fake_org, sf):
+    sf.Contact.create({"LastName": "Temp"})
+    fake_org.control.reset()
+    counts = fake_org.control.info()["counts"]
+    assert counts["Contact"] == 0 and counts["User"] == 1 and counts["RecordType"] == 2
+
+
+def test_clock_freeze_and_advance(fake_org, sf):
+    state = fake_org.control.set_clock("2026-11-02T09:00:00Z")
+    assert state == {"now": "2026-11-02T09:00:00.000+0000", "frozen": True}
+    assert fake_org.control.advance(90)["now"] == "2026-11-02T09:01:30.000+0000"
+    record = sf.Contact.get(sf.Contact.create({"LastName": "Timed"})["id"])
+    assert record["CreatedDate"] == "2026-11-02T09:01:30.000+0000"
+    assert fake_org.control.unfreeze()["frozen"] is False
+
+
+@pytest.mark.parametrize("body", [{"now": "yesterday"}, {"advance": -5}, {"advance": "ten"}, {"speed": 2}])
+def test_bad_clock_requests_are_refused(fake_org, body):
+    with pytest.raises(ControlError) as info:
+        fake_org.control._call("POST", "/clock", body)
+    assert "INVALID_PARAMETER_VALUE" in str(info.value)
+
+
+def test_seed_with_audit_fields_and_batch_references(fake_org, sf):
+    ids = fake_org.control.seed([
+        {"sobject": "Account", "fields": {"Name": "Acme"}},
+        {"sobject": "Contact", "fields": {"LastName": "Old", "AccountId": "@0",
+                                          "LastModifiedDate": "2026-01-01T00:00:00Z"}},
+        {"sobject": "PersonAccount", "fields": {"FirstName": "Jane", "LastName": "Doe"}},
+    ])
+    contact = sf.Contact.get(ids[1])
+    assert contact["AccountId"] == ids[0]
+    assert contact["LastModifiedDate"] == "2026-01-01T00:00:00.000+0000"
+    assert sf.Account.get(ids[2])["IsPersonAccount"] is True
+
+
+def test_seed_is_all_or_nothing(fake_org, sf):
+    with pytest.raises(ControlError) as info:
+        fake_org.control.seed([{"sobject": "Contact", "fields": {"LastName": "Fine"}},
+                               {"sobject": "Contact", "fields": {"FirstName": "No last name"}}])
+    assert "records[1] (Contact): Required fields are missing: [LastName]" in str(info.value)
+    assert fake_org.control.info()["counts"]["Contact"] == 0
+
+
+def test_seed_rejects_unknown_objects(fake_org):
+    with pytest.raises(ControlError) as info:
+        fake_org.control.seed("Widget", [{"Name": "x"}])
+    assert "INVALID_TYPE" in str(info.value)
+
+
+def test_request_log(fake_org, sf):
+    fake_org.control.clear_requests()
+    sf.Contact.create({"LastName": "Logged"})
+    try:
+        sf.Contact.create({})
+    except Exception:
+        pass
+    log = fake_org.control.requests()
+    assert [(e["method"], e["status"], e["error_code"]) for e in log] == [
+        ("POST", 201, None), ("POST", 400, "REQUIRED_FIELD_MISSING")]
+    assert log[0]["path"] == "/services/data/v59.0/sobjects/Contact/"

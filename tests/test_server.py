@@ -1,0 +1,159 @@
+"""The standalone server: `fake-salesforce serve` as a user runs it, TLS, persistence, threads."""
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from simple_salesforce.exceptions import SalesforceAuthenticationFailed
+
+import fake_salesforce
+from fake_salesforce import Org
+from fake_salesforce.server import FakeServer
+
+CLI = [sys.executable, "-c", "from fake_salesforce.cli import main; main()"]
+
+
+class Served:
+    def __init__(self, *args):
+        self.proc = subprocess.Popen([*CLI, "serve", "--port", "0", "--quiet", *args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.lines = []
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise AssertionError("server did not start: " + self.proc.stderr.read())
+            self.lines.append(line)
+            if "listening on" in line:
+                self.url = line.rsplit(" ", 1)[1].strip()
+                break
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=10)
+        self.lines.append(self.proc.stdout.read())
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        return code
+
+
+def test_serve_prints_url_credentials_and_snippet_and_stops_cleanly():
+    served = Served()
+    try:
+        sf = fake_salesforce.connect(served.url)
+        assert sf.Contact.create({"LastName": "Served"})["success"]
+    finally:
+        code = served.stop()
+    text = "".join(served.lines)
+    assert code == 0
+    assert "username: admin@example.com   password: password" in text
+    assert f'sf = fake_salesforce.connect("{served.url}")' in text
+    assert "Stopped." in text
+
+
+def test_db_file_survives_a_restart(tmp_path):
+    db = tmp_path / "org.db"
+    served = Served("--db", str(db))
+    try:
+        sf = fake_salesforce.connect(served.url)
+        kept = sf.Contact.create({"LastName": "Kept", "Phone": "+1 415 555 0100"})["id"]
+    finally:
+        served.stop()
+    served = Served("--db", str(db))
+    try:
+        sf = fake_salesforce.connect(served.url)
+        assert sf.Contact.get(kept)["LastName"] == "Kept"
+        newer = sf.Contact.create({"LastName": "Newer"})["id"]
+        assert newer != kept and newer > kept  # ids go on after the ones already handed out
+    finally:
+        served.stop()
+
+
+def test_seed_file_and_custom_schema(tmp_path):
+    seed = tmp_path / "seed.yaml"
+    seed.write_text("records:\n  - {sobject: Contact, fields: {LastName: Seeded, External_Id__c: S-1}}\n")
+    schema = Path(__file__).parent / "data" / "custom_schema.yaml"
+    served = Served("--seed", str(seed), "--schema", str(schema))
+    try:
+        sf = fake_salesforce.connect(served.url)
+        assert sf.Contact.get_by_custom_id("External_Id__c", "S-1")["LastName"] == "Seeded"
+    finally:
+        served.stop()
+    assert "Seeded 1 records" in "".join(served.lines)
+
+
+def test_custom_credentials(tmp_path):
+    served = Served("--username", "ops@example.com", "--password", "s3cret", "--security-token", "TKN")
+    try:
+        assert fake_salesforce.connect(served.url, "ops@example.com", "s3cret", "TKN").session_id
+        with pytest.raises(SalesforceAuthenticationFailed):
+            fake_salesforce.connect(served.url, "ops@example.com", "s3cret")
+    finally:
+        served.stop()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--seed", "missing.yaml"], "does not exist"),
+    (["--order", "random"], "'random' is not one of"),
+    (["--port", "70000"], "70000 is not in the range"),
+])
+def test_bad_flags_get_clear_errors(args, message):
+    result = subprocess.run([*CLI, "serve", *args], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_bad_schema_file_is_named(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("objects:\n  Thing__c: {fields: {}}\n")
+    result = subprocess.run([*CLI, "serve", "--schema", str(bad)], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert f"{bad}: objects.Thing__c.key_prefix: a new object needs a 3-character key prefix" in result.stderr
+
+
+def test_tls_with_a_self_signed_certificate(tmp_path):
+    served = Served("--tls", "--cert-dir", str(tmp_path))
+    try:
+        assert served.url.startswith("https://localhost:")
+        sf = fake_salesforce.connect(served.url, verify=str(tmp_path / "fake-salesforce.crt"))
+        assert sf.Lead.create({"LastName": "Secure", "Company": "TLS"})["success"]
+    finally:
+        served.stop()
+
+
+def test_tls_respects_verify_even_with_requests_ca_bundle(tmp_path, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/bundle.pem")
+    served = Served("--tls", "--cert-dir", str(tmp_path))
+    try:
+        sf = fake_salesforce.connect(served.url, verify=str(tmp_path / "fake-salesforce.crt"))
+        assert sf.session_id
+    finally:
+        served.stop()
+
+
+def test_concurrent_writes_are_never_lost():
+    org = Org()
+    with FakeServer(org) as server:
+        clients = [fake_salesforce.connect(server.url) for _ in range(8)]
+        created: list[str] = []
+        failures: list[BaseException] = []
+
+        def work(sf, n):
+            try:
+                for i in range(40):
+                    created.append(sf.Contact.create({"LastName": f"T{n}-{i}", "Phone": f"+1 212 555 {n:02d}{i:02d}"})["id"])
+                    sf.Contact.update(created[-1], {"Title": "Updated"})
+            except BaseException as e:  # reported below
+                failures.append(e)
+
+        threads = [threading.Thread(target=work, args=(sf, n)) for n, sf in enumerate(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert failures == []
+        assert len(set(created)) == 320
+        result = clients[0].query("SELECT COUNT() FROM Contact WHERE Title = 'Updated'")
+        assert result["totalSize"] == 320
