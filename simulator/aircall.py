@@ -1,0 +1,352 @@
+"""Shorthand scenario events expanded into complete Aircall webhooks.
+
+Payloads have the shape of Aircall's public API (see ``reference/examples``): call
+timestamps in unix seconds, message timestamps in milliseconds. Every generated value is
+seeded from the scenario and the event's ref, so a rerun yields identical webhooks.
+
+Choices where Aircall leaves room:
+
+- Timing. ``now`` (the org clock at the event) is ``ended_at``. An answered call starts
+  ``duration`` seconds earlier and is answered ``wait`` seconds after it starts, so
+  ``duration`` covers the whole call, as in Aircall's example. An unanswered call starts
+  ``wait`` seconds before it ends. ``duration`` is always the event's ``duration``. Hence the
+  wait time of R6.7 (``answered_at - started_at``, or ``ended_at - started_at``) is ``wait``.
+- Agent. Without ``agent``, answered and outbound calls and outbound messages get
+  :data:`DEFAULT_AGENT`, who is no Salesforce user; missed calls, voicemails and inbound
+  messages get ``user: null``, as when nobody picked up.
+- ``recording: true`` generates a recording URL and its ``asset`` page; a given URL is the
+  call's only recording link (``asset`` null), so that it is the link a Task shows.
+- Without ``external`` the other party is ``+44 7700 900NNN``, a range reserved for fiction.
+- Ids (call, user, number, contact, comment, tag) are hashes of the scenario seed and what
+  they identify: a user or number keeps its id across the calls of a scenario.
+- A missed call or voicemail has ``missed_call_reason`` ``out_of_opening_hours`` when the line
+  was closed, else ``agents_did_not_answer``.
+- Messages also carry ``user`` and the full ``number`` and ``contact`` objects of calls (so
+  that subjects, R2.3 and R3 can be checked); the example's keys are all present.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any, Mapping
+
+import phonenumbers
+from faker import Faker
+
+from simulator.scenario import (
+    ANONYMOUS,
+    CallEvent,
+    CommentEvent,
+    CreateEvent,
+    NumberSpec,
+    RedeliverEvent,
+    Scenario,
+    SmsEvent,
+    UpdateEvent,
+    UserSpec,
+    WebhookEvent,
+)
+
+API = "https://api.aircall.io/v1"
+DEFAULT_AGENT = UserSpec(
+    ref=None,
+    fields={"FirstName": "Default", "LastName": "Agent", "Email": "default.agent@aircall.example"},
+)
+MISSED_CLOSED = "out_of_opening_hours"
+MISSED_OPEN = "agents_did_not_answer"
+
+
+def _stable_int(*parts: Any, low: int = 1, high: int = 999_999) -> int:
+    """An integer in [low, high] determined by ``parts`` alone."""
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
+    return low + int.from_bytes(digest[:8], "big") % (high - low + 1)
+
+
+def _seconds(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())
+
+
+@lru_cache(maxsize=256)
+def _number_facts(digits: str) -> tuple[str, str]:
+    """E.164 form and ISO country of a number."""
+    parsed = phonenumbers.parse(digits, None)
+    country = (phonenumbers.region_code_for_number(parsed)
+               or phonenumbers.region_code_for_country_code(parsed.country_code))
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), country
+
+
+def _e164(digits: str) -> str:
+    return _number_facts(digits)[0]
+
+
+def _agent_fields(agent: UserSpec | Mapping[str, Any]) -> Mapping[str, Any]:
+    return agent.fields if isinstance(agent, UserSpec) else agent
+
+
+class WebhookFactory:
+    """Builds Aircall webhooks for one scenario; identical inputs give identical payloads."""
+
+    def __init__(self, scenario_seed: str | int, token: str):
+        self.seed = str(scenario_seed)
+        self.token = token
+        self._fake = Faker("en_US")
+
+    # shared pieces
+
+    def _faker(self, *parts: Any) -> Faker:
+        self._fake.seed_instance(_stable_int(self.seed, *parts, high=2**62))
+        return self._fake
+
+    def _id(self, *parts: Any, low: int = 1, high: int = 999_999) -> int:
+        return _stable_int(self.seed, *parts, low=low, high=high)
+
+    def user(self, agent: UserSpec | Mapping[str, Any] | None, time_zone: str) -> dict | None:
+        """An Aircall user from a user spec (or its fields); None stays None."""
+        if agent is None:
+            return None
+        fields = _agent_fields(agent)
+        email = str(fields.get("Email") or "")
+        name = " ".join(str(fields[k]) for k in ("FirstName", "LastName") if fields.get(k))
+        if not name:
+            local = email.split("@", 1)[0]
+            name = " ".join(part.capitalize() for part in local.replace("_", ".").split(".") if part)
+        uid = self._id("user", email.lower())
+        return {
+            "id": uid,
+            "direct_link": f"{API}/users/{uid}",
+            "name": name,
+            "email": email,
+            "available": True,
+            "availability_status": "available",
+            "time_zone": time_zone,
+            "language": "en-US",
+        }
+
+    def number(self, spec: NumberSpec, is_open: bool = True) -> dict:
+        """An Aircall number object."""
+        nid = self._id("number", spec.ref)
+        e164, country = _number_facts(spec.digits)
+        return {
+            "id": nid,
+            "direct_link": f"{API}/numbers/{nid}",
+            "name": spec.name,
+            "digits": spec.digits,
+            "e164_digits": e164,
+            "country": country,
+            "time_zone": spec.time_zone,
+            "open": is_open,
+            "availability_status": "open" if is_open else "closed",
+            "is_ivr": False,
+            "live_recording_activated": True,
+            "priority": None,
+        }
+
+    def contact(self, event: CallEvent | SmsEvent, external: str) -> dict | None:
+        """The Aircall contact of an event's ``contact:`` block; None without one."""
+        spec = event.contact
+        if spec is None:
+            return None
+        cid = self._id("contact", event.ref)
+        phone = spec.phone or (None if external == ANONYMOUS else _e164(external))
+        return {
+            "id": cid,
+            "direct_link": f"{API}/contacts/{cid}",
+            "first_name": spec.first_name,
+            "last_name": spec.last_name,
+            "company_name": spec.company,
+            "is_shared": True,
+            "phone_numbers": [{"id": self._id("contact-phone", cid), "label": "Mobile",
+                               "value": phone}] if phone else [],
+            "emails": [{"id": self._id("contact-email", cid), "label": "Work",
+                        "value": spec.email}] if spec.email else [],
+        }
+
+    def _external(self, event: CallEvent | SmsEvent, fake: Faker) -> str:
+        """The other party: as written, or a number in a range reserved for fiction."""
+        if event.external is not None:
+            return event.external
+        return f"+44 7700 900{fake.random_int(0, 999):03d}"
+
+    def _comment(self, call_id: int, position: int, content: str, posted_at: int,
+                 user: dict | None) -> dict:
+        author = user or self.user(DEFAULT_AGENT, "UTC")
+        return {
+            "id": self._id("comment", call_id, position, content),
+            "content": content,
+            "posted_at": posted_at,
+            "posted_by": {"id": author["id"], "name": author["name"]},
+        }
+
+    def _tag(self, name: str) -> dict:
+        return {"id": self._id("tag", name), "name": name}
+
+    def _envelope(self, resource: str, event: str, timestamp: int, data: dict) -> dict:
+        return {"resource": resource, "event": event, "timestamp": timestamp,
+                "token": self.token, "data": data}
+
+    # webhooks
+
+    def call_ended(self, call_event: CallEvent, number_spec: NumberSpec,
+                   agent_user: UserSpec | Mapping[str, Any] | None, now: datetime) -> dict:
+        """The ``call.ended`` webhook of a call that ended at ``now``."""
+        fake = self._faker("call", call_event.ref)
+        call_id = self._id("call", call_event.ref, low=1_000_000_000, high=9_999_999_999)
+        uuid_hex = fake.uuid4().replace("-", "")
+        external = self._external(call_event, fake)
+        ended = _seconds(now)
+        if call_event.answered:
+            started = ended - call_event.duration
+            answered: int | None = started + call_event.wait
+        else:
+            started, answered = ended - call_event.wait, None
+        if agent_user is None and (call_event.answered or call_event.direction == "outbound"):
+            agent_user = DEFAULT_AGENT
+        user = self.user(agent_user, number_spec.time_zone)
+
+        recording = call_event.recording
+        given_url = isinstance(recording, str)
+        if recording is True:
+            signature = fake.hexify("^" * 64)
+            recording = (f"https://aircall-recordings.s3.amazonaws.com/{uuid_hex}.mp3"
+                         f"?X-Amz-Signature={signature}")
+        recording = recording or None
+        short_url = f"https://short-urls.aircall.io/v1/{fake.uuid4()}" if recording else None
+        voicemail = None
+        if call_event.type == "voicemail":
+            voicemail = (f"https://aircall-voicemails.s3.amazonaws.com/{uuid_hex}.mp3"
+                         f"?X-Amz-Signature={fake.hexify('^' * 64)}")
+        asset = None
+        if recording and not given_url:
+            asset = f"https://assets.aircall.io/recording/{call_id}"
+        elif voicemail:
+            asset = f"https://assets.aircall.io/voicemail/{call_id}"
+        reason = None
+        if call_event.direction == "inbound" and not call_event.answered:
+            reason = MISSED_OPEN if call_event.number_open else MISSED_CLOSED
+
+        data = {
+            "id": call_id,
+            "call_uuid": f"CA{uuid_hex}",
+            "direct_link": f"{API}/calls/{call_id}",
+            "direction": call_event.direction,
+            "status": "done",
+            "missed_call_reason": reason,
+            "started_at": started,
+            "answered_at": answered,
+            "ended_at": ended,
+            "duration": call_event.duration,
+            "raw_digits": external,
+            "voicemail": voicemail,
+            "recording": recording,
+            "recording_short_url": short_url,
+            "asset": asset,
+            "archived": False,
+            "cost": "0",
+            "user": user,
+            "assigned_to": None,
+            "transferred_by": None,
+            "transferred_to": None,
+            "contact": self.contact(call_event, external),
+            "number": self.number(number_spec, call_event.number_open),
+            "teams": [{"id": self._id("team", number_spec.ref), "name": f"{number_spec.name} team"}],
+            "comments": [self._comment(call_id, i, text, ended, user)
+                         for i, text in enumerate(call_event.comments)],
+            "tags": [self._tag(name) for name in call_event.tags],
+            "participants": [],
+        }
+        return self._envelope("call", "call.ended", ended, data)
+
+    def commented(self, original_webhook: Mapping[str, Any], content: str, now: datetime) -> dict:
+        """A ``call.commented`` webhook: the call's data with one more comment."""
+        data = copy.deepcopy(dict(original_webhook["data"]))
+        comments = list(data.get("comments") or [])
+        comments.append(self._comment(data["id"], len(comments), content, _seconds(now),
+                                      data.get("user")))
+        data["comments"] = comments
+        return self._envelope("call", "call.commented", _seconds(now), data)
+
+    def tagged(self, original_webhook: Mapping[str, Any], tags: list[str], now: datetime) -> dict:
+        """A ``call.tagged`` webhook: the call's data with the tags added (once each)."""
+        data = copy.deepcopy(dict(original_webhook["data"]))
+        current = list(data.get("tags") or [])
+        names = {t["name"] for t in current}
+        current += [self._tag(name) for name in tags if name not in names]
+        data["tags"] = current
+        return self._envelope("call", "call.tagged", _seconds(now), data)
+
+    def message(self, sms_event: SmsEvent, number_spec: NumberSpec,
+                agent_user: UserSpec | Mapping[str, Any] | None, now: datetime) -> dict:
+        """``message.received`` (inbound) or ``message.sent`` (outbound) at ``now``."""
+        fake = self._faker("sms", sms_event.ref)
+        message_id = fake.uuid4()
+        external = self._external(sms_event, fake)
+        body = sms_event.body if sms_event.body is not None else fake.sentence(nb_words=8)
+        if agent_user is None and sms_event.direction == "outbound":
+            agent_user = DEFAULT_AGENT
+        number = self.number(number_spec, sms_event.number_open)
+        millis = _seconds(now) * 1000
+        inbound = sms_event.direction == "inbound"
+        data = {
+            "id": message_id,
+            "direct_link": f"{API}/numbers/{number['id']}/messages/{message_id}",
+            "direction": sms_event.direction,
+            "channel": None,
+            "status": "received" if inbound else "sent",
+            "body": body,
+            "external_number": external,
+            "created_at": millis,
+            "sent_at": millis,
+            "updated_at": millis,
+            "media_url": [],
+            "number": number,
+            "contact": self.contact(sms_event, external),
+            "user": self.user(agent_user, number_spec.time_zone),
+        }
+        event = "message.received" if inbound else "message.sent"
+        return self._envelope("message", event, _seconds(now), data)
+
+
+class ScenarioWebhooks:
+    """The webhooks of one scenario's events, in order; remembers them for redelivery."""
+
+    def __init__(self, scenario: Scenario, token: str):
+        self.scenario = scenario
+        self.factory = WebhookFactory(scenario.seed, token)
+        self.delivered: dict[str, dict] = {}
+        self._latest_call: dict[str, dict] = {}
+
+    def webhook_for(self, event, now: datetime) -> dict | None:
+        """The webhook an event delivers at ``now``; None for Salesforce-side events."""
+        sc = self.scenario
+        if isinstance(event, (UpdateEvent, CreateEvent)):
+            return None
+        if isinstance(event, CallEvent):
+            hook = self.factory.call_ended(event, sc.number(event.number), sc.agent_user(event), now)
+            self._latest_call[event.ref] = hook
+        elif isinstance(event, SmsEvent):
+            hook = self.factory.message(event, sc.number(event.number), sc.agent_user(event), now)
+        elif isinstance(event, WebhookEvent):
+            hook = copy.deepcopy(event.payload)
+        elif isinstance(event, RedeliverEvent):
+            return copy.deepcopy(self.delivered[event.target])
+        elif isinstance(event, CommentEvent):
+            hook = self.factory.commented(self._latest_call[event.call], event.content, now)
+            self._latest_call[event.call] = hook
+            return copy.deepcopy(hook)
+        else:
+            raise TypeError(f"not a scenario event: {event!r}")
+        if getattr(event, "ref", None):
+            self.delivered[event.ref] = hook
+        return copy.deepcopy(hook)
+
+    def expand_all(self) -> list[tuple[Any, dict | None]]:
+        """Every event with its webhook, at the times the org clock gives them."""
+        return [(ev, self.webhook_for(ev, t))
+                for ev, t in zip(self.scenario.events, self.scenario.event_times())]
+
+
+__all__ = ["DEFAULT_AGENT", "ScenarioWebhooks", "WebhookFactory"]
