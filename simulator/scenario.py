@@ -292,7 +292,7 @@ class Expectations:
 
 DEFAULT_ADMIN = UserSpec(
     ref=ADMIN_REF,
-    fields={"FirstName": "Admin", "LastName": "User", "Email": "admin@callsim.example"},
+    fields={"FirstName": "Admin", "LastName": "User", "Email": "admin@example.com"},
 )
 DEFAULT_NUMBER = NumberSpec(
     ref="main", name="Main line", digits="+1 212 555 0000", time_zone="America/New_York",

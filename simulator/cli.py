@@ -1,0 +1,194 @@
+"""``callsim``: run scenarios, validate them, log events into an org, receive webhooks, write docs."""
+from __future__ import annotations
+
+import fnmatch
+import json
+import sys
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from .scenario import ScenarioError, load_scenarios, scenario_files, validate_paths
+
+REPO_SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+def default_paths() -> list[Path]:
+    """``./scenarios`` when it exists, else the library that ships with this checkout."""
+    local = Path("scenarios")
+    return [local if local.is_dir() else REPO_SCENARIOS]
+
+
+def org_options(func):
+    """--url/--username/--password/--security-token: the Salesforce org to write to."""
+    @click.option("--url", required=True, metavar="URL",
+                  help="The org: a fake-salesforce server URL (http://127.0.0.1:8080).")
+    @click.option("--username", default="admin@example.com", show_default=True)
+    @click.option("--password", default="password", show_default=True)
+    @click.option("--security-token", default="", help="Appended to the password at login.")
+    @click.option("--verify", default=None, metavar="CERT", help="CA certificate for an https URL.")
+    @wraps(func)
+    def wrapper(*args, url, username, password, security_token, verify, **kwargs):
+        import fake_salesforce
+        from simple_salesforce.exceptions import SalesforceAuthenticationFailed
+
+        def connect():
+            try:
+                return fake_salesforce.connect(url, username, password, security_token,
+                                               verify=verify if verify else True)
+            except SalesforceAuthenticationFailed as e:
+                raise click.ClickException(f"login to {url} failed: {e}") from None
+            except ValueError as e:
+                raise click.BadParameter(str(e), param_hint="--url") from None
+            except OSError as e:
+                raise click.ClickException(f"cannot reach {url}: {e}") from None
+
+        return func(*args, connect=connect, **kwargs)
+
+    return wrapper
+
+
+def _settings(path):
+    from .core import Settings, SettingsError
+
+    if path is None:
+        return Settings()
+    try:
+        return Settings.from_yaml(path)
+    except SettingsError as e:
+        raise click.ClickException(str(e)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="callsim")
+def main():
+    """Test how Aircall logs calls into Salesforce, against a fake org."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("-k", "pattern", metavar="PATTERN",
+              help="Only scenarios whose name or file matches (substring, or a glob with * ?).")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write report.md and report.json into this directory.")
+@click.option("--format", "fmt", type=click.Choice(["terminal", "markdown", "json"]), default="terminal",
+              show_default=True, help="Output format on standard output.")
+@click.option("--server", metavar="URL", help="Run against a `fake-salesforce serve` at URL "
+              "instead of an in-process org.")
+@click.option("-v", "--verbose", is_flag=True, help="Show the tables of passing scenarios too.")
+def run(paths, pattern, report_dir, fmt, server, verbose):
+    """Replay scenarios through the logging core and compare with expectations.
+
+    PATHS are scenario files or directories (default: ./scenarios). Exit status: 0 when every
+    scenario passes, 1 when an expectation fails, 2 when a file is invalid.
+    """
+    from .report import render, write_reports
+    from .runner import Runner
+
+    paths = list(paths) or default_paths()
+    try:
+        scenarios = load_scenarios(paths)
+    except ScenarioError as e:
+        click.echo(str(e), err=True)
+        sys.exit(2)
+    if pattern:
+        scenarios = [s for s in scenarios if _matches(pattern, s.name, s.path)]
+    if not scenarios:
+        click.echo("no scenarios to run" + (f" (nothing matches -k {pattern!r})" if pattern else ""), err=True)
+        sys.exit(2 if not pattern else 0)
+    try:
+        runner = Runner(server)
+        runner.control.info()
+    except Exception as e:
+        raise click.ClickException(f"cannot reach the fake org at {server}: {e}") from None
+
+    show_progress = fmt == "terminal" and sys.stderr.isatty() or len(scenarios) >= 20
+
+    def progress(n, total, result):
+        if show_progress:
+            mark = "." if result.passed else "F"
+            click.echo(mark, nl=False, err=True)
+            if n == total or n % 60 == 0:
+                click.echo(f" {n}/{total}", err=True)
+
+    results = runner.run_all(scenarios, progress)
+    click.echo(render(results, fmt, verbose=verbose))
+    if report_dir:
+        for path in write_reports(results, report_dir):
+            click.echo(f"wrote {path}", err=True)
+    sys.exit(0 if all(r.passed for r in results) else 1)
+
+
+def _matches(pattern: str, *texts: str) -> bool:
+    glob = any(c in pattern for c in "*?[")
+    for text in texts:
+        if (fnmatch.fnmatch(text, pattern) if glob else pattern.lower() in text.lower()):
+            return True
+    return False
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+def validate(paths):
+    """Check scenario files without running them (exit 2 when any is invalid)."""
+    paths = list(paths) or default_paths()
+    errors = validate_paths(paths)
+    if errors:
+        for line in errors:
+            click.echo(line, err=True)
+        sys.exit(2)
+    click.echo(f"{len(scenario_files(paths))} scenario files are valid")
+
+
+@main.command("log")
+@click.argument("event_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--settings", "settings_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Settings YAML (the keys of a scenario's settings:); defaults when absent.")
+@org_options
+def log_command(event_file, settings_file, connect):
+    """Log the Aircall webhook(s) of EVENT_FILE (one JSON object or a list) into an org."""
+    from .core import CoreError, log_file
+
+    settings = _settings(settings_file)
+    sf = connect()
+    try:
+        outcomes = log_file(sf, settings, event_file)
+    except CoreError as e:
+        raise click.ClickException(str(e)) from None
+    for outcome in outcomes:
+        click.echo(json.dumps(outcome.to_dict(), default=str))
+
+
+@main.command()
+@click.option("--settings", "settings_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--token", required=True, help="The Aircall webhook token deliveries must carry.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8090, show_default=True, type=click.IntRange(0, 65535))
+@org_options
+def webhooks(settings_file, token, host, port, connect):
+    """Receive Aircall webhooks on POST /webhooks/aircall and log each delivery into the org."""
+    from cheroot import wsgi
+
+    from .core.receiver import create_receiver
+
+    settings = _settings(settings_file)
+    connect()  # fail now, not at the first delivery, when the org is unreachable
+    app = create_receiver(connect, settings, token)
+    server = wsgi.Server((host, port), app, numthreads=4, server_name="callsim-webhooks")
+    try:
+        server.prepare()
+    except OSError as e:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {e}") from None
+    click.echo(f"Receiving Aircall webhooks on http://{host}:{server.bind_addr[1]}/webhooks/aircall "
+               "(Ctrl-C to stop)")
+    try:
+        server.serve()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

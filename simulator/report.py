@@ -1,0 +1,125 @@
+"""Expected versus actual, as tables (tabulate): terminal, markdown or JSON."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tabulate import tabulate
+
+from .runner import Check, ScenarioResult
+
+FORMATS = ("terminal", "markdown", "json")
+_TABLEFMT = {"terminal": "simple_grid", "markdown": "github"}
+_MAX_CELL = 160
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, list):
+        text = ", ".join(str(v) for v in value) if value else "(none)"
+    elif value is None:
+        text = "null"
+    else:
+        text = str(value)
+    text = text.replace("\r", "").replace("\n", " / ")
+    return text if len(text) <= _MAX_CELL else text[: _MAX_CELL - 3] + "..."
+
+
+def _mark(passed: bool, fmt: str) -> str:
+    if fmt == "markdown":
+        return "pass" if passed else "**FAIL**"
+    return "pass" if passed else "FAIL"
+
+
+def timeline_table(result: ScenarioResult, fmt: str = "terminal") -> str:
+    """record / section / expected / actual / result, for every timeline checked."""
+    rows = [[c.subject, c.item, _cell(c.expected), _cell(c.actual), _mark(c.passed, fmt)]
+            for c in result.checks if c.kind == "timeline"]
+    if not rows:
+        return ""
+    return tabulate(rows, headers=["record", "section", "expected", "actual", "result"],
+                    tablefmt=_TABLEFMT[fmt], disable_numparse=True)
+
+
+def failures_table(result: ScenarioResult, fmt: str = "terminal") -> str:
+    """Every failed check that is not a timeline section, with both values."""
+    rows = [[c.kind, c.subject, c.item, _cell(c.expected), _cell(c.actual)]
+            for c in result.failures if c.kind != "timeline"]
+    if not rows:
+        return ""
+    return tabulate(rows, headers=["check", "about", "field", "expected", "actual"],
+                    tablefmt=_TABLEFMT[fmt], disable_numparse=True)
+
+
+def scenario_report(result: ScenarioResult, fmt: str = "terminal") -> str:
+    sc = result.scenario
+    status = "PASS" if result.passed else "FAIL"
+    if fmt == "markdown":
+        head = [f"### {status}: {sc.name}", "", f"`{sc.path}`" + (f" — covers {', '.join(sc.covers)}" if sc.covers else ""), ""]
+    else:
+        head = [f"{status}  {sc.name}  ({sc.path})"]
+    parts = ["\n".join(head)]
+    if result.error:
+        parts.append(f"Could not run: {result.error}")
+    table = timeline_table(result, fmt)
+    if table:
+        parts.append(table)
+    failed = failures_table(result, fmt)
+    if failed:
+        parts.append(("Failed checks:\n" if fmt == "terminal" else "Failed checks:\n\n") + failed)
+    errors = [f"events[{e.index}] ({e.kind}{' ' + e.ref if e.ref else ''}): {e.error}"
+              for e in result.events if e.error]
+    if errors and not result.passed:
+        parts.append("Event errors:\n" + "\n".join(f"- {line}" for line in errors))
+    return "\n\n".join(parts)
+
+
+def summary_table(results: list[ScenarioResult], fmt: str = "terminal") -> str:
+    rows = [[r.scenario.name, r.scenario.path, sum(c.passed for c in r.checks), len(r.checks),
+             f"{r.seconds * 1000:.0f}", _mark(r.passed, fmt)] for r in results]
+    table = tabulate(rows, headers=["scenario", "file", "checks passed", "checks", "ms", "result"],
+                     tablefmt=_TABLEFMT[fmt], disable_numparse=True)
+    passed = sum(r.passed for r in results)
+    total_s = sum(r.seconds for r in results)
+    line = f"{passed} passed, {len(results) - passed} failed ({len(results)} scenarios, {total_s:.2f} s)"
+    return f"{table}\n\n{line}"
+
+
+def render(results: list[ScenarioResult], fmt: str = "terminal", *, verbose: bool = False) -> str:
+    """The whole report: each failing scenario (every one when verbose), then the summary."""
+    if fmt == "json":
+        return json.dumps(to_json(results), indent=2, default=str)
+    shown = [r for r in results if verbose or not r.passed]
+    sections = [scenario_report(r, fmt) for r in shown]
+    title = "# Scenario report\n\n" if fmt == "markdown" else ""
+    return title + "\n\n".join([*sections, "Summary" if fmt == "terminal" else "## Summary",
+                                summary_table(results, fmt)])
+
+
+def to_json(results: list[ScenarioResult]) -> dict:
+    def check(c: Check) -> dict:
+        return {"kind": c.kind, "about": c.subject, "item": c.item, "expected": c.expected,
+                "actual": c.actual, "passed": c.passed}
+
+    return {
+        "passed": sum(r.passed for r in results),
+        "failed": sum(not r.passed for r in results),
+        "scenarios": [{
+            "name": r.scenario.name, "file": r.scenario.path, "covers": r.scenario.covers,
+            "passed": r.passed, "error": r.error, "seconds": round(r.seconds, 4),
+            "api_requests": r.requests, "checks": [check(c) for c in r.checks],
+            "events": [{"index": e.index, "kind": e.kind, "ref": e.ref, "error": e.error,
+                        "outcome": e.outcome.to_dict() if e.outcome else None} for e in r.events],
+        } for r in results],
+    }
+
+
+def write_reports(results: list[ScenarioResult], directory: str | Path) -> list[Path]:
+    """Write ``report.md`` (every scenario) and ``report.json`` into ``directory``."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    md = directory / "report.md"
+    md.write_text(render(results, "markdown", verbose=True) + "\n")
+    js = directory / "report.json"
+    js.write_text(json.dumps(to_json(results), indent=2, default=str) + "\n")
+    return [md, js]

@@ -1,0 +1,391 @@
+"""Replays a scenario through the real logging core against a fresh fake org, then checks it.
+
+For each scenario: the org is reset (control API), users, numbers and records are seeded at the
+org clock, each event is expanded into a complete Aircall webhook and delivered through
+``CallLogger.handle`` exactly as a production delivery would be, and afterwards every
+expectation is read back from the org over the REST API (SOQL), never from its tables.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from simple_salesforce import Salesforce, format_soql
+from simple_salesforce.exceptions import SalesforceError
+
+import fake_salesforce
+from fake_salesforce.control import ControlClient
+from simulator.aircall import ScenarioWebhooks
+from simulator.core import CallLogger, CoreError, Outcome, RetryPolicy, Settings
+from simulator.scenario import (
+    ADMIN_REF,
+    CallEvent,
+    CommentEvent,
+    CreateEvent,
+    RecordSpec,
+    RedeliverEvent,
+    Scenario,
+    SmsEvent,
+    UpdateEvent,
+    UserSpec,
+    WebhookEvent,
+    is_ref,
+)
+
+WEBHOOK_TOKEN = "callsim-scenario-token"
+PAST, NEXT = "past_activities", "next_steps"
+SECTION_TITLES = {PAST: "Past Activities", NEXT: "Next Steps"}
+_USER_DEFAULTS = {"TimeZoneSidKey": "Europe/Paris", "LocaleSidKey": "en_US",
+                  "EmailEncodingKey": "UTF-8", "LanguageLocaleKey": "en_US"}
+
+
+class RunError(RuntimeError):
+    """The scenario could not be replayed (the org refused its set-up, say)."""
+
+
+@dataclass
+class Check:
+    """One expectation and what the org showed."""
+
+    kind: str            # timeline | record | not_logged | task | task_count
+    subject: str         # the record, event or count the check is about
+    item: str            # section or field name
+    expected: Any
+    actual: Any
+    passed: bool
+
+
+@dataclass
+class EventResult:
+    index: int
+    kind: str
+    ref: str | None
+    outcome: Outcome | None = None
+    error: str | None = None
+
+
+@dataclass
+class ScenarioResult:
+    scenario: Scenario
+    checks: list[Check] = field(default_factory=list)
+    events: list[EventResult] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+    requests: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and all(c.passed for c in self.checks)
+
+    @property
+    def failures(self) -> list[Check]:
+        return [c for c in self.checks if not c.passed]
+
+
+def _event_kind(event) -> str:
+    return {CallEvent: "call", SmsEvent: "sms", UpdateEvent: "update", CreateEvent: "create",
+            WebhookEvent: "webhook", RedeliverEvent: "redeliver", CommentEvent: "comment"}[type(event)]
+
+
+def _seed_of(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big")
+
+
+class Runner:
+    """Runs scenarios against one fake org: in-process by default, or a server URL.
+
+    The org is reset before every scenario, so each one starts from nothing.
+    """
+
+    def __init__(self, server: str | None = None, *, verify: Any = True):
+        if server:
+            self.target: Any = server.rstrip("/")
+        else:
+            self.org = fake_salesforce.Org()
+            self.target = fake_salesforce.create_app(self.org)
+        self.verify = verify
+        self.session = fake_salesforce.make_session(self.target, verify=verify)
+        self.control = ControlClient(self.target, self.session)
+
+    # -- running --------------------------------------------------------------------------------
+    def run(self, scenario: Scenario) -> ScenarioResult:
+        result = ScenarioResult(scenario)
+        started = time.perf_counter()
+        try:
+            _Replay(self, scenario, result).run()
+        except RunError as e:
+            result.error = str(e)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def run_all(self, scenarios, progress=None) -> list[ScenarioResult]:
+        results = []
+        for n, scenario in enumerate(scenarios, 1):
+            results.append(self.run(scenario))
+            if progress:
+                progress(n, len(scenarios), results[-1])
+        return results
+
+
+class _Replay:
+    """The state of one scenario's run: ids of refs, tasks of events."""
+
+    def __init__(self, runner: Runner, scenario: Scenario, result: ScenarioResult):
+        self.runner = runner
+        self.sc = scenario
+        self.result = result
+        self.ids: dict[str, str] = {}
+        self.sobjects: dict[str, str] = {}      # ref -> PersonAccount / Contact / ...
+        self.task_refs: dict[str, str] = {}     # Task Id -> event ref
+        self.keys: dict[str, str] = {}          # event ref -> idempotency key (CallObject)
+        self.sf: Salesforce | None = None
+
+    # -- set-up ---------------------------------------------------------------------------------
+    def run(self) -> None:
+        control = self.runner.control
+        try:
+            control.reset(seed=_seed_of(self.sc.name), now=self.sc.org.now)
+            info = control.info()
+        except Exception as e:  # the control API is unreachable or refused
+            raise RunError(f"cannot reset the org: {e}") from None
+        self.ids[ADMIN_REF] = info["admin_id"]
+        self.sf = fake_salesforce.connect(self.runner.target, info["username"], session=self.runner.session)
+        self._seed_users(self.sc.org.users)
+        self._seed_records(self.sc.org.records)
+        logger = CallLogger(self.sf, self._settings(), retry=RetryPolicy(attempts=3, base_delay=0.0))
+        start_requests = info["api_requests"]
+        webhooks = ScenarioWebhooks(self.sc, WEBHOOK_TOKEN)
+        clock = self.sc.org.now
+        for event, when in zip(self.sc.events, self.sc.event_times()):
+            if when != clock:
+                control.set_clock(when)
+                clock = when
+            self.result.events.append(self._deliver(logger, webhooks, event, when))
+            clock = when  # the clock moves on one second before the next event (event_times)
+        self._check()
+        self.result.requests = control.info()["api_requests"] - start_requests
+
+    def _settings(self) -> Settings:
+        data = dict(self.sc.settings)
+        owner = data.get("integration_owner")
+        if owner is not None:
+            data["integration_owner"] = self.ids.get(owner, owner)
+        try:
+            return Settings.from_dict(data, where=f"{self.sc.path}: settings")
+        except CoreError as e:
+            raise RunError(str(e)) from None
+
+    def _seed_users(self, users: list[UserSpec]) -> None:
+        if not users:
+            return
+        items = []
+        for user in users:
+            fields = {**_USER_DEFAULTS, **user.fields}
+            fields.setdefault("Username", user.email)
+            fields.setdefault("Alias", (user.ref or "user")[:8])
+            items.append({"sobject": "User", "fields": fields})
+        for user, new_id in zip(users, self._seed(items, "org.users")):
+            self.ids[user.ref] = new_id
+
+    def _seed_records(self, records: list[RecordSpec], where: str = "org.records") -> None:
+        if not records:
+            return
+        batch_index = {}
+        items = []
+        for n, record in enumerate(records):
+            fields = {}
+            for key, value in record.fields.items():
+                if is_ref(value):
+                    ref = value[1:]
+                    value = f"@{batch_index[ref]}" if ref in batch_index else self._id(ref)
+                fields[key] = value
+            items.append({"sobject": record.sobject, "fields": fields})
+            batch_index[record.ref] = n
+        for record, new_id in zip(records, self._seed(items, where)):
+            self.ids[record.ref] = new_id
+            self.sobjects[record.ref] = record.sobject
+
+    def _seed(self, items: list[dict], where: str) -> list[str]:
+        try:
+            return self.runner.control.seed(items)
+        except Exception as e:
+            raise RunError(f"{self.sc.path}: {where}: the org refused it: {e}") from None
+
+    def _id(self, ref: str) -> str:
+        if ref not in self.ids:
+            raise RunError(f"{self.sc.path}: '@{ref}' names nothing created so far")
+        return self.ids[ref]
+
+    # -- events ---------------------------------------------------------------------------------
+    def _deliver(self, logger: CallLogger, webhooks: ScenarioWebhooks, event, when) -> EventResult:
+        kind = _event_kind(event)
+        ref = getattr(event, "ref", None) if kind not in ("redeliver", "comment") else None
+        target = event.target if kind == "redeliver" else event.call if kind == "comment" else ref
+        out = EventResult(event.index, kind, ref if kind != "create" else event.ref)
+        if isinstance(event, UpdateEvent):
+            self._update(event, out)
+            return out
+        if isinstance(event, CreateEvent):
+            self._seed_records([event.record], f"events[{event.index}].create")
+            return out
+        webhook = webhooks.webhook_for(event, when)
+        try:
+            outcome = logger.handle(webhook)
+        except CoreError as e:
+            out.error = f"{type(e).__name__}: {e}"
+            return out
+        out.outcome = outcome
+        if target:
+            self.keys.setdefault(target, outcome.key)
+            if outcome.task_id:
+                self.task_refs.setdefault(outcome.task_id, target)
+        return out
+
+    def _update(self, event: UpdateEvent, out: EventResult) -> None:
+        sobject = self.sobjects.get(event.ref)
+        if sobject is None:
+            out.error = f"'{event.ref}' is not a record of this scenario"
+            return
+        fields = {k: (self._id(v[1:]) if is_ref(v) else v) for k, v in event.fields.items()}
+        api_name = "Account" if sobject == "PersonAccount" else sobject
+        try:
+            getattr(self.sf, api_name).update(self._id(event.ref), fields)
+        except SalesforceError as e:
+            raise RunError(f"{self.sc.path}: events[{event.index}].update: the org refused it: "
+                           f"{_sf_message(e)}") from None
+
+    # -- checks ---------------------------------------------------------------------------------
+    def _check(self) -> None:
+        expect = self.sc.expect
+        for spec in expect.records:
+            self._check_record(spec)
+        for ref, timeline in expect.timelines.items():
+            if ref not in self.ids:  # an expected record that was never created
+                self._add("timeline", ref, "record", "exists", "not found", False)
+                continue
+            actual = self._timeline(ref)
+            for section in (PAST, NEXT):
+                want = sorted(getattr(timeline, section))
+                got = sorted(actual[section])
+                self._add("timeline", ref, SECTION_TITLES[section], want, got,
+                          Counter(want) == Counter(got))
+        for ref in expect.not_logged:
+            tasks = self._tasks_of_event(ref)
+            self._add("not_logged", ref, "Tasks", [], tasks, not tasks)
+        for ref, spec in expect.tasks.items():
+            self._check_task(ref, spec)
+        if expect.task_count is not None:
+            count = self._query("SELECT COUNT() FROM Task")["totalSize"]
+            self._add("task_count", "org", "Tasks", expect.task_count, count, count == expect.task_count)
+
+    def _add(self, kind, subject, item, expected, actual, passed) -> None:
+        self.result.checks.append(Check(kind, subject, item, expected, actual, bool(passed)))
+
+    def _query(self, soql: str) -> dict:
+        """Every record of the query; ``totalSize`` is the server's (right for COUNT())."""
+        try:
+            first = self.sf.query(soql)
+            if first.get("done", True):
+                return first
+            return {**first, "records": self.sf.query_all(soql)["records"]}
+        except SalesforceError as e:
+            raise RunError(f"{self.sc.path}: reading the org failed: {_sf_message(e)} ({soql})") from None
+
+    def _label(self, task: dict) -> str:
+        ref = self.task_refs.get(task["Id"])
+        if ref is None:
+            ref = next((r for r, key in self.keys.items() if key and key == task.get("CallObject")), None)
+        return ref or f"Task {task['Id']} ({task.get('Subject')})"
+
+    def _timeline(self, ref: str) -> dict[str, list[str]]:
+        """The record's Activity timeline, as Salesforce builds it (scenario-format.md)."""
+        record_id = self._id(ref)
+        sobject = self.sobjects.get(ref) or self._expected_sobject(ref)
+        if sobject in ("Contact", "Lead"):
+            where = format_soql("WhoId = {}", record_id)
+        elif sobject == "Account":
+            where = format_soql("WhatId = {0} OR AccountId = {0}", record_id)
+        elif sobject == "PersonAccount":
+            person = self._query(format_soql("SELECT PersonContactId FROM Account WHERE Id = {}", record_id))
+            contact = person["records"][0]["PersonContactId"] if person["records"] else None
+            where = format_soql("WhatId = {} OR WhoId = {}", record_id, contact)
+        else:  # Case, Opportunity
+            where = format_soql("WhatId = {}", record_id)
+        rows = self._query(f"SELECT Id, Subject, CallObject, IsClosed FROM Task WHERE {where}")["records"]
+        return {PAST: [self._label(r) for r in rows if r["IsClosed"]],
+                NEXT: [self._label(r) for r in rows if not r["IsClosed"]]}
+
+    def _expected_sobject(self, ref: str) -> str:
+        for spec in self.sc.expect.records:
+            if spec.ref == ref:
+                return spec.sobject
+        return "Contact"
+
+    def _tasks_of_event(self, ref: str) -> list[str]:
+        key = self.keys.get(ref)
+        ids = {tid for tid, r in self.task_refs.items() if r == ref}
+        if key:
+            rows = self._query(format_soql("SELECT Id FROM Task WHERE CallObject = {}", key))["records"]
+            ids |= {r["Id"] for r in rows}
+        return sorted(ids)
+
+    def _check_record(self, spec) -> None:
+        api_name = "Account" if spec.sobject == "PersonAccount" else spec.sobject
+        conditions = [format_soql(f"{name} = {{}}", self._value(value)) for name, value in spec.where.items()]
+        if spec.sobject == "PersonAccount":
+            conditions.append("IsPersonAccount = true")
+        fields = ["Id", *[f for f in spec.fields if f != "Id"]]
+        soql = f"SELECT {', '.join(fields)} FROM {api_name}"
+        if conditions:
+            soql += " WHERE " + " AND ".join(conditions)
+        rows = self._query(soql)["records"]
+        where_text = ", ".join(f"{k}={v}" for k, v in spec.where.items())
+        self._add("record", spec.ref, f"{spec.sobject} where {where_text}", 1, len(rows), len(rows) == 1)
+        if len(rows) != 1:
+            return
+        self.ids[spec.ref] = rows[0]["Id"]
+        self.sobjects[spec.ref] = spec.sobject
+        for name, value in spec.fields.items():
+            want = self._value(value)
+            got = rows[0].get(name)
+            self._add("record", spec.ref, name, want, got, _same(want, got))
+
+    def _check_task(self, ref: str, spec) -> None:
+        tasks = self._tasks_of_event(ref)
+        if len(tasks) != 1:
+            self._add("task", ref, "Task", "exactly one", f"{len(tasks)} Task(s)", False)
+            return
+        fields = ["Id", "Description", *[f for f in spec.fields if f not in ("Id", "Description")]]
+        row = self._query(format_soql(f"SELECT {', '.join(fields)} FROM Task WHERE Id = {{}}",
+                                      tasks[0]))["records"][0]
+        for name, value in spec.fields.items():
+            want = self._value(value)
+            self._add("task", ref, name, want, row.get(name), _same(want, row.get(name)))
+        description = row.get("Description") or ""
+        for text in spec.description_contains:
+            self._add("task", ref, "Description contains", text, description, text in description)
+
+    def _value(self, value):
+        if is_ref(value):
+            return self.ids.get(value[1:], f"(no record {value})")
+        return value
+
+
+def _same(want, got) -> bool:
+    if isinstance(want, bool) or isinstance(got, bool):
+        return want == got
+    if isinstance(want, (int, float)) and isinstance(got, (int, float)):
+        return float(want) == float(got)
+    if want is None or got is None:
+        return want == got
+    return str(want) == str(got)
+
+
+def _sf_message(e: SalesforceError) -> str:
+    content = getattr(e, "content", None)
+    if isinstance(content, list) and content and isinstance(content[0], dict):
+        return "; ".join(f"{c.get('errorCode')}: {c.get('message')}" for c in content)
+    return str(e)
