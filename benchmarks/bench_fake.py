@@ -1,6 +1,7 @@
 """Benchmark the fake org through simple-salesforce.
 
-1. sObject create + get round trips per second, in-process and over HTTP.
+1. sObject create + get round trips per second, in-process and over HTTP (a standalone
+   `fake-salesforce serve` in its own process, as users run it).
 2. get-by-Id latency with 1,000 and with 1,000,000 Contacts in the org.
 
 Run: python benchmarks/bench_fake.py [--round-trips 2000] [--sizes 1000,1000000] [--json FILE]
@@ -10,9 +11,11 @@ Targets (2-core machine): >= 1,000 round trips/s in-process, >= 400/s over HTTP;
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,7 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import fake_salesforce  # noqa: E402
 from fake_salesforce.control import ControlClient  # noqa: E402
-from fake_salesforce.server import FakeServer  # noqa: E402
 
 SEED_BATCH = 5_000
 
@@ -37,6 +39,24 @@ def round_trips(sf, n: int) -> float:
         record_id = sf.Contact.create({"LastName": f"Bench{i}", "Phone": f"+1 415 555 {i % 10000:04d}"})["id"]
         sf.Contact.get(record_id)
     return n / (time.perf_counter() - start)
+
+
+@contextlib.contextmanager
+def standalone_server():
+    """``fake-salesforce serve`` in its own process, as users run it; yields its URL."""
+    proc = subprocess.Popen([sys.executable, "-c", "from fake_salesforce.cli import main; main()",
+                             "serve", "--port", "0", "--quiet"], stdout=subprocess.PIPE, text=True)
+    try:
+        while True:
+            line = proc.stdout.readline()
+            if not line:
+                raise RuntimeError("fake-salesforce serve did not start")
+            if "listening on" in line:
+                yield line.rsplit(" ", 1)[1].strip()
+                break
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def seed_contacts(control: ControlClient, total: int, progress: bool) -> list[str]:
@@ -85,10 +105,8 @@ def main(argv=None) -> int:
     org = fake_salesforce.Org()
     sf = fake_salesforce.connect(fake_salesforce.create_app(org))
     results["round_trips_per_s"]["in-process"] = round_trips(sf, args.round_trips)
-    org.reset()
-    with FakeServer(org) as server:
-        sf_http = fake_salesforce.connect(server.url)
-        results["round_trips_per_s"]["http"] = round_trips(sf_http, args.round_trips)
+    with standalone_server() as url:
+        results["round_trips_per_s"]["http"] = round_trips(fake_salesforce.connect(url), args.round_trips)
 
     for size in sizes:
         org.reset()

@@ -108,6 +108,7 @@ class Org:
         self.api_count = 0
         self.org_id = to18("00D" + self.ids.instance + "000000001")
         self._query_cursors: dict[str, Any] = {}
+        self._default_rows: dict[str, dict] = {}
         self._counter_lock = threading.Lock()
         self.admin_id: str = ""
         self.person_record_type_id: str = ""
@@ -323,7 +324,7 @@ class Org:
             raise errors.CannotInsertUpdate(f"entity type cannot be inserted: {obj.label}")
         given = self._coerce(obj, values, creating=True, allow_audit=allow_audit)
         now = format_datetime(self.clock.now())
-        row = {f.name: _default_storage(f) for f in obj.fields.values()}
+        row = dict(self._defaults(obj))
         if obj.owned:
             row["OwnerId"] = user_id
         row.update(CreatedDate=now, LastModifiedDate=now, SystemModstamp=now,
@@ -339,9 +340,15 @@ class Org:
         self._check_unique(obj, row, None)
         row["Id"] = self.ids.next(obj.key_prefix)
         self.store.insert(obj, row)
-        self._index_phones(obj, row)
+        self._index_phones(obj, row, fresh=True)
         self._after_create(obj, row, user_id)
         return row["Id"]
+
+    def _defaults(self, obj: SObjectDef) -> dict:
+        cached = self._default_rows.get(obj.name)
+        if cached is None:
+            cached = self._default_rows[obj.name] = {f.name: _default_storage(f) for f in obj.fields.values()}
+        return cached
 
     def update(self, sobject: str, record_id: str, values: dict, user_id: str | None = None) -> None:
         obj = self.sobject(sobject)
@@ -450,8 +457,7 @@ class Org:
         return out
 
     def _check_required(self, obj: SObjectDef, row: dict) -> None:
-        missing = [f.name for f in obj.fields.values()
-                   if f.required and row.get(f.name) in (None, "")]
+        missing = [name for name in obj.required_fields if row.get(name) in (None, "")]
         if obj.name == "Account":
             person = row.get("RecordTypeId") == self.person_record_type_id
             if person and not row.get("LastName"):
@@ -480,8 +486,8 @@ class Org:
                                              error_code="CANNOT_UPDATE_CONVERTED_LEAD")
 
     def _check_unique(self, obj: SObjectDef, row: dict, own_id: str | None) -> None:
-        for f in obj.fields.values():
-            if not (f.unique or f.external_id and f.unique) or row.get(f.name) is None:
+        for f in obj.unique_fields:
+            if row.get(f.name) is None:
                 continue
             clash = [i for i in self.store.find(obj, f.name, row[f.name]) if i != own_id]
             if clash:
@@ -563,8 +569,15 @@ class Org:
             return who[1].get("AccountId")
         return None
 
-    def _index_phones(self, obj: SObjectDef, row: dict) -> None:
+    def _index_phones(self, obj: SObjectDef, row: dict, fresh: bool = False) -> None:
+        """Refresh the digit keys of the record's phone fields (``fresh``: a new record)."""
         region = self.config.default_region
+        if fresh:
+            keys = [(k, obj.name, row["Id"], f.name) for f in obj.phone_fields if row.get(f.name)
+                    for k in sorted(phones.stored_keys(row[f.name], region))]
+            if keys:
+                self.store.add_phone_keys(keys)
+            return
         for f in obj.phone_fields:
             self.store.set_phone_keys(obj, row["Id"], f.name, phones.stored_keys(row.get(f.name), region))
 
@@ -579,7 +592,7 @@ class Org:
             crow.update(contact, AccountId=row["Id"], IsPersonAccount=1, IsDeleted=0,
                         Name=row["Name"], Id=self.ids.next(contact_obj.key_prefix))
             self.store.insert(contact_obj, crow)
-            self._index_phones(contact_obj, crow)
+            self._index_phones(contact_obj, crow, fresh=True)
             self.store.update(obj, row["Id"], {"PersonContactId": crow["Id"]})
             row["PersonContactId"] = crow["Id"]
         elif obj.name == "Opportunity" and row.get("ContactId"):

@@ -128,11 +128,15 @@ class SObjectDef:
     owned: bool = False
     createable: bool = True
     children: dict[str, ChildRelationship] = field(default_factory=dict)
+    required_fields: list[str] = field(default_factory=list, repr=False)
+    unique_fields: list[FieldDef] = field(default_factory=list, repr=False)
     _by_lower: dict[str, FieldDef] = field(default_factory=dict, repr=False)
     _rel_by_lower: dict[str, FieldDef] = field(default_factory=dict, repr=False)
     _child_by_lower: dict[str, ChildRelationship] = field(default_factory=dict, repr=False)
 
     def index(self) -> None:
+        self.required_fields = [f.name for f in self.fields.values() if f.required]
+        self.unique_fields = [f for f in self.fields.values() if f.unique]
         self._by_lower = {k.lower(): f for k, f in self.fields.items()}
         self._rel_by_lower = {f.relationship_name.lower(): f for f in self.fields.values()
                               if f.relationship_name}
