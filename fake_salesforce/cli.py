@@ -60,12 +60,14 @@ def main():
 @click.option("--username", default=DEFAULT_USERNAME, show_default=True)
 @click.option("--password", default=DEFAULT_PASSWORD, show_default=True)
 @click.option("--security-token", default="", help="Appended to the password at login.")
+@click.option("--jwt-cert", "jwt_certs", multiple=True, metavar="CONSUMER_KEY=CERT.pem",
+              help="Accept JWT bearer logins from this connected app, signed by this certificate.")
 @click.option("--tls", is_flag=True, help="Serve HTTPS on a self-signed certificate.")
 @click.option("--cert-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where --tls writes its certificate (default: a temporary directory).")
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
 def serve(host, port, db, schema_files, seed_file, id_seed, order, username, password,
-          security_token, tls, cert_dir, quiet):
+          security_token, jwt_certs, tls, cert_dir, quiet):
     """Serve a fake org until Ctrl-C."""
     from .server import FakeServer
 
@@ -75,6 +77,14 @@ def serve(host, port, db, schema_files, seed_file, id_seed, order, username, pas
                   security_token=security_token)
     except SchemaError as e:
         raise click.ClickException(str(e)) from None
+    for item in jwt_certs:
+        key, sep, path = item.partition("=")
+        if not sep or not key or not path:
+            raise click.BadParameter(f"expected CONSUMER_KEY=CERT.pem, got {item!r}", param_hint="--jwt-cert")
+        try:
+            org.config.jwt_certificates[key] = Path(path).read_text()
+        except OSError as e:
+            raise click.BadParameter(f"cannot read {path}: {e.strerror}", param_hint="--jwt-cert") from None
     if seed_file:
         try:
             ids = org.seed(_load_seed(seed_file))

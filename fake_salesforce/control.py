@@ -60,6 +60,9 @@ class ControlClient:
             items = list(sobject_or_records)
         return self._call("POST", "/seed", {"records": items})["ids"]
 
+    def register_jwt_certificate(self, client_id: str, certificate_pem: str) -> None:
+        self._call("POST", "/oauth/jwt-certificates", {"client_id": client_id, "certificate": certificate_pem})
+
     def expire_sessions(self) -> int:
         return self._call("POST", "/sessions/expire")["expired"]
 

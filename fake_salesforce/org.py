@@ -78,6 +78,8 @@ class OrgConfig:
     session_lifetime: float = 7200.0
     api_limit: int = 100_000
     oauth_clients: dict = field(default_factory=lambda: {"callsim": "callsim-secret"})
+    # consumer key -> PEM certificate (or public key) that signs its JWT bearer assertions
+    jwt_certificates: dict = field(default_factory=dict)
     request_log_size: int = 10_000
 
 

@@ -141,3 +141,59 @@ def test_malformed_soap_body(fake_org):
                             headers={"SOAPAction": "login", "Content-Type": "text/xml"})
     assert response.status_code == 500
     assert b"INVALID_REQUEST" in response.content
+
+
+@pytest.fixture(scope="module")
+def jwt_keys():
+    from datetime import datetime, timedelta, timezone
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "jwt-app")])
+    now = datetime.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    return private, cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def test_jwt_bearer_login(fake_org, jwt_keys):
+    private, certificate = jwt_keys
+    fake_org.control.register_jwt_certificate("jwt-app", certificate)
+    sf = Salesforce(username="admin@example.com", consumer_key="jwt-app", privatekey=private,
+                    session=make_session(fake_org.target))
+    assert sf.Contact.create({"LastName": "Via JWT"})["success"] is True
+
+
+def test_jwt_bearer_unknown_app_and_wrong_key(fake_org, jwt_keys):
+    private, certificate = jwt_keys
+    with pytest.raises(SalesforceAuthenticationFailed) as info:
+        Salesforce(username="admin@example.com", consumer_key="unregistered", privatekey=private,
+                   session=make_session(fake_org.target))
+    assert info.value.code == "invalid_client_id"
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    fake_org.control.register_jwt_certificate("jwt-app", certificate)
+    with pytest.raises(SalesforceAuthenticationFailed) as info:
+        Salesforce(username="admin@example.com", consumer_key="jwt-app", privatekey=other,
+                   session=make_session(fake_org.target))
+    assert info.value.code == "invalid_grant"
+
+
+def test_jwt_bearer_unknown_user(fake_org, jwt_keys):
+    private, certificate = jwt_keys
+    fake_org.control.register_jwt_certificate("jwt-app", certificate)
+    # Salesforce's answer for an unknown user makes simple-salesforce warn about approval.
+    with pytest.raises(SalesforceAuthenticationFailed) as info, pytest.warns(UserWarning, match="authorize"):
+        Salesforce(username="ghost@example.com", consumer_key="jwt-app", privatekey=private,
+                   session=make_session(fake_org.target))
+    assert info.value.code == "invalid_grant"

@@ -14,6 +14,7 @@ from ..app import json_response
 from . import org
 
 bp = Blueprint("auth", __name__)
+JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 INVALID_LOGIN = "Invalid username, password, security token; or user locked out."
 _SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -93,15 +94,17 @@ def _client_credentials() -> tuple[str | None, str | None]:
 
 @bp.post("/services/oauth2/token")
 def oauth_token():
-    """Password and client-credentials grants. JWT bearer is refused explicitly."""
+    """Password, client-credentials and JWT bearer grants."""
     o = org()
     grant = request.form.get("grant_type")
     client_id, secret = _client_credentials()
     clients = o.config.oauth_clients
+    if grant == JWT_GRANT:
+        client_id, user_id, failure = _jwt_user(o, request.form.get("assertion", ""))
+        if failure:
+            return failure
+        return _token_response(o, user_id, clients.get(client_id) or client_id)
     if grant not in ("password", "client_credentials"):
-        if grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
-            return _oauth_error("unsupported_grant_type",
-                                "the fake org does not implement the JWT bearer flow")
         return _oauth_error("unsupported_grant_type", "grant type not supported")
     if client_id not in clients:
         return _oauth_error("invalid_client_id", "client identifier invalid")
@@ -113,14 +116,58 @@ def oauth_token():
             return _oauth_error("invalid_grant", "authentication failure")
     else:
         user_id = o.admin_id
+    return _token_response(o, user_id, clients[client_id])
+
+
+def _token_response(o, user_id: str, signing_secret: str) -> Response:
     token = o.open_session(user_id)
     issued = str(int(time.time() * 1000))
     base = instance_url()
     identity = f"{base}/id/{o.org_id}/{user_id}"
-    signature = base64.b64encode(hmac.new(clients[client_id].encode(), (identity + issued).encode(),
+    signature = base64.b64encode(hmac.new(signing_secret.encode(), (identity + issued).encode(),
                                           hashlib.sha256).digest()).decode()
     return json_response({"access_token": token, "instance_url": base, "id": identity,
                           "token_type": "Bearer", "issued_at": issued, "signature": signature})
+
+
+def _jwt_user(o, assertion: str):
+    """Check a JWT bearer assertion: RS256-signed by the certificate registered for its
+    issuer (the connected app's consumer key), unexpired, for a login audience, about an
+    active user. Returns (client_id, user_id, None) or (None, None, error response)."""
+    import jwt
+
+    try:
+        claims = jwt.decode(assertion, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return None, None, _oauth_error("invalid_grant", "invalid assertion")
+    client_id = claims.get("iss")
+    certificate = o.config.jwt_certificates.get(client_id)
+    if certificate is None:
+        return None, None, _oauth_error("invalid_client_id", "client identifier invalid")
+    try:
+        claims = jwt.decode(assertion, _public_key(certificate), algorithms=["RS256"],
+                            options={"verify_aud": False, "require": ["exp", "sub", "aud"]})
+    except jwt.ExpiredSignatureError:
+        return None, None, _oauth_error("invalid_grant", "expired authorization code")
+    except jwt.PyJWTError:
+        return None, None, _oauth_error("invalid_grant", "invalid assertion")
+    audience = claims["aud"] if isinstance(claims["aud"], str) else ""
+    if not audience.startswith("https://") or not audience.rstrip("/").endswith(".salesforce.com"):
+        return None, None, _oauth_error("invalid_grant", "audience is invalid")
+    user_id = o.user_by_username(str(claims["sub"]))
+    if user_id is None:
+        return None, None, _oauth_error("invalid_grant", "user hasn't approved this consumer")
+    return client_id, user_id, None
+
+
+def _public_key(pem: str):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    data = pem.encode()
+    if b"CERTIFICATE" in data:
+        return x509.load_pem_x509_certificate(data).public_key()
+    return serialization.load_pem_public_key(data)
 
 
 @bp.post("/services/oauth2/revoke")

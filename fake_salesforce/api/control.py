@@ -92,6 +92,18 @@ def seed():
     return json_response({"ids": ids}, 201)
 
 
+@bp.post("/oauth/jwt-certificates")
+def register_jwt_certificate():
+    """``{"client_id": consumer key, "certificate": PEM}``: accept JWT bearer logins it signs."""
+    body = _body()
+    client_id, pem = body.get("client_id"), body.get("certificate")
+    if not isinstance(client_id, str) or not client_id or not isinstance(pem, str) or "-----BEGIN" not in pem:
+        raise errors.SalesforceError("Give 'client_id' and 'certificate' (PEM text)",
+                                     error_code="INVALID_PARAMETER_VALUE")
+    org().config.jwt_certificates[client_id] = pem
+    return json_response({"client_id": client_id})
+
+
 @bp.post("/sessions/expire")
 def expire_sessions():
     return json_response({"expired": org().expire_sessions()})
