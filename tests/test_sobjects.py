@@ -370,3 +370,22 @@ def test_collection_limit(sf):
     with pytest.raises(SalesforceMalformedRequest) as info:
         sf.restful("composite/sobjects", method="POST", json={"records": records})
     assert error_of(info)[0] == "EXCEEDED_ID_LIMIT"
+
+
+def test_external_id_matching_several_records_is_300(sf):
+    sf.Contact.create({"LastName": "A", "Legacy_Ref__c": "L-1"})
+    sf.Contact.create({"LastName": "B", "Legacy_Ref__c": "L-1"})
+    with pytest.raises(SalesforceMoreThanOneRecord) as info:
+        sf.Contact.get_by_custom_id("Legacy_Ref__c", "L-1")
+    urls = info.value.content
+    assert len(urls) == 2 and all(u.startswith("/services/data/v59.0/sobjects/Contact/003") for u in urls)
+    with pytest.raises(SalesforceMoreThanOneRecord):
+        sf.Contact.upsert("Legacy_Ref__c/L-1", {"LastName": "C"})
+
+
+def test_delete_by_external_id(sf):
+    record_id = sf.Contact.create({"LastName": "A", "External_Id__c": "DEL-1"})["id"]
+    response = sf.session.delete(sf.base_url + "sobjects/Contact/External_Id__c/DEL-1", headers=sf.headers)
+    assert response.status_code == 204
+    with pytest.raises(SalesforceResourceNotFound):
+        sf.Contact.get(record_id)

@@ -113,15 +113,20 @@ def delete_record(version: str, sobject: str, record_id: str):
     return Response(status=204)
 
 
-@bp.get("/<version>/sobjects/<sobject>/<field>/<path:value>")
-def get_by_external_id(version: str, sobject: str, field: str, value: str):
+def _one_by_external_id(sobject: str, field: str, value: str) -> str:
+    """The one record whose external id ``field`` is ``value``: 404 for none, 300 for several."""
     o = org()
     ids = o.find_by_external(sobject, field, value)
     if not ids:
         raise errors.NotFound("The requested resource does not exist")
     if len(ids) > 1:
         raise errors.MoreThanOneRecord([o.record_url(o.sobject(sobject).name, i) for i in ids])
-    return json_response(o.get(sobject, ids[0], _fields_param()))
+    return ids[0]
+
+
+@bp.get("/<version>/sobjects/<sobject>/<field>/<path:value>")
+def get_by_external_id(version: str, sobject: str, field: str, value: str):
+    return json_response(org().get(sobject, _one_by_external_id(sobject, field, value), _fields_param()))
 
 
 @bp.route("/<version>/sobjects/<sobject>/<field>/<path:value>", methods=["PATCH", "POST"])
@@ -133,13 +138,7 @@ def upsert(version: str, sobject: str, field: str, value: str):
 
 @bp.delete("/<version>/sobjects/<sobject>/<field>/<path:value>")
 def delete_by_external_id(version: str, sobject: str, field: str, value: str):
-    o = org()
-    ids = o.find_by_external(sobject, field, value)
-    if not ids:
-        raise errors.NotFound("The requested resource does not exist")
-    if len(ids) > 1:
-        raise errors.MoreThanOneRecord([o.record_url(o.sobject(sobject).name, i) for i in ids])
-    o.delete(sobject, ids[0], g.user_id)
+    org().delete(sobject, _one_by_external_id(sobject, field, value), g.user_id)
     return Response(status=204)
 
 
