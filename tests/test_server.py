@@ -30,8 +30,8 @@ class Served:
                 self.url = line.rsplit(" ", 1)[1].strip()
                 break
 
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
+    def stop(self, signum=signal.SIGTERM):
+        self.proc.send_signal(signum)
         code = self.proc.wait(timeout=10)
         self.lines.append(self.proc.stdout.read())
         self.proc.stdout.close()
@@ -51,6 +51,12 @@ def test_serve_prints_url_credentials_and_snippet_and_stops_cleanly():
     assert "username: admin@example.com   password: password" in text
     assert f'sf = fake_salesforce.connect("{served.url}")' in text
     assert "Stopped." in text
+
+
+def test_ctrl_c_stops_cleanly():
+    served = Served()
+    assert served.stop(signal.SIGINT) == 0
+    assert "Stopped." in "".join(served.lines)
 
 
 def test_db_file_survives_a_restart(tmp_path):
