@@ -20,6 +20,7 @@ def json_response(body, status: int = 200, headers: dict | None = None) -> Respo
 
 def create_app(org: Org | None = None, **org_options) -> Flask:
     """The fake org's WSGI app; the same app serves sockets and the in-process transport."""
+    from . import soql, sosl  # noqa: F401  (build the query grammar now, not at the first query)
     from .api import auth, control, data
 
     org = org or Org(**org_options)
