@@ -451,8 +451,12 @@ def test_R5_4_several_open_opportunities_first_returned_wins(org, sf):
     person = contact(org)
     deals = [seed(org, "Opportunity", Name=f"Deal {n}", StageName="Prospecting", CloseDate="2026-12-31",
                   ContactId=person, LastModifiedDate=f"2026-0{n}-01T00:00:00Z") for n in (1, 2)]
-    outcome = logger(sf, log_on_related="opportunity").handle(call_webhook())
-    assert outcome.related_id == deals[1]
+    log = logger(sf, log_on_related="opportunity")
+    assert log.handle(call_webhook(call_id=1)).related_id == deals[1]
+    # Updating the older Opportunity makes it the most recently updated: it wins now.
+    org.control.advance(60)
+    sf.Opportunity.update(deals[0], {"NextStep": "Call back"})
+    assert log.handle(call_webhook(call_id=2)).related_id == deals[0]
 
 
 def test_R5_5_create_case_when_the_contact_has_none_open(org, sf):

@@ -28,10 +28,13 @@ def find_open_case(api: SalesforceApi, contact_id: str, *, retried: bool = True)
 
 def open_opportunity_soql(contact_id: str) -> str:
     """The Contact's open Opportunities through OpportunityContactRole (R5.8), primary role
-    first; among equals, the order Salesforce returns them in (R5.4)."""
+    first; among equals, the most recently updated Opportunity (R5.4). The roles are queried,
+    so the Opportunity's own last update has to be named: left to the default order, the
+    roles' order would decide instead."""
     return format_soql(
         "SELECT OpportunityId, Opportunity.Name FROM OpportunityContactRole "
-        "WHERE ContactId = {} AND Opportunity.IsClosed = false ORDER BY IsPrimary DESC LIMIT 1",
+        "WHERE ContactId = {} AND Opportunity.IsClosed = false "
+        "ORDER BY IsPrimary DESC, Opportunity.LastModifiedDate DESC LIMIT 1",
         contact_id)
 
 
