@@ -190,5 +190,46 @@ def webhooks(settings_file, token, host, port, connect):
         server.stop()
 
 
+@main.command("docs")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
+              show_default=True, help="Directory of behaviour.md.")
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 when DIR/behaviour.md differs from what would be generated.")
+@click.option("--scenarios", "scenarios_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Scenario library for the rule coverage table (default: ./scenarios).")
+@click.option("--rules", "rules_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="logging-rules.md (default: ../shared/reference/logging-rules.md from the repo).")
+def docs_command(out_dir, check, scenarios_dir, rules_file):
+    """Write behaviour.md: tables built by running the logging core against a fake org.
+
+    Every table is a matrix of generated scenarios replayed through the real core; each cell is
+    read back from the org. With --check, exit 0 when the file is current and 1 (printing a
+    short diff) when it is stale.
+    """
+    import time
+
+    from . import docs as behaviour
+
+    started = time.perf_counter()
+    try:
+        text = behaviour.generate(scenarios_dir=scenarios_dir or default_paths()[0],
+                                  rules_file=rules_file, progress=lambda line: click.echo(line, err=True))
+    except behaviour.DocsError as e:
+        raise click.ClickException(str(e)) from None
+    path = out_dir / behaviour.REPORT_NAME
+    elapsed = f"{time.perf_counter() - started:.1f} s"
+    if check:
+        diff = behaviour.stale_diff(path, text)
+        if diff is None:
+            click.echo(f"{path} is up to date ({elapsed})", err=True)
+            return
+        click.echo(f"{path} is stale: run `callsim docs --out {out_dir}` and commit it", err=True)
+        click.echo(diff)
+        sys.exit(1)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {path} ({elapsed})", err=True)
+
+
 if __name__ == "__main__":
     main()
