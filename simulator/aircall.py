@@ -14,8 +14,9 @@ Choices where Aircall leaves room:
 - Agent. Without ``agent``, answered and outbound calls and outbound messages get
   :data:`DEFAULT_AGENT`, who is no Salesforce user; missed calls, voicemails and inbound
   messages get ``user: null``, as when nobody picked up.
-- ``recording: true`` generates a recording URL and its ``asset`` page; a given URL is the
-  call's only recording link (``asset`` null), so that it is the link a Task shows.
+- ``recording: true`` generates a recording URL, its short URL and its ``asset`` page; a given
+  URL is the call's only recording link (no short URL, ``asset`` null), so that it is the link
+  a Task shows.
 - Without ``external`` the other party is ``+44 7700 900NNN``, a range reserved for fiction.
 - Ids (call, user, number, contact, comment, tag) are hashes of the scenario seed and what
   they identify: a user or number keeps its id across the calls of a scenario.
@@ -214,7 +215,7 @@ class WebhookFactory:
             recording = (f"https://aircall-recordings.s3.amazonaws.com/{uuid_hex}.mp3"
                          f"?X-Amz-Signature={signature}")
         recording = recording or None
-        short_url = f"https://short-urls.aircall.io/v1/{fake.uuid4()}" if recording else None
+        short_url = f"https://short-urls.aircall.io/v1/{fake.uuid4()}" if recording and not given_url else None
         voicemail = None
         if call_event.type == "voicemail":
             voicemail = (f"https://aircall-voicemails.s3.amazonaws.com/{uuid_hex}.mp3"

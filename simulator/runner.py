@@ -17,6 +17,7 @@ from simple_salesforce import Salesforce, format_soql
 from simple_salesforce.exceptions import SalesforceError
 
 import fake_salesforce
+from fake_salesforce.clock import parse_datetime
 from fake_salesforce.control import ControlClient
 from simulator.aircall import ScenarioWebhooks
 from simulator.core import CallLogger, CoreError, Outcome, RetryPolicy, Settings
@@ -381,6 +382,11 @@ def _same(want, got) -> bool:
         return float(want) == float(got)
     if want is None or got is None:
         return want == got
+    if isinstance(want, str) and isinstance(got, str) and "T" in want and "T" in got:
+        try:  # datetimes compare as instants: "…T09:00:01Z" equals "…T09:00:01.000+0000"
+            return parse_datetime(want) == parse_datetime(got)
+        except ValueError:
+            pass
     return str(want) == str(got)
 
 

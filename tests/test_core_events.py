@@ -303,3 +303,16 @@ def test_any_wrong_message_field_is_an_invalid_event_or_accepted(key, value):
         parse_webhook(hook)
     except InvalidEvent as exc:
         assert str(exc).startswith("message.received: ")
+
+
+@pytest.mark.parametrize("fields, expected", [
+    ({"recording": "https://s3.example/r.mp3?sig", "recording_short_url": "https://short.example/r",
+      "asset": "https://assets.example/r"}, "https://assets.example/r"),
+    ({"recording": "https://s3.example/r.mp3?sig", "recording_short_url": "https://short.example/r"},
+     "https://short.example/r"),
+    ({"recording": "https://s3.example/r.mp3?sig"}, "https://s3.example/r.mp3?sig"),
+])
+def test_the_most_lasting_recording_link_is_kept(fields, expected):
+    hook = call_webhook(**{"recording": None, "asset": None})
+    hook["data"].update(fields)
+    assert parse_webhook(hook).recording_url == expected

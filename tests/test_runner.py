@@ -174,3 +174,12 @@ def test_pytest_collects_scenarios_and_shows_the_table(tmp_path):
                             capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert "1 failed, 1 passed" in result.stdout, result.stdout + result.stderr
     assert "Past Activities" in result.stdout and "c1, c2" in result.stdout
+
+
+def test_datetimes_compare_as_instants(runner):
+    text = PASSING.replace("CallDurationInSeconds: 95}", "CallDurationInSeconds: 95, CreatedDate: \"2026-11-02T09:00:00Z\"}")
+    result = runner.run(parse_scenario(text, "dates.yaml"))
+    assert result.passed, scenario_report(result)
+    wrong = text.replace('CreatedDate: "2026-11-02T09:00:00Z"', 'CreatedDate: "2026-11-02T09:00:01Z"')
+    (failure,) = runner.run(parse_scenario(wrong, "dates.yaml")).failures
+    assert (failure.item, failure.actual) == ("CreatedDate", "2026-11-02T09:00:00.000+0000")

@@ -430,10 +430,11 @@ def _call(event: str, data: _Fields, token: str | None, timestamp: int | None) -
         duration = int((ended - started).total_seconds()) if ended else 0
     number = _number(data)
     raw, external = _external(data, "raw_digits", number)
-    voicemail = data.text("voicemail") or data.text("voicemail_short_url")
-    recording = data.text("recording") or data.text("recording_short_url")
+    # Aircall's raw recording and voicemail URLs expire within minutes, the short URLs last
+    # longer, and the asset page does not expire: the most lasting link is logged.
+    voicemail = data.text("voicemail_short_url") or data.text("voicemail")
+    recording = data.text("recording_short_url") or data.text("recording")
     asset = data.text("asset")
-    # Aircall's recording and voicemail URLs expire within minutes; the asset page does not.
     if voicemail and asset:
         voicemail = asset
     elif recording and asset:
