@@ -21,7 +21,7 @@ def json_response(body, status: int = 200, headers: dict | None = None) -> Respo
 def create_app(org: Org | None = None, **org_options) -> Flask:
     """The fake org's WSGI app; the same app serves sockets and the in-process transport."""
     from . import soql, sosl  # noqa: F401  (build the query grammar now, not at the first query)
-    from .api import auth, control, data
+    from .api import auth, control, data, other
 
     org = org or Org(**org_options)
     app = Flask("fake_salesforce")
@@ -31,6 +31,7 @@ def create_app(org: Org | None = None, **org_options) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(data.bp)
     app.register_blueprint(control.bp)
+    app.register_blueprint(other.bp)
 
     @app.before_request
     def _start():

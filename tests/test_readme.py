@@ -45,3 +45,9 @@ def test_every_command_has_help_and_is_in_the_readme(group: click.Group, tool: s
         result = runner.invoke(group, [name, "--help"])
         assert result.exit_code == 0, result.output
         assert f"{tool} {name}" in README, f"`{tool} {name}` is not documented in README.md"
+
+
+def test_readme_shows_table_1_as_generated():
+    behaviour = (Path(__file__).resolve().parents[1] / "reports" / "behaviour.md").read_text()
+    table = re.search(r"\| call type \| `completed`.*?\n\n", behaviour, flags=re.S).group(0).strip()
+    assert table in README

@@ -389,3 +389,21 @@ def test_delete_by_external_id(sf):
     assert response.status_code == 204
     with pytest.raises(SalesforceResourceNotFound):
         sf.Contact.get(record_id)
+
+
+@pytest.mark.parametrize("method, path", [
+    ("POST", "composite"), ("POST", "composite/tree/Account"), ("POST", "jobs/ingest"),
+    ("GET", "tooling/query"), ("GET", "ui-api/records/x"),
+])
+def test_unimplemented_salesforce_apis_are_refused_by_name(sf, method, path):
+    response = sf.session.request(method, sf.base_url + path, headers=sf.headers, json={})
+    assert response.status_code == 501
+    (body,) = response.json()
+    assert body["errorCode"] == "FAKE_NOT_IMPLEMENTED" and "does not implement" in body["message"]
+
+
+def test_bulk_and_apex_rest_are_refused_by_name(sf):
+    for url in (f"https://{sf.sf_instance}/services/async/59.0/job", sf.apex_url + "MyService"):
+        response = sf.session.post(url, headers=sf.headers, json={})
+        assert response.status_code == 501
+        assert response.json()[0]["errorCode"] == "FAKE_NOT_IMPLEMENTED"

@@ -322,3 +322,29 @@ def _collection_response(items, action, all_or_none):
             return json_response(_collection_results(items, action, all_or_none))
         except _RollBack as rb:
             return json_response(rb.results)
+
+
+# -- Salesforce APIs the fake does not implement: refused by name, never a misleading 404 ------------
+_UNIMPLEMENTED = {
+    "composite": "the Composite API (composite, composite/tree, composite/batch, composite/graph); "
+                 "composite/sobjects collections are implemented",
+    "jobs": "Bulk API 2.0 (jobs/ingest, jobs/query)",
+    "tooling": "the Tooling API",
+    "actions": "invocable actions",
+    "analytics": "the Reports and Dashboards API",
+    "chatter": "Chatter REST",
+    "connect": "Connect REST",
+    "ui-api": "the User Interface API",
+    "process": "the Process and Approval APIs",
+    "recent": "recently viewed items",
+    "parameterizedSearch": "parameterized search (use search/ with SOSL)",
+}
+
+
+@bp.route("/<version>/<any(" + ", ".join(f'"{k}"' for k in _UNIMPLEMENTED) + "):area>",
+          methods=["GET", "POST", "PATCH", "PUT", "DELETE"])
+@bp.route("/<version>/<any(" + ", ".join(f'"{k}"' for k in _UNIMPLEMENTED) + "):area>/<path:rest>",
+          methods=["GET", "POST", "PATCH", "PUT", "DELETE"])
+def not_implemented(version: str, area: str, rest: str = ""):
+    raise errors.NotImplementedByFake(f"The fake org does not implement {_UNIMPLEMENTED[area]}: "
+                                      f"{request.method} {request.path}")
