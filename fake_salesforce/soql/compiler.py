@@ -239,31 +239,19 @@ def resolve_object(ctx: Context, source: ast.ObjectRef) -> SObjectDef:
 # == literals =====================================================================================
 def unescape(ctx: Context, value: ast.Value) -> str:
     """The value of a string literal (``\\'`` -> ``'``, ``\\n`` -> newline, ...)."""
-    text = value.text
-    if "\\" not in text:
-        return text
-    out = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text):
-            nxt = text[i + 1]
-            if nxt in _STRING_ESCAPES:
-                out.append(_STRING_ESCAPES[nxt])
-            elif nxt in "%_":
-                out.append("\\" + nxt)
-            else:
-                raise ctx.malformed(value, f"Invalid string literal '{text}'. Illegal character "
-                                           f"sequence '\\{nxt}' in string literal.")
-            i += 2
-        else:
-            out.append(ch)
-            i += 1
-    return "".join(out)
+    if "\\" not in value.text:
+        return value.text
+    return _decode(ctx, value, like=False)
 
 
 def like_pattern(ctx: Context, value: ast.Value) -> str:
     """A SOQL LIKE literal as an SQLite LIKE pattern with ``\\`` as its escape character."""
+    return _decode(ctx, value, like=True)
+
+
+def _decode(ctx: Context, value: ast.Value, *, like: bool) -> str:
+    """Resolve a literal's escapes. ``\\%`` and ``\\_`` stay escaped (they only mean something
+    to LIKE); in a LIKE pattern every other decoded character is escaped too."""
     text = value.text
     out = []
     i = 0
@@ -274,7 +262,7 @@ def like_pattern(ctx: Context, value: ast.Value) -> str:
             if nxt in "%_":
                 out.append("\\" + nxt)
             elif nxt in _STRING_ESCAPES:
-                out.append(escape_like(_STRING_ESCAPES[nxt]))
+                out.append(escape_like(_STRING_ESCAPES[nxt]) if like else _STRING_ESCAPES[nxt])
             else:
                 raise ctx.malformed(value, f"Invalid string literal '{text}'. Illegal character "
                                            f"sequence '\\{nxt}' in string literal.")
