@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import time
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from . import errors
@@ -33,13 +33,9 @@ def create_app(org: Org | None = None, **org_options) -> Flask:
     app.register_blueprint(control.bp)
     app.register_blueprint(other.bp)
 
-    @app.before_request
-    def _start():
-        g.started = time.perf_counter()
-
     @app.errorhandler(errors.SalesforceError)
     def _salesforce_error(e: errors.SalesforceError):
-        g.error_code = e.error_code
+        request.environ[ERROR_CODE] = e.error_code
         return json_response(e.to_wire(), e.status)
 
     @app.errorhandler(HTTPException)
@@ -50,30 +46,52 @@ def create_app(org: Org | None = None, **org_options) -> Flask:
                    405: f"HTTP Method '{request.method}' not allowed. Allowed are "
                         + ",".join(sorted(getattr(e, "valid_methods", None) or []))}.get(
             e.code, e.description or e.name)
-        g.error_code = code
+        request.environ[ERROR_CODE] = code
         return json_response([{"errorCode": code, "message": message}], e.code or 400)
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):
         # A bug in the fake, never the client's fault: still Salesforce-shaped, no traceback.
         app.logger.exception("unexpected error in the fake org")
-        g.error_code = "UNKNOWN_EXCEPTION"
+        request.environ[ERROR_CODE] = "UNKNOWN_EXCEPTION"
         return json_response([{"errorCode": "UNKNOWN_EXCEPTION",
                                "message": f"An unexpected error occurred in the fake org: "
                                           f"{type(e).__name__}"}], 500)
 
-    @app.after_request
-    def _finish(response: Response):
-        if getattr(g, "api_call", False):
-            response.headers["Sforce-Limit-Info"] = f"api-usage={org.api_count}/{org.config.api_limit}"
-        path = request.path
-        if not path.startswith("/_fake/"):
-            query = request.query_string
-            started = g.get("started")
-            org.log_request(RequestLogEntry(
-                request.method, path + "?" + query.decode("latin-1") if query else path,
-                response.status_code, g.get("user_id"), time.time(),
-                (time.perf_counter() - started) * 1000 if started else 0.0, g.get("error_code")))
-        return response
-
+    app.wsgi_app = _Instrumented(app.wsgi_app, org)
     return app
+
+
+# Keys this app keeps in the WSGI environ of a request.
+USER_ID = "fake_salesforce.user_id"
+API_CALL = "fake_salesforce.api_call"
+ERROR_CODE = "fake_salesforce.error_code"
+
+
+class _Instrumented:
+    """Around the Flask app: the ``Sforce-Limit-Info`` header of API calls, and the request log.
+
+    Done at the WSGI level, where it costs a dict lookup or two, rather than in Flask hooks.
+    """
+
+    def __init__(self, wsgi_app, org: Org):
+        self.wsgi_app = wsgi_app
+        self.org = org
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        org = self.org
+
+        def instrumented_start_response(status, headers, exc_info=None):
+            if environ.get(API_CALL):
+                headers.append(("Sforce-Limit-Info", f"api-usage={org.api_count}/{org.config.api_limit}"))
+            path = environ.get("PATH_INFO", "")
+            if not path.startswith("/_fake/"):
+                query = environ.get("QUERY_STRING")
+                org.log_request(RequestLogEntry(
+                    environ.get("REQUEST_METHOD", ""), f"{path}?{query}" if query else path,
+                    int(status[:3]), environ.get(USER_ID), time.time(),
+                    (time.perf_counter() - started) * 1000, environ.get(ERROR_CODE)))
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, instrumented_start_response)

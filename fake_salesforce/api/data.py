@@ -6,7 +6,7 @@ import re
 from flask import Blueprint, Response, g, request
 
 from .. import errors
-from ..app import json_response
+from ..app import API_CALL, USER_ID, json_response
 from ..clock import format_datetime
 from ..org import API_VERSION
 from . import org
@@ -19,12 +19,13 @@ _COMPOSITE_MAX = 200
 
 @bp.before_request
 def _authenticate():
-    g.api_call = True
+    environ = request.environ
+    environ[API_CALL] = True
     version = (request.view_args or {}).get("version")
     o = org()
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    g.user_id = o.session_user(token.strip() if scheme.lower() in ("bearer", "oauth") else None)
+    scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+    g.user_id = environ[USER_ID] = o.session_user(
+        token.strip() if scheme.lower() in ("bearer", "oauth") else None)
     o.count_request()
     if version is not None and not _VERSION.match(version):
         raise errors.NotFound("The requested resource does not exist")
