@@ -101,20 +101,25 @@ def serve(host, port, db, schema_files, seed_file, id_seed, order, username, pas
         server = FakeServer(org, host, port, certfile=certfile, keyfile=keyfile, quiet=quiet)
     except OSError as e:
         raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror}") from None
-    verify = f', verify="{certfile}"' if certfile else ""
-    click.echo(f"Fake Salesforce org listening on {server.url}")
-    click.echo(f"  username: {username}   password: {password}   security token: "
-               f"{security_token or '(empty)'}")
-    if db:
-        click.echo(f"  data kept in {db}")
-    if certfile:
-        click.echo(f"  TLS certificate: {certfile}")
-    click.echo("Connect from Python:\n" + SNIPPET.format(url=server.url, verify=verify))
-    click.echo("Press Ctrl-C to stop.")
-    sys.stdout.flush()
-    # SIGTERM stops the server from another thread; Ctrl-C arrives as KeyboardInterrupt.
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.stop, daemon=True).start())
+
+    # Ctrl-C and SIGTERM stop the server from another thread: its loop then returns.
+    def stop(*_):
+        threading.Thread(target=server.stop, daemon=True).start()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     try:
+        verify = f', verify="{certfile}"' if certfile else ""
+        click.echo(f"Fake Salesforce org listening on {server.url}")
+        click.echo(f"  username: {username}   password: {password}   security token: "
+                   f"{security_token or '(empty)'}")
+        if db:
+            click.echo(f"  data kept in {db}")
+        if certfile:
+            click.echo(f"  TLS certificate: {certfile}")
+        click.echo("Connect from Python:\n" + SNIPPET.format(url=server.url, verify=verify))
+        click.echo("Press Ctrl-C to stop.")
+        sys.stdout.flush()
         server.serve_forever()
     except KeyboardInterrupt:
         pass

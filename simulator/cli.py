@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import signal
 import sys
+import threading
 from functools import wraps
 from pathlib import Path
 
@@ -180,12 +182,14 @@ def webhooks(settings_file, token, host, port, connect):
         server.prepare()
     except OSError as e:
         raise click.ClickException(f"cannot listen on {host}:{port}: {e}") from None
-    click.echo(f"Receiving Aircall webhooks on http://{host}:{server.bind_addr[1]}/webhooks/aircall "
-               "(Ctrl-C to stop)")
+    # Ctrl-C and SIGTERM stop the server from another thread: its loop then returns.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: threading.Thread(target=server.stop, daemon=True).start())
     try:
+        click.echo(f"Receiving Aircall webhooks on http://{host}:{server.bind_addr[1]}/webhooks/aircall "
+                   "(Ctrl-C to stop)")
+        sys.stdout.flush()
         server.serve()
-    except KeyboardInterrupt:
-        pass
     finally:
         server.stop()
 
