@@ -78,7 +78,7 @@ def summary_table(results: list[ScenarioResult], fmt: str = "terminal") -> str:
     rows = [[r.scenario.name, r.scenario.path, sum(c.passed for c in r.checks), len(r.checks),
              f"{r.seconds * 1000:.0f}", _mark(r.passed, fmt)] for r in results]
     table = tabulate(rows, headers=["scenario", "file", "checks passed", "checks", "ms", "result"],
-                     tablefmt=_TABLEFMT[fmt], disable_numparse=True)
+                     tablefmt="simple" if fmt == "terminal" else _TABLEFMT[fmt], disable_numparse=True)
     passed = sum(r.passed for r in results)
     total_s = sum(r.seconds for r in results)
     line = f"{passed} passed, {len(results) - passed} failed ({len(results)} scenarios, {total_s:.2f} s)"

@@ -183,3 +183,17 @@ def test_datetimes_compare_as_instants(runner):
     wrong = text.replace('CreatedDate: "2026-11-02T09:00:00Z"', 'CreatedDate: "2026-11-02T09:00:01Z"')
     (failure,) = runner.run(parse_scenario(wrong, "dates.yaml")).failures
     assert (failure.item, failure.actual) == ("CreatedDate", "2026-11-02T09:00:00.000+0000")
+
+
+def test_a_broken_copy_of_a_library_scenario_fails_with_both_values(tmp_path):
+    library = Path(__file__).resolve().parents[1] / "scenarios" / "matching" / "owners" / "owners_c_l.yaml"
+    text = library.read_text()
+    wrong = "lead: {past_activities: [c1], next_steps: []}"
+    broken = text.replace("lead: {past_activities: [], next_steps: []}", wrong)
+    assert broken != text
+    copy = _write(tmp_path, "owners_c_l_broken.yaml", broken)
+    result = CliRunner().invoke(main, ["run", str(copy)])
+    assert result.exit_code == 1
+    row = next(line for line in result.output.splitlines() if "│ lead" in line and "Past Activities" in line)
+    cells = [c.strip() for c in row.strip("│").split("│")]
+    assert cells == ["lead", "Past Activities", "c1", "(none)", "FAIL"]
