@@ -19,6 +19,7 @@ from .schema import Schema, SObjectDef
 
 _SQL_TYPES = {"boolean": int, "int": int, "double": float, "currency": float, "percent": float}
 PHONE_TABLE = "_phone"
+NOCASE_INDEXED = ("Email", "CallObject")  # besides name fields, unique fields and external ids
 META_TABLE = "_meta"
 
 
@@ -60,9 +61,14 @@ class Store:
                             table.add_column(name, ctype)
                 wanted = [["LastModifiedDate", "Id"], ["IsDeleted"]]
                 for f in obj.fields.values():
-                    if (f.type == "reference" and not f.system) or f.unique or f.external_id \
-                            or f.name in (obj.name_field, "Email", "CallObject"):
+                    if f.type == "reference" and not f.system:
                         wanted.append([f.name])
+                    elif f.unique or f.external_id or f.name in (obj.name_field, *NOCASE_INDEXED):
+                        # Text equality is case-insensitive in Salesforce: these are searched
+                        # with COLLATE NOCASE, which only a NOCASE index serves.
+                        self.conn.execute(
+                            f"CREATE INDEX IF NOT EXISTS {q(f'idx_{obj.name}_{f.name}_nocase')} "
+                            f"ON {q(obj.name)} ({q(f.name)} COLLATE NOCASE)")
                 existing = {tuple(ix.columns) for ix in table.indexes}
                 for cols in wanted:
                     if tuple(cols) not in existing:
@@ -135,7 +141,9 @@ class Store:
         return dict(zip((d[0] for d in cur.description), row))
 
     def find(self, obj: SObjectDef, field: str, value, include_deleted: bool = False) -> list[str]:
-        sql = f"SELECT Id FROM {q(obj.name)} WHERE {q(field)} = ?"
+        """Ids of records whose ``field`` equals ``value`` (text compared case-insensitively)."""
+        collate = " COLLATE NOCASE" if isinstance(value, str) and field != "Id" else ""
+        sql = f"SELECT Id FROM {q(obj.name)} WHERE {q(field)} = ?{collate}"
         if not include_deleted:
             sql += " AND IsDeleted = 0"
         sql += " ORDER BY LastModifiedDate DESC, Id DESC"

@@ -407,3 +407,11 @@ def test_bulk_and_apex_rest_are_refused_by_name(sf):
         response = sf.session.post(url, headers=sf.headers, json={})
         assert response.status_code == 501
         assert response.json()[0]["errorCode"] == "FAKE_NOT_IMPLEMENTED"
+
+
+def test_unique_values_compare_case_insensitively(sf):
+    sf.Contact.create({"LastName": "A", "External_Id__c": "Ext-7"})
+    with pytest.raises(SalesforceMalformedRequest) as info:
+        sf.Contact.create({"LastName": "B", "External_Id__c": "EXT-7"})
+    assert error_of(info)[0] == "DUPLICATE_VALUE"
+    assert sf.Contact.get_by_custom_id("External_Id__c", "ext-7")["LastName"] == "A"

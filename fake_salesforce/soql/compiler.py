@@ -52,7 +52,6 @@ NO_OBJECT = ("If you are attempting to use a custom object, be sure to append th
              "entity name. Please reference your WSDL or the describe call for the appropriate names.")
 _STRING_ESCAPES = {"n": "\n", "N": "\n", "r": "\r", "R": "\r", "t": "\t", "T": "\t", "b": "\b",
                    "B": "\b", "f": "\f", "F": "\f", '"': '"', "'": "'", "\\": "\\"}
-_NOCASE_INDEXED = ("Email", "CallObject")
 
 
 # == plans ========================================================================================
@@ -824,21 +823,11 @@ def _shuffle_key(record_id: str, seed: int) -> int:
 
 
 def prepare(org) -> None:
-    """Register the SQL function and the case-insensitive indexes queries need, once per store.
-
-    Text equality is case-insensitive in SOQL, so the indexed text fields (name fields, Email,
-    unique and external ids) get a NOCASE index for ``= ... COLLATE NOCASE`` to use.
-    """
+    """Register the SQL function queries need, once per store (its NOCASE indexes are the
+    store's: ``Store.ensure_tables``)."""
     store = org.store
     if store in _PREPARED:
         return
     with org.lock:
         store.conn.create_function("callsim_shuffle", 2, _shuffle_key, deterministic=True)
-        for obj in org.schema:
-            for f in obj.fields.values():
-                if f.type in TEXT_TYPES and (f.name == obj.name_field or f.unique or f.external_id
-                                             or f.name in _NOCASE_INDEXED):
-                    index = f"soql_{obj.name}_{f.name}_nocase"
-                    store.conn.execute(f"CREATE INDEX IF NOT EXISTS {q(index)} ON {q(obj.name)} "
-                                       f"({q(f.name)} COLLATE NOCASE)")
         _PREPARED[store] = True
