@@ -78,7 +78,7 @@ def main(argv=None) -> int:
          "< 10 s", "all pass" if not failed else f"{len(failed)} FAILED"],
         [f"generated scenario, {args.calls:,} calls ({len(big.events):,} events)", f"{big_s:.2f} s",
          "< 5 s", "pass" if result.passed else "FAILED"],
-        [f"  per call", f"{big_s / args.calls * 1000:.2f} ms", "", f"{result.requests / args.calls:.1f} API requests/call"],
+        ["  per call", f"{big_s / args.calls * 1000:.2f} ms", "", f"{result.requests / args.calls:.1f} API requests/call"],
     ], headers=["measure", "time", "target", "result"], tablefmt="github"))
     return 0 if result.passed and not failed else 1
 

@@ -11,7 +11,6 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Iterable
 
 from . import errors, phones
@@ -482,7 +481,7 @@ class Org:
                     [f.name])
             row = self.store.get(target, value)
             if row is None or row["IsDeleted"]:
-                raise errors.InvalidCrossReferenceKey(f"invalid cross reference id", [f.name])
+                raise errors.InvalidCrossReferenceKey("invalid cross reference id", [f.name])
             if target.name == "Lead" and row.get("IsConverted"):
                 raise errors.SalesforceError("cannot reference converted lead", [f.name],
                                              error_code="CANNOT_UPDATE_CONVERTED_LEAD")

@@ -1,8 +1,6 @@
 """Logging in: SOAP, OAuth grants, bearer tokens, expiry and the client's own re-login."""
-import base64
 
 import pytest
-import requests
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceExpiredSession
 

@@ -108,7 +108,7 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
 
 def test_run_exit_codes(tmp_path):
     good = _write(tmp_path, "good.yaml", PASSING)
-    bad = _write(tmp_path, "bad.yaml", BROKEN.replace("Contact beats Lead", "Broken copy"))
+    _write(tmp_path, "bad.yaml", BROKEN.replace("Contact beats Lead", "Broken copy"))
     cli = CliRunner()
     result = cli.invoke(main, ["run", str(good)])
     assert result.exit_code == 0, result.output

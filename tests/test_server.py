@@ -1,5 +1,4 @@
 """The standalone server: `fake-salesforce serve` as a user runs it, TLS, persistence, threads."""
-import os
 import signal
 import subprocess
 import sys

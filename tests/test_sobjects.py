@@ -3,7 +3,7 @@ collections, and every client mistake answered with Salesforce's status and erro
 from datetime import datetime, timezone
 
 import pytest
-from simple_salesforce.exceptions import (SalesforceError, SalesforceMalformedRequest,
+from simple_salesforce.exceptions import (SalesforceMalformedRequest,
                                           SalesforceMoreThanOneRecord, SalesforceResourceNotFound)
 
 
