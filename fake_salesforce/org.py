@@ -5,6 +5,7 @@ Where the fake differs from Salesforce, the method's docstring says so.
 """
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 import time
@@ -823,10 +824,8 @@ def _default_storage(f: FieldDef):
 
 
 def _encode_passwords(passwords: dict[str, str]) -> str:
-    import json
     return json.dumps(passwords)
 
 
 def _decode_passwords(text: str) -> dict[str, str]:
-    import json
     return json.loads(text) if text else {}
