@@ -175,7 +175,7 @@ class Org:
     def _insert_raw(self, sobject: str, values: dict) -> None:
         obj = self.schema.get(sobject)
         now = format_datetime(self.clock.now())
-        row = {f.name: _default_storage(f) for f in obj.fields.values()}
+        row = dict(self._defaults(obj))
         row.update(CreatedDate=now, LastModifiedDate=now, SystemModstamp=now, IsDeleted=0,
                    CreatedById=self.admin_id, LastModifiedById=self.admin_id)
         if obj.name_field == "Name" and "FirstName" in obj.fields:
@@ -260,16 +260,8 @@ class Org:
     # == reads =====================================================================================
     def get(self, sobject: str, record_id: str, fields: Iterable[str] | None = None) -> dict:
         obj = self.sobject(sobject)
-        full = to18(record_id)
-        if full is None or full[:3] != obj.key_prefix:
-            raise errors.NotFound(f"Provided external ID field does not exist or is not accessible: {record_id}"
-                                  if full is None else "The requested resource does not exist")
         with self.lock:
-            row = self.store.get(obj, full)
-        if row is None:
-            raise errors.NotFound("The requested resource does not exist")
-        if row["IsDeleted"]:
-            raise errors.EntityIsDeleted("entity is deleted")
+            row = self._existing(obj, record_id, reading=True)
         return self.to_record(obj, row, self._field_list(obj, fields))
 
     def _field_list(self, obj: SObjectDef, fields: Iterable[str] | None) -> list[FieldDef]:
@@ -357,12 +349,21 @@ class Org:
         with self.store.transaction():
             self._update(obj, self._existing(obj, record_id), values, user_id or self.admin_id)
 
-    def _existing(self, obj: SObjectDef, record_id: str) -> dict:
+    def _existing(self, obj: SObjectDef, record_id: str, *, reading: bool = False) -> dict:
+        """The live row behind an id in a record URL.
+
+        As Salesforce does, a GET (``reading``) takes a value that is no id for an external id
+        (404), and an id of another object as missing; a write refuses the first (MALFORMED_ID).
+        """
         full = to18(record_id or "")
         if full is None:
+            if reading:
+                raise errors.NotFound("Provided external ID field does not exist or is not "
+                                      f"accessible: {record_id}")
             raise errors.MalformedId(f"{obj.label} ID: id value of incorrect type: {record_id}")
         if full[:3] != obj.key_prefix:
-            raise errors.NotFound("Provided external ID field does not exist or is not accessible: "
+            raise errors.NotFound("The requested resource does not exist" if reading else
+                                  "Provided external ID field does not exist or is not accessible: "
                                   f"{record_id}")
         row = self.store.get(obj, full)
         if row is None:
@@ -588,7 +589,7 @@ class Org:
         if obj.name == "Account" and row["IsPersonAccount"]:
             contact = {c: row.get(a) for a, c in PERSON_FIELDS.items()}
             contact_obj = self.schema.get("Contact")
-            crow = {f.name: _default_storage(f) for f in contact_obj.fields.values()}
+            crow = dict(self._defaults(contact_obj))
             crow.update({k: row[k] for k in ("CreatedDate", "LastModifiedDate", "SystemModstamp",
                                              "CreatedById", "LastModifiedById", "OwnerId")})
             crow.update(contact, AccountId=row["Id"], IsPersonAccount=1, IsDeleted=0,

@@ -165,7 +165,6 @@ class _Replay:
                 control.set_clock(when)
                 clock = when
             self.result.events.append(self._deliver(logger, webhooks, event, when))
-            clock = when  # the clock moves on one second before the next event (event_times)
         self._check()
         self.result.requests = control.info()["api_requests"] - start_requests
 

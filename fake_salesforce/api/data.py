@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 
 from flask import Blueprint, Response, g, request
 
@@ -193,7 +194,7 @@ def _collection_results(items, action, all_or_none: bool):
     o = org()
     results = []
     failed = False
-    with o.store.transaction() if all_or_none else _nullcontext():
+    with o.store.transaction() if all_or_none else nullcontext():
         for item in items:
             try:
                 with o.store.transaction():
@@ -219,14 +220,6 @@ def _collection_results(items, action, all_or_none: bool):
 class _RollBack(Exception):
     def __init__(self, results):
         self.results = results
-
-
-class _nullcontext:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _records_body() -> tuple[list[dict], bool]:
