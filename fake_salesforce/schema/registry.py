@@ -191,13 +191,17 @@ def _system_fields(owned: bool) -> dict[str, dict]:
     return fields
 
 
-def _field(where: str, name: str, spec: Any, system: bool) -> FieldDef:
+def _check_keys(where: str, spec: Any, allowed: set[str], what: str) -> None:
     if not isinstance(spec, dict):
-        raise SchemaError(f"{where}: expected a mapping of field properties")
-    unknown = set(spec) - _FIELD_KEYS
+        raise SchemaError(f"{where}: expected a mapping of {what}")
+    unknown = set(spec) - allowed
     if unknown:
         raise SchemaError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; "
-                          f"expected some of {', '.join(sorted(_FIELD_KEYS))}")
+                          f"expected some of {', '.join(sorted(allowed))}")
+
+
+def _field(where: str, name: str, spec: Any, system: bool) -> FieldDef:
+    _check_keys(where, spec, _FIELD_KEYS, "field properties")
     ftype = spec.get("type")
     if ftype not in FIELD_TYPES:
         raise SchemaError(f"{where}.type: {ftype!r} is not one of {', '.join(sorted(FIELD_TYPES))}")
@@ -265,12 +269,7 @@ def load_schema(*extra: str | Path) -> Schema:
     for path in (STANDARD_SCHEMA, *extra):
         for name, spec in _read(Path(path)).items():
             where = f"{path}: objects.{name}"
-            if not isinstance(spec, dict):
-                raise SchemaError(f"{where}: expected a mapping")
-            unknown = set(spec) - _OBJECT_KEYS
-            if unknown:
-                raise SchemaError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; "
-                                  f"expected some of {', '.join(sorted(_OBJECT_KEYS))}")
+            _check_keys(where, spec, _OBJECT_KEYS, "object properties")
             if name in raw:
                 base_where, base = raw[name]
                 merged = dict(base)

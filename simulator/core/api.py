@@ -153,6 +153,11 @@ class SalesforceApi:
         """One query attempt, counted but not retried (used inside retry checks)."""
         return list(self._once(lambda: self.sf.query(soql)).get("records") or [])
 
+    def first(self, soql: str, *, retried: bool = True) -> dict | None:
+        """The first record of a query, or None; ``retried=False`` inside retry checks."""
+        records = self.query(soql) if retried else self.raw_query(soql)
+        return records[0] if records else None
+
     def describe(self, sobject: str) -> dict:
         return self._call(f"describe {sobject}", lambda: getattr(self.sf, sobject).describe())
 

@@ -19,11 +19,10 @@ def open_case_soql(contact_id: str) -> str:
 
 
 def find_open_case(api: SalesforceApi, contact_id: str, *, retried: bool = True) -> RecordRef | None:
-    soql = open_case_soql(contact_id)
-    records = api.query(soql) if retried else api.raw_query(soql)
-    if not records:
+    record = api.first(open_case_soql(contact_id), retried=retried)
+    if record is None:
         return None
-    return RecordRef(sobject="Case", id=records[0]["Id"], name=records[0].get("CaseNumber"))
+    return RecordRef(sobject="Case", id=record["Id"], name=record.get("CaseNumber"))
 
 
 def open_opportunity_soql(contact_id: str) -> str:

@@ -122,11 +122,9 @@ def find_task_soql(key: str) -> str:
 
 def find_task(api: SalesforceApi, key: str, *, retried: bool = True) -> ExistingTask | None:
     """The Task already logged under ``key`` (the oldest, should there be several)."""
-    soql = find_task_soql(key)
-    records = api.query(soql) if retried else api.raw_query(soql)
-    if not records:
+    record = api.first(find_task_soql(key), retried=retried)
+    if record is None:
         return None
-    record = records[0]
     return ExistingTask(id=record["Id"], description=record.get("Description"),
                         who_id=record.get("WhoId"), what_id=record.get("WhatId"),
                         status=record.get("Status"))
