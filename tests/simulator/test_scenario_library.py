@@ -4,7 +4,7 @@ from pathlib import Path
 from simulator.docs import RULES_FILE, read_rules
 from simulator.scenario import load_scenarios
 
-LIBRARY = Path(__file__).resolve().parents[1] / "scenarios"
+LIBRARY = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 def _covers() -> dict[str, list[str]]:

@@ -12,7 +12,7 @@ from fake_salesforce import errors
 from fake_salesforce.soql import parse_query
 
 NOW = datetime(2026, 11, 2, 10, 0, tzinfo=timezone.utc)
-SCHEMA = Path(__file__).parent / "data" / "soql" / "schema" / "multipicklist.yaml"
+SCHEMA = Path(__file__).resolve().parents[1] / "data" / "soql" / "schema" / "multipicklist.yaml"
 
 
 def seed_contacts(org, n: int, **fields) -> list[str]:

@@ -186,7 +186,7 @@ def test_datetimes_compare_as_instants(runner):
 
 
 def test_a_broken_copy_of_a_library_scenario_fails_with_both_values(tmp_path):
-    library = Path(__file__).resolve().parents[1] / "scenarios" / "matching" / "owners" / "owners_c_l.yaml"
+    library = Path(__file__).resolve().parents[2] / "scenarios" / "matching" / "owners" / "owners_c_l.yaml"
     text = library.read_text()
     wrong = "lead: {past_activities: [c1], next_steps: []}"
     broken = text.replace("lead: {past_activities: [], next_steps: []}", wrong)

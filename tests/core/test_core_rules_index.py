@@ -6,7 +6,7 @@ import ast
 import re
 from pathlib import Path
 
-RULES = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "logging-rules.md"
+RULES = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "logging-rules.md"
 RULE_TESTS = Path(__file__).with_name("test_core_rules.py")
 
 

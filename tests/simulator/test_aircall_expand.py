@@ -12,7 +12,7 @@ import pytest
 from simulator.aircall import DEFAULT_AGENT, ScenarioWebhooks, WebhookFactory
 from simulator.scenario import CALL_TYPES, parse_scenario
 
-EXAMPLES = Path(__file__).parent / "data" / "scenarios" / "aircall_examples"
+EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "scenarios" / "aircall_examples"
 CALL_EXAMPLE = json.loads((EXAMPLES / "call.ended.json").read_text())
 MESSAGE_EXAMPLE = json.loads((EXAMPLES / "message.received.json").read_text())
 NOW = datetime(2026, 11, 2, 10, 0, 0, tzinfo=timezone.utc)

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from simple_salesforce.exceptions import SalesforceError
 
-FIXTURES = Path(__file__).parent / "data" / "soql"
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "soql"
 
 
 def _cases():

@@ -28,7 +28,7 @@ from simulator.scenario import (
     validate_paths,
 )
 
-DATA = Path(__file__).parent / "data" / "scenarios"
+DATA = Path(__file__).resolve().parents[1] / "data" / "scenarios"
 VALID = DATA / "valid"
 INVALID = DATA / "invalid"
 LABEL = "scenarios/x.yaml"

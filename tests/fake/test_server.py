@@ -79,7 +79,7 @@ def test_db_file_survives_a_restart(tmp_path):
 def test_seed_file_and_custom_schema(tmp_path):
     seed = tmp_path / "seed.yaml"
     seed.write_text("records:\n  - {sobject: Contact, fields: {LastName: Seeded, External_Id__c: S-1}}\n")
-    schema = Path(__file__).parent / "data" / "custom_schema.yaml"
+    schema = Path(__file__).resolve().parents[1] / "data" / "custom_schema.yaml"
     served = Served("--seed", str(seed), "--schema", str(schema))
     try:
         sf = fake_salesforce.connect(served.url)
