@@ -11,17 +11,13 @@ from xml.sax.saxutils import escape
 from flask import Blueprint, Response, request
 
 from ..app import json_response
-from . import org
+from . import base_url, org
 
 bp = Blueprint("auth", __name__)
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 INVALID_LOGIN = "Invalid username, password, security token; or user locked out."
 _SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
-
-
-def instance_url() -> str:
-    return f"https://{request.host}"
 
 
 def _soap_fault(code: str, message: str, status: int = 500) -> Response:
@@ -61,7 +57,7 @@ def soap_login(version: str):
     if user_id is None:
         return _soap_fault("INVALID_LOGIN", INVALID_LOGIN)
     token = o.open_session(user_id)
-    base = instance_url()
+    base = base_url()
     ver = version if version[:1].isdigit() else "59.0"
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>'
@@ -122,7 +118,7 @@ def oauth_token():
 def _token_response(o, user_id: str, signing_secret: str) -> Response:
     token = o.open_session(user_id)
     issued = str(int(time.time() * 1000))
-    base = instance_url()
+    base = base_url()
     identity = f"{base}/id/{o.org_id}/{user_id}"
     signature = base64.b64encode(hmac.new(signing_secret.encode(), (identity + issued).encode(),
                                           hashlib.sha256).digest()).decode()
