@@ -58,9 +58,21 @@ EntityIsDeleted = _error("EntityIsDeleted", "ENTITY_IS_DELETED", 404)
 InvalidSessionId = _error("InvalidSessionId", "INVALID_SESSION_ID", 401)
 MethodNotAllowed = _error("MethodNotAllowed", "METHOD_NOT_ALLOWED", 405)
 RequestLimitExceeded = _error("RequestLimitExceeded", "REQUEST_LIMIT_EXCEEDED", 403)
+ExceededIdLimit = _error("ExceededIdLimit", "EXCEEDED_ID_LIMIT")
+InvalidParameterValue = _error("InvalidParameterValue", "INVALID_PARAMETER_VALUE")
 UnableToLockRow = _error("UnableToLockRow", "UNABLE_TO_LOCK_ROW")
 # The fake refuses what it does not implement, loudly, instead of answering wrongly.
 NotImplementedByFake = _error("NotImplementedByFake", "FAKE_NOT_IMPLEMENTED", 501)
+
+
+class AllOrNoneRolledBack(SalesforceError):
+    """A valid item of an all-or-none batch, undone because another item failed."""
+
+    error_code = "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+
+    def __init__(self, message: str = "Record rolled back because not all records were valid and "
+                                      "the request was using AllOrNone header"):
+        super().__init__(message)
 
 
 class InvalidSessionError(InvalidSessionId):

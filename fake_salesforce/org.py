@@ -10,6 +10,7 @@ import secrets
 import threading
 import time
 from collections import deque
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
@@ -38,6 +39,24 @@ CLOSED_STAGES = {"Closed Won": True, "Closed Lost": False}
 # Deleting a parent deletes these children too, as Salesforce does.
 CASCADE = {("Account", "Contact"), ("Account", "Opportunity"), ("Account", "Case")}
 CASCADE_CHILDREN = {"Task", "Event", "OpportunityContactRole"}
+
+
+BATCH_OPS = ("create", "update", "delete")
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """One item's outcome in ``Org.apply_batch``: its Id, or the error that refused it."""
+    id: str | None
+    error: errors.SalesforceError | None = None
+
+    @property
+    def success(self) -> bool:
+        return self.error is None
+
+
+class _RolledBack(Exception):
+    """Raised inside an all-or-none batch's transaction to undo it."""
 
 
 @dataclass
@@ -405,11 +424,78 @@ class Org:
         """
         obj = self.sobject(sobject)
         with self.store.transaction():
-            row = self._existing(obj, record_id)
-            if obj.name == "Contact" and row.get("IsPersonAccount"):
-                raise errors.DeleteFailed("Person account contacts cannot be deleted directly: "
-                                          f"delete the Account {row['AccountId']}")
-            self._delete(obj, row["Id"], format_datetime(self.clock.now()), user_id or self.admin_id)
+            self._remove(obj, record_id, user_id or self.admin_id)
+
+    def _remove(self, obj: SObjectDef, record_id: str, user_id: str) -> str:
+        """Delete one live record through every guard; its full Id."""
+        row = self._existing(obj, record_id)
+        if obj.name == "Contact" and row.get("IsPersonAccount"):
+            raise errors.DeleteFailed("Person account contacts cannot be deleted directly: "
+                                      f"delete the Account {row['AccountId']}")
+        self._delete(obj, row["Id"], format_datetime(self.clock.now()), user_id)
+        return row["Id"]
+
+    # == batches ===================================================================================
+    def apply_batch(self, op: str, items: list, all_or_none: bool = False,
+                    user_id: str | None = None) -> list[BatchResult]:
+        """Create, update or delete many records; one ``BatchResult`` per item, in order.
+
+        ``op`` is one of ``BATCH_OPS``. Items of ``create`` and ``update`` are records as the
+        REST API takes them (``attributes.type`` names the sObject; ``update`` items carry
+        ``Id``); items of ``delete`` are record ids. Each item goes through the same checks as
+        its single-record call. Without ``all_or_none`` each item succeeds or fails alone; with
+        it, one failure rolls every item back and the others report
+        ALL_OR_NONE_OPERATION_ROLLED_BACK.
+        """
+        if op not in BATCH_OPS:
+            raise errors.InvalidOperation(f"batch operation must be one of {', '.join(BATCH_OPS)}, not {op!r}")
+        apply = getattr(self, f"_batch_{op}")
+        user = user_id or self.admin_id
+        results: list[BatchResult] = []
+        with self.lock:
+            try:
+                with self.store.transaction() if all_or_none else nullcontext():
+                    for item in items:
+                        try:
+                            with self.store.transaction():
+                                results.append(BatchResult(apply(item, user)))
+                        except errors.SalesforceError as e:
+                            results.append(BatchResult(None, e))
+                    if all_or_none and any(r.error for r in results):
+                        raise _RolledBack()
+            except _RolledBack:
+                results = [r if r.error else BatchResult(None, errors.AllOrNoneRolledBack())
+                           for r in results]
+        return results
+
+    def _batch_sobject(self, record) -> SObjectDef:
+        if not isinstance(record, dict):
+            raise errors.JsonParserError("Each record must be a JSON object")
+        sobject = (record.get("attributes") or {}).get("type")
+        if not sobject:
+            raise errors.InvalidType("Each record needs attributes.type (its sObject name)")
+        return self.sobject(sobject)
+
+    def _batch_create(self, record, user_id: str) -> str:
+        obj = self._batch_sobject(record)
+        if record.get("Id") or record.get("id"):
+            raise errors.InvalidFieldForInsertUpdate("Records in a create request cannot have an Id", ["Id"])
+        return self._create(obj, record, user_id, True)
+
+    def _batch_update(self, record, user_id: str) -> str:
+        obj = self._batch_sobject(record)
+        record_id = record.get("Id") or record.get("id")
+        if not record_id:
+            raise errors.MalformedId("Each record of an update needs its Id", ["Id"])
+        row = self._existing(obj, record_id)
+        self._update(obj, row, {k: v for k, v in record.items() if k.lower() != "id"}, user_id)
+        return row["Id"]
+
+    def _batch_delete(self, record_id, user_id: str) -> str:
+        obj = self.object_for_id(record_id) if isinstance(record_id, str) else None
+        if obj is None:
+            raise errors.MalformedId(f"invalid record id: {record_id}")
+        return self._remove(obj, record_id, user_id)
 
     def _delete(self, obj: SObjectDef, record_id: str, now: str, user_id: str) -> None:
         self.store.update(obj, record_id, {"IsDeleted": 1, "_DeletedDate": now,

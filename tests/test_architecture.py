@@ -33,3 +33,37 @@ def test_no_import_crosses_the_arrows(package, forbidden):
     # The core's own modules import each other as simulator.core.*: that is not a crossing.
     found = [c for c in crossings(package, forbidden) if " imports simulator.core" not in c]
     assert found == []
+
+
+
+def private_uses(source: str, where: str = "<source>"):
+    """``x._name`` attributes and ``getattr(x, "_name")`` calls (dunders aside)."""
+    def private(name):
+        return name.startswith("_") and not name.startswith("__")
+
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and private(node.attr):
+            yield f"{where}:{node.lineno} uses .{node.attr}"
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+              and node.func.id in ("getattr", "setattr", "hasattr") and len(node.args) > 1
+              and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)
+              and private(node.args[1].value)):
+            yield f"{where}:{node.lineno} uses {node.func.id}(..., {node.args[1].value!r})"
+
+
+def test_http_layer_uses_only_the_public_org():
+    # The blueprints parse, call the Org's public methods, and serialize: nothing private on
+    # the org (or on anything else) is reached from fake_salesforce/api/.
+    found = [use for path in sorted((ROOT / "fake_salesforce" / "api").rglob("*.py"))
+             for use in private_uses(path.read_text(), str(path.relative_to(ROOT)))]
+    assert found == []
+
+
+@pytest.mark.parametrize("source, found", [
+    ("org()._create(obj, {}, uid, True)", 1),
+    ("o = org()\nwith o.store._depth: pass", 1),
+    ("getattr(org(), '_query_cursors')", 1),
+    ("org().create('Contact', {})\nrequest.__class__", 0),
+])
+def test_the_private_use_check_sees_private_names(source, found):
+    assert len(list(private_uses(source))) == found

@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import re
-from contextlib import nullcontext
 
 from flask import Blueprint, Response, g, request
 
 from .. import errors
 from ..app import API_CALL, USER_ID, json_response
-from ..clock import format_datetime
 from ..org import API_VERSION
 from . import org
 
@@ -189,86 +187,34 @@ def limits(version: str):
 
 
 # -- composite sObject collections ---------------------------------------------------------------
-def _collection_results(items, action, all_or_none: bool):
-    """Run ``action(item)`` for each item; with allOrNone, one failure rolls all back."""
-    o = org()
-    results = []
-    failed = False
-    with o.store.transaction() if all_or_none else nullcontext():
-        for item in items:
-            try:
-                with o.store.transaction():
-                    results.append({"id": action(item), "success": True, "errors": []})
-            except errors.SalesforceError as e:
-                failed = True
-                results.append({"id": None, "success": False,
-                                "errors": [{"statusCode": e.error_code, "message": e.message,
-                                            "fields": e.fields}]})
-        if failed and all_or_none:
-            rolled = []
-            for r in results:
-                if r["success"]:
-                    r = {"id": None, "success": False, "errors": [{
-                        "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
-                        "message": "Record rolled back because not all records were valid and the "
-                                   "request was using AllOrNone header", "fields": []}]}
-                rolled.append(r)
-            raise _RollBack(rolled)
-    return results
-
-
-class _RollBack(Exception):
-    def __init__(self, results):
-        self.results = results
-
-
 def _records_body() -> tuple[list[dict], bool]:
     body = _object_body()
     records = body.get("records")
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise errors.JsonParserError("'records' must be a list of record objects")
     if len(records) > _COMPOSITE_MAX:
-        raise errors.SalesforceError(f"Too many records: at most {_COMPOSITE_MAX} per request",
-                                     error_code="EXCEEDED_ID_LIMIT")
+        raise errors.ExceededIdLimit(f"Too many records: at most {_COMPOSITE_MAX} per request")
     return records, bool(body.get("allOrNone", False))
 
 
-def _sobject_of(record: dict) -> str:
-    sobject = (record.get("attributes") or {}).get("type")
-    if not sobject:
-        raise errors.InvalidType("Each record needs attributes.type (its sObject name)")
-    return sobject
+def _batch_response(results) -> Response:
+    return json_response([
+        {"id": r.id, "success": True, "errors": []} if r.success else
+        {"id": None, "success": False, "errors": [{"statusCode": r.error.error_code,
+                                                  "message": r.error.message, "fields": r.error.fields}]}
+        for r in results])
 
 
 @bp.post("/<version>/composite/sobjects")
 def collection_create(version: str):
     records, all_or_none = _records_body()
-    o = org()
-
-    def create_one(record):
-        if record.get("Id") or record.get("id"):
-            raise errors.InvalidFieldForInsertUpdate("Records in a create request cannot have an Id",
-                                                     ["Id"])
-        return o._create(o.sobject(_sobject_of(record)), record, g.user_id, True)
-
-    return _collection_response(records, create_one, all_or_none)
+    return _batch_response(org().apply_batch("create", records, all_or_none, g.user_id))
 
 
 @bp.patch("/<version>/composite/sobjects")
 def collection_update(version: str):
     records, all_or_none = _records_body()
-    o = org()
-
-    def update_one(record):
-        obj = o.sobject(_sobject_of(record))
-        record_id = record.get("Id") or record.get("id")
-        if not record_id:
-            raise errors.MalformedId("Each record of an update needs its Id", ["Id"])
-        row = o._existing(obj, record_id)
-        o._update(obj, row, {k: v for k, v in record.items() if k.lower() != "id"}, g.user_id)
-        return row["Id"]
-
-    return _collection_response(records, update_one, all_or_none)
+    return _batch_response(org().apply_batch("update", records, all_or_none, g.user_id))
 
 
 @bp.delete("/<version>/composite/sobjects")
@@ -277,19 +223,9 @@ def collection_delete(version: str):
     if not ids:
         raise errors.MalformedId("The 'ids' parameter is required")
     if len(ids) > _COMPOSITE_MAX:
-        raise errors.SalesforceError(f"Too many ids: at most {_COMPOSITE_MAX}", error_code="EXCEEDED_ID_LIMIT")
+        raise errors.ExceededIdLimit(f"Too many ids: at most {_COMPOSITE_MAX}")
     all_or_none = request.args.get("allOrNone", "false").lower() == "true"
-    o = org()
-
-    def delete_one(record_id):
-        obj = o.object_for_id(record_id)
-        if obj is None:
-            raise errors.MalformedId(f"invalid record id: {record_id}")
-        row = o._existing(obj, record_id)
-        o._delete(obj, row["Id"], format_datetime(o.clock.now()), g.user_id)
-        return row["Id"]
-
-    return _collection_response(ids, delete_one, all_or_none)
+    return _batch_response(org().apply_batch("delete", ids, all_or_none, g.user_id))
 
 
 @bp.get("/<version>/composite/sobjects/<sobject>")
@@ -297,8 +233,7 @@ def collection_get(version: str, sobject: str):
     ids = [i for i in request.args.get("ids", "").split(",") if i]
     fields = _fields_param()
     if not ids or not fields:
-        raise errors.SalesforceError("The 'ids' and 'fields' parameters are required",
-                                     error_code="INVALID_PARAMETER_VALUE")
+        raise errors.InvalidParameterValue("The 'ids' and 'fields' parameters are required")
     o = org()
     out = []
     for record_id in ids:
@@ -307,15 +242,6 @@ def collection_get(version: str, sobject: str):
         except (errors.NotFound, errors.EntityIsDeleted):
             out.append(None)
     return json_response(out)
-
-
-def _collection_response(items, action, all_or_none):
-    o = org()
-    with o.lock:
-        try:
-            return json_response(_collection_results(items, action, all_or_none))
-        except _RollBack as rb:
-            return json_response(rb.results)
 
 
 # -- Salesforce APIs the fake does not implement: refused by name, never a misleading 404 ------------

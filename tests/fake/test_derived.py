@@ -131,6 +131,19 @@ def test_person_contact_is_changed_through_its_account_only(sf):
         sf.Contact.delete(contact)
 
 
+def test_person_contact_is_not_deleted_or_updated_through_a_collection(sf):
+    account = sf.Account.create({"RecordTypeId": _person_record_type(sf), "LastName": "Doe"})["id"]
+    contact = sf.Account.get(account)["PersonContactId"]
+    deleted = sf.restful("composite/sobjects", method="DELETE", params={"ids": contact})
+    assert deleted[0]["success"] is False
+    assert deleted[0]["errors"][0]["statusCode"] == "DELETE_FAILED"
+    updated = sf.restful("composite/sobjects", method="PATCH", json={"records": [
+        {"attributes": {"type": "Contact"}, "Id": contact, "LastName": "Other"}]})
+    assert updated[0]["errors"][0]["statusCode"] == "INVALID_FIELD_FOR_INSERT_UPDATE"
+    assert sf.Account.get(account)["PersonContactId"] == contact
+    assert sf.Contact.get(contact)["LastName"] == "Doe"
+
+
 def test_person_account_needs_last_name_and_refuses_name(sf):
     rt = _person_record_type(sf)
     with pytest.raises(SalesforceMalformedRequest) as info:
