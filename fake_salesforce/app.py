@@ -1,27 +1,20 @@
 """create_app(org): the Flask app, its blueprints and the one error handler."""
 from __future__ import annotations
 
-import json
 import time
 
-from flask import Flask, Response, request
+from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from . import errors
+from . import errors, urls
+from .api import auth, control, data, other
+from .api.http import API_CALL, ERROR_CODE, USER_ID, json_response
 from .org import Org, RequestLogEntry
-
-JSON_TYPE = "application/json;charset=UTF-8"
-
-
-def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
-    data = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    return Response(data, status=status, headers=headers, content_type=JSON_TYPE)
 
 
 def create_app(org: Org | None = None, **org_options) -> Flask:
     """The fake org's WSGI app; the same app serves sockets and the in-process transport."""
     from . import soql, sosl  # noqa: F401  (build the query grammar now, not at the first query)
-    from .api import auth, control, data, other
 
     org = org or Org(**org_options)
     app = Flask("fake_salesforce")
@@ -62,12 +55,6 @@ def create_app(org: Org | None = None, **org_options) -> Flask:
     return app
 
 
-# Keys this app keeps in the WSGI environ of a request.
-USER_ID = "fake_salesforce.user_id"
-API_CALL = "fake_salesforce.api_call"
-ERROR_CODE = "fake_salesforce.error_code"
-
-
 class _Instrumented:
     """Around the Flask app: the ``Sforce-Limit-Info`` header of API calls, and the request log.
 
@@ -86,7 +73,7 @@ class _Instrumented:
             if environ.get(API_CALL):
                 headers.append(("Sforce-Limit-Info", f"api-usage={org.api_count}/{org.config.api_limit}"))
             path = environ.get("PATH_INFO", "")
-            if not path.startswith("/_fake/"):
+            if not path.startswith(urls.CONTROL + "/"):
                 query = environ.get("QUERY_STRING")
                 org.log_request(RequestLogEntry(
                     environ.get("REQUEST_METHOD", ""), f"{path}?{query}" if query else path,

@@ -18,6 +18,7 @@ from requests.structures import CaseInsensitiveDict
 from simple_salesforce import Salesforce
 
 from .org import DEFAULT_PASSWORD, DEFAULT_USERNAME, Org
+from .urls import API_VERSION
 
 INPROCESS_HOST = "fake-org.my.salesforce.com"
 
@@ -156,7 +157,7 @@ def _app_of(target):
 
 
 def connect(target, username: str = DEFAULT_USERNAME, password: str = DEFAULT_PASSWORD,
-            security_token: str = "", *, verify: Any = True, version: str = "59.0",
+            security_token: str = "", *, verify: Any = True, version: str = API_VERSION,
             session: requests.Session | None = None) -> Salesforce:
     """A simple-salesforce client logged in to the fake org through its SOAP login endpoint.
 

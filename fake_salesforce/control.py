@@ -6,6 +6,7 @@ from typing import Any
 
 import requests
 
+from . import urls
 from .clock import format_datetime
 from .client import INPROCESS_HOST, make_session
 
@@ -17,7 +18,7 @@ class ControlError(RuntimeError):
 class ControlClient:
     def __init__(self, target, session: requests.Session | None = None, *, verify: Any = True):
         self.session = session or make_session(target, verify=verify)
-        self.base = (target.rstrip("/") if isinstance(target, str) else f"https://{INPROCESS_HOST}") + "/_fake"
+        self.base = (target.rstrip("/") if isinstance(target, str) else f"https://{INPROCESS_HOST}") + urls.CONTROL
 
     def _call(self, method: str, path: str, body: dict | None = None) -> dict:
         response = self.session.request(method, self.base + path, json=body)

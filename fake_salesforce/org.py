@@ -15,14 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
-from . import errors, phones
+from . import errors, phones, urls
 from .clock import Clock, format_datetime, parse_datetime
 from .ids import IdGenerator, to18
 from .schema import FieldDef, Schema, SObjectDef, load_schema
 from .store import Store, q
 from .values import to_storage, to_wire
 
-API_VERSION = "59.0"
 DEFAULT_USERNAME = "admin@example.com"
 DEFAULT_PASSWORD = "password"
 AUDIT_FIELDS = ("CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById")
@@ -309,7 +308,7 @@ class Org:
 
     @staticmethod
     def record_url(sobject: str, record_id: str) -> str:
-        return f"/services/data/v{API_VERSION}/sobjects/{sobject}/{record_id}"
+        return urls.record(sobject, record_id)
 
     def _load(self, record_id: str | None) -> tuple[SObjectDef, dict] | None:
         if not record_id:
@@ -796,14 +795,13 @@ class Org:
         }
 
     def _sobject_summary(self, obj: SObjectDef) -> dict:
-        base = f"/services/data/v{API_VERSION}/sobjects/{obj.name}"
         return {
             "name": obj.name, "label": obj.label, "labelPlural": obj.label_plural,
             "keyPrefix": obj.key_prefix, "custom": obj.name.endswith("__c"),
             "createable": obj.createable, "updateable": obj.createable, "deletable": obj.createable,
             "queryable": True, "searchable": obj.name not in ("OpportunityContactRole", "RecordType"),
             "retrieveable": True, "layoutable": True,
-            "urls": {"sobject": base, "describe": base + "/describe", "rowTemplate": base + "/{ID}"},
+            "urls": urls.sobject_urls(obj.name),
         }
 
     def describe(self, sobject: str) -> dict:

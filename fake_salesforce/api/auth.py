@@ -10,8 +10,9 @@ from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, request
 
-from ..app import json_response
+from .. import urls
 from . import base_url, org
+from .http import json_response
 
 bp = Blueprint("auth", __name__)
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -37,7 +38,7 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-@bp.post("/services/Soap/u/<version>")
+@bp.post(f"{urls.SOAP_PARTNER}/<version>")
 def soap_login(version: str):
     """The partner API ``login`` call. Other SOAP calls are refused with an explicit fault."""
     o = org()
@@ -58,14 +59,14 @@ def soap_login(version: str):
         return _soap_fault("INVALID_LOGIN", INVALID_LOGIN)
     token = o.open_session(user_id)
     base = base_url()
-    ver = version if version[:1].isdigit() else "59.0"
+    ver = version if version[:1].isdigit() else urls.API_VERSION
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>'
         f'<soapenv:Envelope xmlns:soapenv="{_SOAP_NS}" xmlns="urn:partner.soap.sforce.com" '
         'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><loginResponse><result>'
-        f"<metadataServerUrl>{base}/services/Soap/m/{ver}/{o.org_id}</metadataServerUrl>"
+        f"<metadataServerUrl>{base}{urls.soap_metadata(ver, o.org_id)}</metadataServerUrl>"
         "<passwordExpired>false</passwordExpired><sandbox>false</sandbox>"
-        f"<serverUrl>{base}/services/Soap/u/{ver}/{o.org_id}</serverUrl>"
+        f"<serverUrl>{base}{urls.soap_partner(ver, o.org_id)}</serverUrl>"
         f"<sessionId>{escape(token)}</sessionId><userId>{user_id}</userId>"
         f"<userInfo><organizationId>{o.org_id}</organizationId><userId>{user_id}</userId>"
         f"<userName>{escape(username)}</userName></userInfo>"
@@ -88,7 +89,7 @@ def _client_credentials() -> tuple[str | None, str | None]:
     return request.form.get("client_id"), request.form.get("client_secret")
 
 
-@bp.post("/services/oauth2/token")
+@bp.post(f"{urls.OAUTH}/token")
 def oauth_token():
     """Password, client-credentials and JWT bearer grants."""
     o = org()
@@ -119,7 +120,7 @@ def _token_response(o, user_id: str, signing_secret: str) -> Response:
     token = o.open_session(user_id)
     issued = str(int(time.time() * 1000))
     base = base_url()
-    identity = f"{base}/id/{o.org_id}/{user_id}"
+    identity = base + urls.identity(o.org_id, user_id)
     signature = base64.b64encode(hmac.new(signing_secret.encode(), (identity + issued).encode(),
                                           hashlib.sha256).digest()).decode()
     return json_response({"access_token": token, "instance_url": base, "id": identity,
@@ -166,7 +167,7 @@ def _public_key(pem: str):
     return serialization.load_pem_public_key(data)
 
 
-@bp.post("/services/oauth2/revoke")
+@bp.post(f"{urls.OAUTH}/revoke")
 def oauth_revoke():
     token = request.form.get("token") or request.args.get("token")
     org().sessions.pop(token or "", None)

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from .. import errors
-from ..app import json_response
+from .. import errors, urls
 from ..clock import format_datetime, parse_datetime
 from . import org
+from .http import json_response
 
-bp = Blueprint("control", __name__, url_prefix="/_fake")
+bp = Blueprint("control", __name__, url_prefix=urls.CONTROL)
 
 
 def _body() -> dict:

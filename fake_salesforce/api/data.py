@@ -5,12 +5,11 @@ import re
 
 from flask import Blueprint, Response, g, request
 
-from .. import errors
-from ..app import API_CALL, USER_ID, json_response
-from ..org import API_VERSION
+from .. import errors, urls
 from . import org
+from .http import API_CALL, USER_ID, json_response
 
-bp = Blueprint("data", __name__, url_prefix="/services/data")
+bp = Blueprint("data", __name__, url_prefix=urls.DATA)
 _VERSION = re.compile(r"^v\d{2,3}\.\d$")
 _BATCH = re.compile(r"batchSize\s*=\s*(\d+)", re.I)
 _COMPOSITE_MAX = 200
@@ -32,13 +31,12 @@ def _authenticate():
 
 @bp.get("/")
 def versions():
-    return json_response([{"label": "Winter '24", "url": f"/services/data/v{API_VERSION}",
-                           "version": API_VERSION}])
+    return json_response([{"label": urls.API_LABEL, "url": urls.data(), "version": urls.API_VERSION}])
 
 
 @bp.get("/<version>")
 def resources(version: str):
-    base = f"/services/data/{version}"
+    base = f"{urls.DATA}/{version}"
     return json_response({k: f"{base}/{k}" for k in
                           ("sobjects", "query", "queryAll", "search", "limits", "composite")})
 

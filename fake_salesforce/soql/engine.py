@@ -11,7 +11,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
-from .. import errors
+from .. import errors, urls
 from ..ids import checksum
 from .compiler import MAX_INT, Compiled, Context, Shape, compile_query
 from .parser import parse_query
@@ -95,8 +95,7 @@ def _answer(org, key: str, cursor: Cursor, start: int, rows: list) -> dict:
     answer = {"totalSize": cursor.total, "done": end >= cursor.total or not rows,
               "records": shape_rows(org, cursor.compiled, rows)}
     if not answer["done"]:
-        from ..org import API_VERSION
-        answer["nextRecordsUrl"] = f"/services/data/v{API_VERSION}/query/{key}-{end}"
+        answer["nextRecordsUrl"] = urls.query_page(f"{key}-{end}")
     return answer
 
 
