@@ -308,7 +308,7 @@ class Org:
 
     @staticmethod
     def record_url(sobject: str, record_id: str) -> str:
-        return urls.record(sobject, record_id)
+        return urls.record_url(sobject, record_id)
 
     def _load(self, record_id: str | None) -> tuple[SObjectDef, dict] | None:
         if not record_id:

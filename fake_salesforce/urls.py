@@ -8,45 +8,41 @@ from __future__ import annotations
 API_VERSION = "59.0"
 API_LABEL = "Winter '24"
 
-DATA = "/services/data"          # REST: /services/data/vNN.N/...
-SOAP_PARTNER = "/services/Soap/u"  # SOAP partner API (login): /services/Soap/u/NN.N
+DATA_PREFIX = "/services/data"            # REST: /services/data/vNN.N/...
+DATA = f"{DATA_PREFIX}/v{API_VERSION}"    # ... at the version the fake hands out
+SOAP_PARTNER = "/services/Soap/u"         # SOAP partner API (login): /services/Soap/u/NN.N
 SOAP_METADATA = "/services/Soap/m"
-OAUTH = "/services/oauth2"        # token, revoke
-CONTROL = "/_fake"                # the fake's own control API (not Salesforce)
+OAUTH = "/services/oauth2"                # token, revoke
+CONTROL = "/_fake"                        # the fake's own control API (not Salesforce)
 
 
-def data(version: str = API_VERSION) -> str:
-    """``/services/data/vNN.N``; ``version`` without its ``v``."""
-    return f"{DATA}/v{version}"
+def sobject_url(sobject: str) -> str:
+    return f"{DATA}/sobjects/{sobject}"
 
 
-def sobject(name: str) -> str:
-    return f"{data()}/sobjects/{name}"
+def record_url(sobject: str, record_id: str) -> str:
+    return f"{DATA}/sobjects/{sobject}/{record_id}"
 
 
-def record(name: str, record_id: str) -> str:
-    return f"{sobject(name)}/{record_id}"
-
-
-def sobject_urls(name: str) -> dict:
+def sobject_urls(sobject: str) -> dict:
     """The ``urls`` of an sObject in describe answers."""
-    base = sobject(name)
+    base = sobject_url(sobject)
     return {"sobject": base, "describe": base + "/describe", "rowTemplate": base + "/{ID}"}
 
 
-def query_page(locator: str) -> str:
-    """A ``nextRecordsUrl``: ``locator`` is the cursor's id and the next row, ``01g...-2000``."""
-    return f"{data()}/query/{locator}"
+def query_page_url(locator: str, start: int) -> str:
+    """``nextRecordsUrl``: the query locator and the position of the next page."""
+    return f"{DATA}/query/{locator}-{start}"
 
 
-def soap_partner(version: str, org_id: str) -> str:
+def soap_partner_url(version: str, org_id: str) -> str:
     return f"{SOAP_PARTNER}/{version}/{org_id}"
 
 
-def soap_metadata(version: str, org_id: str) -> str:
+def soap_metadata_url(version: str, org_id: str) -> str:
     return f"{SOAP_METADATA}/{version}/{org_id}"
 
 
-def identity(org_id: str, user_id: str) -> str:
+def identity_url(org_id: str, user_id: str) -> str:
     """The OAuth identity URL of a user."""
     return f"/id/{org_id}/{user_id}"

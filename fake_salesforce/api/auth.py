@@ -64,9 +64,9 @@ def soap_login(version: str):
         '<?xml version="1.0" encoding="UTF-8"?>'
         f'<soapenv:Envelope xmlns:soapenv="{_SOAP_NS}" xmlns="urn:partner.soap.sforce.com" '
         'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><loginResponse><result>'
-        f"<metadataServerUrl>{base}{urls.soap_metadata(ver, o.org_id)}</metadataServerUrl>"
+        f"<metadataServerUrl>{base}{urls.soap_metadata_url(ver, o.org_id)}</metadataServerUrl>"
         "<passwordExpired>false</passwordExpired><sandbox>false</sandbox>"
-        f"<serverUrl>{base}{urls.soap_partner(ver, o.org_id)}</serverUrl>"
+        f"<serverUrl>{base}{urls.soap_partner_url(ver, o.org_id)}</serverUrl>"
         f"<sessionId>{escape(token)}</sessionId><userId>{user_id}</userId>"
         f"<userInfo><organizationId>{o.org_id}</organizationId><userId>{user_id}</userId>"
         f"<userName>{escape(username)}</userName></userInfo>"
@@ -120,7 +120,7 @@ def _token_response(o, user_id: str, signing_secret: str) -> Response:
     token = o.open_session(user_id)
     issued = str(int(time.time() * 1000))
     base = base_url()
-    identity = base + urls.identity(o.org_id, user_id)
+    identity = base + urls.identity_url(o.org_id, user_id)
     signature = base64.b64encode(hmac.new(signing_secret.encode(), (identity + issued).encode(),
                                           hashlib.sha256).digest()).decode()
     return json_response({"access_token": token, "instance_url": base, "id": identity,

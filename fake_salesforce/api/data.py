@@ -9,7 +9,7 @@ from .. import errors, urls
 from . import org
 from .http import API_CALL, USER_ID, json_response
 
-bp = Blueprint("data", __name__, url_prefix=urls.DATA)
+bp = Blueprint("data", __name__, url_prefix=urls.DATA_PREFIX)
 _VERSION = re.compile(r"^v\d{2,3}\.\d$")
 _BATCH = re.compile(r"batchSize\s*=\s*(\d+)", re.I)
 _COMPOSITE_MAX = 200
@@ -31,12 +31,12 @@ def _authenticate():
 
 @bp.get("/")
 def versions():
-    return json_response([{"label": urls.API_LABEL, "url": urls.data(), "version": urls.API_VERSION}])
+    return json_response([{"label": urls.API_LABEL, "url": urls.DATA, "version": urls.API_VERSION}])
 
 
 @bp.get("/<version>")
 def resources(version: str):
-    base = f"{urls.DATA}/{version}"
+    base = f"{urls.DATA_PREFIX}/{version}"
     return json_response({k: f"{base}/{k}" for k in
                           ("sobjects", "query", "queryAll", "search", "limits", "composite")})
 

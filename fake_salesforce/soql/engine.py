@@ -95,7 +95,7 @@ def _answer(org, key: str, cursor: Cursor, start: int, rows: list) -> dict:
     answer = {"totalSize": cursor.total, "done": end >= cursor.total or not rows,
               "records": shape_rows(org, cursor.compiled, rows)}
     if not answer["done"]:
-        answer["nextRecordsUrl"] = urls.query_page(f"{key}-{end}")
+        answer["nextRecordsUrl"] = urls.query_page_url(key, end)
     return answer
 
 
