@@ -30,31 +30,29 @@ from __future__ import annotations
 import copy
 import hashlib
 from datetime import datetime, timezone
-from functools import lru_cache
 from typing import Any, Mapping
 
-import phonenumbers
 from faker import Faker
+
+from simulator.core import phones
 
 from simulator.scenario import (
     ANONYMOUS,
-    CallEvent,
-    CommentEvent,
-    CreateEvent,
+    CallStep,
+    CommentStep,
+    CreateStep,
     NumberSpec,
-    RedeliverEvent,
+    RedeliverStep,
     Scenario,
-    SmsEvent,
-    UpdateEvent,
+    SmsStep,
+    UpdateStep,
     UserSpec,
-    WebhookEvent,
+    WebhookStep,
 )
 
 API = "https://api.aircall.io/v1"
-DEFAULT_AGENT = UserSpec(
-    ref=None,
-    fields={"FirstName": "Default", "LastName": "Agent", "Email": "default.agent@aircall.example"},
-)
+DEFAULT_AGENT = UserSpec(ref=None, FirstName="Default", LastName="Agent",
+                         Email="default.agent@aircall.example")
 MISSED_CLOSED = "out_of_opening_hours"
 MISSED_OPEN = "agents_did_not_answer"
 
@@ -71,17 +69,8 @@ def _seconds(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-@lru_cache(maxsize=256)
-def _number_facts(digits: str) -> tuple[str, str]:
-    """E.164 form and ISO country of a number."""
-    parsed = phonenumbers.parse(digits, None)
-    country = (phonenumbers.region_code_for_number(parsed)
-               or phonenumbers.region_code_for_country_code(parsed.country_code))
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), country
-
-
 def _e164(digits: str) -> str:
-    return _number_facts(digits)[0]
+    return phones.to_e164(digits)
 
 
 def _agent_fields(agent: UserSpec | Mapping[str, Any]) -> Mapping[str, Any]:
@@ -130,7 +119,7 @@ class WebhookFactory:
     def number(self, spec: NumberSpec, is_open: bool = True) -> dict:
         """An Aircall number object."""
         nid = self._id("number", spec.ref)
-        e164, country = _number_facts(spec.digits)
+        e164, country = phones.to_e164(spec.digits), phones.region_of(spec.digits)
         return {
             "id": nid,
             "direct_link": f"{API}/numbers/{nid}",
@@ -146,7 +135,7 @@ class WebhookFactory:
             "priority": None,
         }
 
-    def contact(self, event: CallEvent | SmsEvent, external: str) -> dict | None:
+    def contact(self, event: CallStep | SmsStep, external: str) -> dict | None:
         """The Aircall contact of an event's ``contact:`` block; None without one."""
         spec = event.contact
         if spec is None:
@@ -166,7 +155,7 @@ class WebhookFactory:
                         "value": spec.email}] if spec.email else [],
         }
 
-    def _external(self, event: CallEvent | SmsEvent, fake: Faker) -> str:
+    def _external(self, event: CallStep | SmsStep, fake: Faker) -> str:
         """The other party: as written, or a number in a range reserved for fiction."""
         if event.external is not None:
             return event.external
@@ -191,7 +180,7 @@ class WebhookFactory:
 
     # webhooks
 
-    def call_ended(self, call_event: CallEvent, number_spec: NumberSpec,
+    def call_ended(self, call_event: CallStep, number_spec: NumberSpec,
                    agent_user: UserSpec | Mapping[str, Any] | None, now: datetime) -> dict:
         """The ``call.ended`` webhook of a call that ended at ``now``."""
         fake = self._faker("call", call_event.ref)
@@ -279,7 +268,7 @@ class WebhookFactory:
         data["tags"] = current
         return self._envelope("call", "call.tagged", _seconds(now), data)
 
-    def message(self, sms_event: SmsEvent, number_spec: NumberSpec,
+    def message(self, sms_event: SmsStep, number_spec: NumberSpec,
                 agent_user: UserSpec | Mapping[str, Any] | None, now: datetime) -> dict:
         """``message.received`` (inbound) or ``message.sent`` (outbound) at ``now``."""
         fake = self._faker("sms", sms_event.ref)
@@ -323,18 +312,18 @@ class ScenarioWebhooks:
     def webhook_for(self, event, now: datetime) -> dict | None:
         """The webhook an event delivers at ``now``; None for Salesforce-side events."""
         sc = self.scenario
-        if isinstance(event, (UpdateEvent, CreateEvent)):
+        if isinstance(event, (UpdateStep, CreateStep)):
             return None
-        if isinstance(event, CallEvent):
+        if isinstance(event, CallStep):
             hook = self.factory.call_ended(event, sc.number(event.number), sc.agent_user(event), now)
             self._latest_call[event.ref] = hook
-        elif isinstance(event, SmsEvent):
+        elif isinstance(event, SmsStep):
             hook = self.factory.message(event, sc.number(event.number), sc.agent_user(event), now)
-        elif isinstance(event, WebhookEvent):
+        elif isinstance(event, WebhookStep):
             hook = copy.deepcopy(event.payload)
-        elif isinstance(event, RedeliverEvent):
+        elif isinstance(event, RedeliverStep):
             return copy.deepcopy(self.delivered[event.target])
-        elif isinstance(event, CommentEvent):
+        elif isinstance(event, CommentStep):
             hook = self.factory.commented(self._latest_call[event.call], event.content, now)
             self._latest_call[event.call] = hook
             return copy.deepcopy(hook)

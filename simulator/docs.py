@@ -25,13 +25,11 @@ from simple_salesforce import format_soql
 
 import fake_salesforce
 from simulator.core.outcome import sobject_of
+from simulator.core import Action, Settings, UnknownNumber
 from simulator.runner import Runner, ScenarioResult
 from simulator.scenario import (
     CALL_TYPES,
     DEFAULT_NOW,
-    DEFAULT_SETTINGS,
-    UNKNOWN_NUMBER_ACTIONS,
-    WORKFLOW_ACTIONS,
     Scenario,
     ScenarioError,
     load_scenario,
@@ -39,6 +37,8 @@ from simulator.scenario import (
     scenario_files,
 )
 
+WORKFLOW_ACTIONS = tuple(a.value for a in Action)
+UNKNOWN_NUMBER_ACTIONS = tuple(u.value for u in UnknownNumber)
 REPO = Path(__file__).resolve().parents[1]
 RULES_FILE = REPO.parent / "shared" / "reference" / "logging-rules.md"
 REPORT_NAME = "behaviour.md"
@@ -125,13 +125,16 @@ class Table:
 
 def _settings_text(*varied: str) -> str:
     """The settings a table does not vary (all at their defaults), as ``key: value`` items."""
-    settings = DEFAULT_SETTINGS
+    settings = Settings().to_dict()
     items = []
     if "call_workflow" not in varied:
         flow = ", ".join(f"{k} {v}" for k, v in settings["call_workflow"].items())
         items.append(f"`call_workflow` ({flow})")
     for key, value in settings.items():
         if key == "call_workflow" or key in varied:
+            continue
+        if value is None:
+            items.append(f"`{key}` unset (the API user)")
             continue
         text = ("true" if value else "false") if isinstance(value, bool) else value
         items.append(f"`{key}: {text}`")

@@ -23,16 +23,16 @@ from simulator.aircall import ScenarioWebhooks
 from simulator.core import CallLogger, CoreError, Outcome, RetryPolicy, Settings
 from simulator.scenario import (
     ADMIN_REF,
-    CallEvent,
-    CommentEvent,
-    CreateEvent,
+    CallStep,
+    CommentStep,
+    CreateStep,
     RecordSpec,
-    RedeliverEvent,
+    RedeliverStep,
     Scenario,
-    SmsEvent,
-    UpdateEvent,
+    SmsStep,
+    UpdateStep,
     UserSpec,
-    WebhookEvent,
+    WebhookStep,
     is_ref,
 )
 
@@ -87,8 +87,8 @@ class ScenarioResult:
 
 
 def _event_kind(event) -> str:
-    return {CallEvent: "call", SmsEvent: "sms", UpdateEvent: "update", CreateEvent: "create",
-            WebhookEvent: "webhook", RedeliverEvent: "redeliver", CommentEvent: "comment"}[type(event)]
+    return {CallStep: "call", SmsStep: "sms", UpdateStep: "update", CreateStep: "create",
+            WebhookStep: "webhook", RedeliverStep: "redeliver", CommentStep: "comment"}[type(event)]
 
 
 def _seed_of(name: str) -> int:
@@ -169,14 +169,11 @@ class _Replay:
         self.result.requests = control.info()["api_requests"] - start_requests
 
     def _settings(self) -> Settings:
-        data = dict(self.sc.settings)
-        owner = data.get("integration_owner")
-        if owner is not None:
-            data["integration_owner"] = self.ids.get(owner, owner)
-        try:
-            return Settings.from_dict(data, where=f"{self.sc.path}: settings")
-        except CoreError as e:
-            raise RunError(str(e)) from None
+        """The scenario's settings, its ``integration_owner`` ref resolved to the user's Id."""
+        owner = self.sc.settings.integration_owner
+        if owner is None:
+            return self.sc.settings
+        return self.sc.settings.model_copy(update={"integration_owner": self.ids.get(owner, owner)})
 
     def _seed_users(self, users: list[UserSpec]) -> None:
         if not users:
@@ -225,10 +222,10 @@ class _Replay:
         ref = getattr(event, "ref", None) if kind not in ("redeliver", "comment") else None
         target = event.target if kind == "redeliver" else event.call if kind == "comment" else ref
         out = EventResult(event.index, kind, ref if kind != "create" else event.ref)
-        if isinstance(event, UpdateEvent):
+        if isinstance(event, UpdateStep):
             self._update(event, out)
             return out
-        if isinstance(event, CreateEvent):
+        if isinstance(event, CreateStep):
             self._seed_records([event.record], f"events[{event.index}].create")
             return out
         webhook = webhooks.webhook_for(event, when)
@@ -244,7 +241,7 @@ class _Replay:
                 self.task_refs.setdefault(outcome.task_id, target)
         return out
 
-    def _update(self, event: UpdateEvent, out: EventResult) -> None:
+    def _update(self, event: UpdateStep, out: EventResult) -> None:
         sobject = self.sobjects.get(event.ref)
         if sobject is None:
             out.error = f"'{event.ref}' is not a record of this scenario"

@@ -1,8 +1,10 @@
 """Loading and validating scenario files.
 
-The format is a public interface, specified in ``scenario-format.md``. Every mistake in a file is
-reported as ``FILE: key.path: what was expected``; all mistakes of a file are collected and
-raised together as one :class:`ScenarioError`.
+The format is a public interface, specified in ``scenario-format.md``. The file's shape and
+values are validated by pydantic models (:class:`Scenario` and the models it holds); the
+``@ref`` names and the org clock are checked by a pass of their own over the parsed file
+(:class:`_References`). Every mistake is reported as ``FILE: key.path: what was expected``;
+all mistakes of a file are collected and raised together as one :class:`ScenarioError`.
 
 Choices where the format is silent:
 
@@ -10,7 +12,10 @@ Choices where the format is silent:
 - The ref ``admin`` always names the org's default admin user (:data:`DEFAULT_ADMIN`); it cannot
   be redefined.
 - Without ``org.numbers`` the org has one open line, :data:`DEFAULT_NUMBER` (ref ``main``).
-  A number's ``time_zone`` defaults to the zone of its digits' region.
+  A number's ``time_zone`` defaults to its region's zone when the region has only one, else UTC
+  (:mod:`simulator.core.phones`).
+- The ``settings:`` block is the logging core's :class:`~simulator.core.Settings`;
+  ``integration_owner`` names a user of the scenario by its ref.
 - A call without ``external`` comes from a generated number that matches nothing; ``recording``
   defaults to true for answered calls and false otherwise; an answered call's ``duration``
   includes its ``wait`` (as Aircall counts it), so ``wait`` may not exceed it.
@@ -23,25 +28,27 @@ Choices where the format is silent:
 """
 from __future__ import annotations
 
-import copy
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Union
+from typing import Annotated, Any, Union
 from zoneinfo import ZoneInfo
 
-import phonenumbers
 import yaml
-from phonenumbers import timezone as phone_timezone
+from pydantic import BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-CALL_TYPES = ("outbound_answered", "outbound_unanswered", "inbound_answered", "missed", "voicemail")
-ANSWERED_CALL_TYPES = frozenset({"outbound_answered", "inbound_answered"})
-OUTBOUND_CALL_TYPES = frozenset({"outbound_answered", "outbound_unanswered"})
-WORKFLOW_ACTIONS = ("completed", "in_progress", "do_nothing")
-UNKNOWN_NUMBER_ACTIONS = ("create_contact", "create_lead", "create_account", "do_nothing")
-RELATED_OBJECTS = ("none", "case", "opportunity")
+from simulator.core import phones
+from simulator.core.settings import CallType, Settings
+from simulator.core.validation import (
+    Count, Flag, Moment, Strict, Text, fail, list_of, moment_value, one_of, problems, raise_at, show,
+    text_value,
+)
+
+CALL_TYPES = tuple(t.value for t in CallType)
+ANSWERED_CALL_TYPES = frozenset({CallType.OUTBOUND_ANSWERED, CallType.INBOUND_ANSWERED})
+OUTBOUND_CALL_TYPES = frozenset({CallType.OUTBOUND_ANSWERED, CallType.OUTBOUND_UNANSWERED})
 SMS_DIRECTIONS = ("inbound", "outbound")
 SOBJECTS = (
     "Account", "Contact", "Lead", "Case", "Opportunity", "OpportunityContactRole",
@@ -56,42 +63,13 @@ DEFAULT_NOW = datetime(2026, 11, 2, 9, 0, 0, tzinfo=timezone.utc)
 CLOCK_STEP = timedelta(seconds=1)
 DEFAULT_DURATION = 60
 DEFAULT_WAIT = 5
-
-DEFAULT_SETTINGS: dict[str, Any] = {
-    "call_workflow": {
-        "outbound_answered": "completed",
-        "outbound_unanswered": "completed",
-        "inbound_answered": "completed",
-        "missed": "in_progress",
-        "voicemail": "in_progress",
-    },
-    "log_when_closed": True,
-    "unknown_number": "do_nothing",
-    "log_on_related": "none",
-    "create_case": False,
-    "include_recording": True,
-    "integration_owner": ADMIN_REF,
-}
-
 EVENT_KINDS = ("call", "sms", "update", "create", "webhook", "redeliver", "comment")
-_TOP_KEYS = ("name", "description", "covers", "settings", "org", "events", "expect")
-_ORG_KEYS = ("now", "users", "numbers", "records")
-_NUMBER_KEYS = ("ref", "name", "digits", "time_zone")
-_CALL_KEYS = ("ref", "type", "external", "number", "agent", "duration", "wait", "recording",
-              "comments", "tags", "contact", "number_open")
-_SMS_KEYS = ("ref", "direction", "external", "number", "agent", "body", "contact", "number_open")
-_CONTACT_KEYS = ("first_name", "last_name", "email", "company", "phone")
-_UPDATE_KEYS = ("ref", "fields")
-_COMMENT_KEYS = ("call", "content")
-_EXPECT_KEYS = ("timelines", "records", "not_logged", "tasks", "task_count")
-_TIMELINE_KEYS = ("past_activities", "next_steps")
-_EXPECTED_RECORD_KEYS = ("ref", "sobject", "where", "fields")
-_TASK_KEYS = ("fields", "description_contains")
 
 _REF_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 _RULE_RE = re.compile(r"^R\d+\.\d+$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _URL_RE = re.compile(r"^https?://\S+$")
+_PHONE_EXAMPLE = '"+33 6 12 34 56 78"'
 
 
 class ScenarioError(ValueError):
@@ -102,82 +80,264 @@ class ScenarioError(ValueError):
         super().__init__("\n".join(self.errors))
 
 
+def is_ref(value: Any) -> bool:
+    """Whether a field value is an ``"@ref"``."""
+    return isinstance(value, str) and value.startswith(REF_PREFIX)
+
+
+# --- value types ---------------------------------------------------------------------------------
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _ref_name(value: Any) -> str:
+    if not isinstance(value, str) or not _REF_RE.match(value):
+        raise fail("ref", "expected a ref: a name of letters, digits, '_', '-' or '.', "
+                          f"starting with a letter, got {show(value)}")
+    return value
+
+
+def ref_to(wanted: str):
+    """A use of a ref; whether it names ``wanted`` is checked by the reference pass."""
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not value:
+            raise fail("ref", f"expected a ref naming {wanted}, got {show(value)}")
+        return value
+    return BeforeValidator(check)
+
+
+def _email(value: Any) -> str:
+    if not isinstance(value, str) or not _EMAIL_RE.match(value):
+        raise fail("email", f"expected an email address, got {show(value)}")
+    return value
+
+
+def _phone(anonymous_ok: bool):
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise fail("phone", "expected a phone number as a quoted string such as "
+                                f"{_PHONE_EXAMPLE}, got {show(value)}")
+        if anonymous_ok and value.strip().lower() == ANONYMOUS:
+            return ANONYMOUS
+        if not value.strip().startswith("+") or phones.parse(value) is None:
+            alt = f" or {ANONYMOUS!r}" if anonymous_ok else ""
+            raise fail("phone", f"{show(value)} is not a phone number in international format "
+                                f"(+ and country code, e.g. {_PHONE_EXAMPLE}){alt}")
+        return value
+    return BeforeValidator(check)
+
+
+def _time_zone(value: Any) -> str:
+    try:
+        if not isinstance(value, str) or "/" not in value and value != "UTC":
+            raise ValueError(value)
+        ZoneInfo(value)
+    except (ValueError, KeyError, OSError):
+        raise fail("zone", f"{show(value)} is not an IANA time zone such as Europe/Paris") from None
+    return value
+
+
+def _agent(value: Any) -> str:
+    if isinstance(value, str) and "@" in value:
+        return _email(value)
+    if not isinstance(value, str) or not value:
+        raise fail("ref", f"expected a ref naming a user (or give an email), got {show(value)}")
+    return value
+
+
+def _recording(value: Any) -> bool | str:
+    if isinstance(value, bool) or (isinstance(value, str) and _URL_RE.match(value)):
+        return value
+    raise fail("recording", f"expected true, false or an http(s) URL, got {show(value)}")
+
+
+def _field_value(value: Any) -> Any:
+    """A scalar field value; dates become ISO strings."""
+    if isinstance(value, (dict, list)):
+        raise fail("scalar", "expected a scalar value (string, number, true/false or null), "
+                             f"got {show(value)}")
+    if isinstance(value, datetime):
+        return _utc_text(value) if value.tzinfo else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _rule_id(value: Any) -> str:
+    text = text_value(value)
+    if not _RULE_RE.match(text):
+        raise fail("rule", f"{show(text)} is not a rule id like R4.2")
+    return text
+
+
+def _description(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise fail("text", f"expected a string, got {show(value)}")
+    return value
+
+
+def _field_map(required: bool):
+    def check(value: Any) -> dict:
+        if value is None and not required:
+            return {}
+        if not isinstance(value, dict) or (required and not value):
+            raise fail("fields", f"expected a mapping with at least one field, got {show(value)}")
+        return value
+    return BeforeValidator(check)
+
+
+RefName = Annotated[str, BeforeValidator(_ref_name)]
+Email = Annotated[str, BeforeValidator(_email)]
+FieldValue = Annotated[Any, BeforeValidator(_field_value)]
+Fields = Annotated[dict[str, FieldValue], _field_map(required=False)]
+RequiredFields = Annotated[dict[str, FieldValue], _field_map(required=True)]
+Strings = Annotated[list[Text], list_of("a list of strings")]
+
+
+class _Record(Strict):
+    """A mapping of Salesforce fields beside a few keys of the format (``ref``, ``sobject``)."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, FieldValue]
+
+    @model_validator(mode="after")
+    def _audit_fields_are_moments(self):
+        for key in AUDIT_FIELDS:
+            if key in self.__pydantic_extra__:
+                value = self.__pydantic_extra__[key]
+                try:
+                    moment = moment_value(value)
+                except Exception as exc:  # the moment's own message
+                    raise_at(key, value, str(exc))
+                self.__pydantic_extra__[key] = _utc_text(moment)
+        return self
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        return dict(self.__pydantic_extra__)
+
+
 # --- the model -------------------------------------------------------------------------------
 
 
-@dataclass(kw_only=True)
-class UserSpec:
+class UserSpec(_Record):
     """A Salesforce user; ``fields`` are User fields (FirstName, LastName, Email ...)."""
 
-    ref: str | None
-    fields: dict[str, Any]
+    ref: RefName | None
+    LastName: FieldValue
+    Email: Email
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        return {"LastName": self.LastName, "Email": self.Email, **self.__pydantic_extra__}
 
     @property
     def email(self) -> str:
-        return self.fields.get("Email") or ""
+        return self.Email or ""
 
     @property
     def name(self) -> str:
-        parts = [self.fields.get("FirstName"), self.fields.get("LastName")]
+        parts = [self.__pydantic_extra__.get("FirstName"), self.LastName]
         return " ".join(str(p) for p in parts if p)
 
 
-@dataclass(kw_only=True)
-class NumberSpec:
+class NumberSpec(Strict):
     """An Aircall number (line)."""
 
-    ref: str
-    name: str
-    digits: str
-    time_zone: str
+    ref: RefName
+    name: Text
+    digits: Annotated[str, _phone(anonymous_ok=False)]
+    time_zone: Annotated[str | None, BeforeValidator(lambda v: v if v is None else _time_zone(v))] = None
+
+    @model_validator(mode="after")
+    def _zone_of_digits(self):
+        if self.time_zone is None:
+            self.time_zone = phones.zone_of(self.digits)
+        return self
 
 
-@dataclass(kw_only=True)
-class RecordSpec:
+class RecordSpec(_Record):
     """A record to create; string values ``"@ref"`` stand for another record's or user's Id."""
 
-    ref: str
-    sobject: str
-    fields: dict[str, Any]
+    ref: RefName
+    sobject: Annotated[str, one_of(SOBJECTS)]
 
 
-@dataclass(kw_only=True)
-class OrgSpec:
-    now: datetime
-    users: list[UserSpec]
-    numbers: list[NumberSpec]
-    records: list[RecordSpec]
+class OrgSpec(Strict):
+    now: Moment = DEFAULT_NOW
+    users: Annotated[list[UserSpec], list_of("a list")] = []
+    numbers: Annotated[list[NumberSpec], list_of("a list")] = None  # type: ignore[assignment]
+    records: Annotated[list[RecordSpec], list_of("a list")] = []
+
+    @model_validator(mode="after")
+    def _default_line(self):
+        if self.numbers is None:
+            self.numbers = [DEFAULT_NUMBER]
+        elif not self.numbers:
+            raise_at("numbers", [], "expected at least one number (leave the key out for the "
+                                    "default line)")
+        return self
 
 
-@dataclass(kw_only=True)
-class ContactSpec:
+class ContactSpec(Strict):
     """The Aircall contact attached to a call or message."""
 
-    first_name: str | None = None
-    last_name: str | None = None
-    email: str | None = None
-    company: str | None = None
-    phone: str | None = None
+    first_name: Text | None = None
+    last_name: Text | None = None
+    email: Email | None = None
+    company: Text | None = None
+    phone: Annotated[str | None, _phone(anonymous_ok=False)] = None
 
 
-@dataclass(kw_only=True)
-class CallEvent:
+class _Step(Strict):
+    """One step of a scenario; ``index`` and ``at`` are its place in ``events``."""
+
+    _index: int = PrivateAttr(0)
+    _at: datetime | None = PrivateAttr(None)
+
+    @property
+    def index(self) -> int:
+        return self._index
+
+    @property
+    def at(self) -> datetime | None:
+        return self._at
+
+
+class _Party(_Step):
+    ref: RefName
+    external: Annotated[str | None, _phone(anonymous_ok=True)] = None
+    number: Annotated[str | None, ref_to("a number")] = None
+    agent: Annotated[str | None, BeforeValidator(_agent)] = None
+    contact: ContactSpec | None = None
+    number_open: Flag = True
+
+
+class CallStep(_Party):
     """A call, expanded to a ``call.ended`` webhook. ``external`` None: a generated number."""
 
-    index: int
-    at: datetime | None
-    ref: str
-    type: str
-    external: str | None
-    number: str
-    agent: str | None
-    duration: int
-    wait: int
-    recording: bool | str
-    comments: list[str]
-    tags: list[str]
-    contact: ContactSpec | None
-    number_open: bool
+    type: Annotated[CallType, one_of(CallType)]
+    duration: Count | None = None
+    wait: Count = DEFAULT_WAIT
+    recording: Annotated[bool | str | None, BeforeValidator(_recording)] = None
+    comments: Strings = []
+    tags: Strings = []
+
+    @model_validator(mode="after")
+    def _defaults(self):
+        if self.duration is None:
+            self.duration = DEFAULT_DURATION if self.answered else 0
+        if self.recording is None:
+            self.recording = self.answered
+        if self.answered and self.wait > self.duration:
+            raise_at("wait", self.wait, f"{self.wait} s is longer than the call's duration "
+                                        f"({self.duration} s); an answered call's duration "
+                                        "includes its wait")
+        return self
 
     @property
     def direction(self) -> str:
@@ -188,130 +348,176 @@ class CallEvent:
         return self.type in ANSWERED_CALL_TYPES
 
 
-@dataclass(kw_only=True)
-class SmsEvent:
+class SmsStep(_Party):
     """A text message, expanded to ``message.received`` (inbound) or ``message.sent``."""
 
-    index: int
-    at: datetime | None
-    ref: str
-    direction: str
-    external: str | None
-    number: str
-    agent: str | None
-    body: str | None
-    contact: ContactSpec | None
-    number_open: bool
+    direction: Annotated[str, one_of(SMS_DIRECTIONS)]
+    body: Text | None = None
 
 
-@dataclass(kw_only=True)
-class UpdateEvent:
+class UpdateStep(_Step):
     """A change made in Salesforce between calls."""
 
-    index: int
-    at: datetime | None
-    ref: str
-    fields: dict[str, Any]
+    ref: Annotated[str, ref_to("a record or user")]
+    fields: RequiredFields
 
 
-@dataclass(kw_only=True)
-class CreateEvent:
+class CreateStep(RecordSpec, _Step):
     """A record created in Salesforce between calls."""
 
-    index: int
-    at: datetime | None
-    record: RecordSpec
+    model_config = ConfigDict(extra="allow")
 
     @property
-    def ref(self) -> str:
-        return self.record.ref
+    def record(self) -> RecordSpec:
+        return self
 
 
-@dataclass(kw_only=True)
-class WebhookEvent:
-    """A raw Aircall webhook, delivered as written."""
+class WebhookStep(_Step):
+    """A raw Aircall webhook, delivered as written (its ``ref`` taken out)."""
 
-    index: int
-    at: datetime | None
-    ref: str | None
+    ref: RefName | None = None
     payload: dict[str, Any]
 
+    @model_validator(mode="before")
+    @classmethod
+    def _split_ref(cls, value: Any):
+        if not isinstance(value, dict):
+            raise fail("webhook", f"expected a mapping (an Aircall webhook), got {show(value)}")
+        payload = dict(value)
+        return {"ref": payload.pop("ref", None), "payload": payload}
 
-@dataclass(kw_only=True)
-class RedeliverEvent:
+
+class RedeliverStep(_Step):
     """The webhook of an earlier event delivered again."""
 
-    index: int
-    at: datetime | None
     target: str
 
+    @model_validator(mode="before")
+    @classmethod
+    def _target(cls, value: Any):
+        if not isinstance(value, str) or not value:
+            raise fail("ref", f"expected a ref naming a call, SMS or webhook event, got {show(value)}")
+        return {"target": value}
 
-@dataclass(kw_only=True)
-class CommentEvent:
+
+class CommentStep(_Step):
     """A later ``call.commented`` webhook for an earlier call."""
 
-    index: int
-    at: datetime | None
-    call: str
-    content: str
+    call: Annotated[str, ref_to("a call event")]
+    content: Text
 
 
-Event = Union[CallEvent, SmsEvent, UpdateEvent, CreateEvent, WebhookEvent, RedeliverEvent, CommentEvent]
+Step = Union[CallStep, SmsStep, UpdateStep, CreateStep, WebhookStep, RedeliverStep, CommentStep]
 
 
-@dataclass(kw_only=True)
-class ExpectedTimeline:
-    past_activities: list[str] = field(default_factory=list)
-    next_steps: list[str] = field(default_factory=list)
+class _EventItem(Strict):
+    """One entry of ``events``: exactly one step, keyed by its kind, and an optional ``at``."""
+
+    at: Moment | None = None
+    call: CallStep | None = None
+    sms: SmsStep | None = None
+    update: UpdateStep | None = None
+    create: CreateStep | None = None
+    webhook: WebhookStep | None = None
+    redeliver: RedeliverStep | None = None
+    comment: CommentStep | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_mapping(cls, value: Any):
+        if not isinstance(value, dict):
+            raise fail("event", f"expected a mapping with one of {', '.join(EVENT_KINDS)}, "
+                                f"got {show(value)}")
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one(self):
+        kinds = [k for k in EVENT_KINDS if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            found = f", found {' and '.join(kinds)}" if kinds else ""
+            raise ValidationError.from_exception_data("event", [dict(
+                type=fail("event", f"expected exactly one of {', '.join(EVENT_KINDS)}{found}"),
+                loc=(), input=None)])
+        step = getattr(self, kinds[0])
+        step._at = self.at
+        return self
+
+    @property
+    def step(self) -> Step:
+        return next(getattr(self, k) for k in EVENT_KINDS if getattr(self, k) is not None)
 
 
-@dataclass(kw_only=True)
-class ExpectedRecord:
+class ExpectedTimeline(Strict):
+    past_activities: Strings = []
+    next_steps: Strings = []
+
+
+class ExpectedRecord(Strict):
     """A record the integration must have created, found by ``where``."""
 
-    ref: str
-    sobject: str
-    where: dict[str, Any]
-    fields: dict[str, Any]
+    ref: RefName
+    sobject: Annotated[str, one_of(SOBJECTS)]
+    where: RequiredFields
+    fields: Fields = {}
 
 
-@dataclass(kw_only=True)
-class ExpectedTask:
-    fields: dict[str, Any] = field(default_factory=dict)
-    description_contains: list[str] = field(default_factory=list)
+class ExpectedTask(Strict):
+    fields: Fields = {}
+    description_contains: Strings = []
 
 
-@dataclass(kw_only=True)
-class Expectations:
-    timelines: dict[str, ExpectedTimeline] = field(default_factory=dict)
-    records: list[ExpectedRecord] = field(default_factory=list)
-    not_logged: list[str] = field(default_factory=list)
-    tasks: dict[str, ExpectedTask] = field(default_factory=dict)
-    task_count: int | None = None
+class Expectations(Strict):
+    timelines: dict[str, ExpectedTimeline] = {}
+    records: Annotated[list[ExpectedRecord], list_of("a list")] = []
+    not_logged: Strings = []
+    tasks: dict[str, ExpectedTask] = {}
+    task_count: Count | None = None
 
 
-DEFAULT_ADMIN = UserSpec(
-    ref=ADMIN_REF,
-    fields={"FirstName": "Admin", "LastName": "User", "Email": "admin@example.com"},
-)
-DEFAULT_NUMBER = NumberSpec(
-    ref="main", name="Main line", digits="+1 212 555 0000", time_zone="America/New_York",
-)
+DEFAULT_ADMIN = UserSpec(ref=ADMIN_REF, FirstName="Admin", LastName="User", Email="admin@example.com")
+DEFAULT_NUMBER = NumberSpec(ref="main", name="Main line", digits="+1 212 555 0000",
+                            time_zone="America/New_York")
 
 
-@dataclass(kw_only=True)
-class Scenario:
+def _none_is(default):
+    return BeforeValidator(lambda v: default() if v is None else v)
+
+
+class Scenario(Strict):
     """One validated scenario file, defaults applied."""
 
-    name: str
-    description: str
-    covers: list[str]
-    settings: dict[str, Any]
-    org: OrgSpec
-    events: list[Event]
-    expect: Expectations
-    path: str
-    raw: dict[str, Any]
+    name: Text
+    description: Annotated[str, BeforeValidator(_description)] = ""
+    covers: Annotated[list[Annotated[str, BeforeValidator(_rule_id)]],
+                      _none_is(list), list_of("a list of strings")] = []
+    settings: Annotated[Settings, _none_is(dict)] = Settings()
+    org: Annotated[OrgSpec, _none_is(dict)] = OrgSpec()
+    event_items: Annotated[list[_EventItem], list_of("a list of events")] = Field(alias="events")
+    expect: Annotated[Expectations, _none_is(dict)] = Expectations()
+
+    _path: str = PrivateAttr("<string>")
+    _raw: Any = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _place_steps(self):
+        for i, item in enumerate(self.event_items):
+            step = item.step
+            step._index = i
+            if isinstance(step, _Party) and step.number is None:
+                step.number = self.org.numbers[0].ref
+        return self
+
+    @property
+    def events(self) -> list[Step]:
+        return [item.step for item in self.event_items]
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def raw(self) -> Any:
+        return self._raw
 
     @property
     def seed(self) -> str:
@@ -328,13 +534,13 @@ class Scenario:
 
     def record(self, ref: str) -> RecordSpec:
         """A seeded record or one made by a ``create`` event."""
-        created = [e.record for e in self.events if isinstance(e, CreateEvent)]
+        created = [e.record for e in self.events if isinstance(e, CreateStep)]
         return _find(self.org.records + created, ref, "record")
 
-    def event(self, ref: str) -> Event:
+    def event(self, ref: str) -> Step:
         return _find([e for e in self.events if getattr(e, "ref", None)], ref, "event")
 
-    def agent_user(self, event: CallEvent | SmsEvent) -> UserSpec | None:
+    def agent_user(self, event: CallStep | SmsStep) -> UserSpec | None:
         """The user behind an event's ``agent``; an email of no defined user gives a bare spec."""
         if event.agent is None:
             return None
@@ -343,7 +549,7 @@ class Scenario:
         for user in [DEFAULT_ADMIN, *self.org.users]:
             if user.email.lower() == event.agent.lower():
                 return user
-        return UserSpec(ref=None, fields={"Email": event.agent})
+        return UserSpec(ref=None, LastName=None, Email=event.agent)
 
     def event_times(self) -> list[datetime]:
         """The org clock at each event: moved by ``at``, then one second after every event."""
@@ -361,11 +567,6 @@ def _find(items: list, ref: str, kind: str):
         if item.ref == ref:
             return item
     raise KeyError(f"no {kind} with ref {ref!r}")
-
-
-def is_ref(value: Any) -> bool:
-    """Whether a field value is an ``"@ref"``."""
-    return isinstance(value, str) and value.startswith(REF_PREFIX)
 
 
 # --- public API ------------------------------------------------------------------------------
@@ -398,11 +599,22 @@ def parse_scenario(text: str, path: str = "<string>") -> Scenario:
     finally:
         loader.dispose()
     errors = [f"{path}: line {line}: duplicate key {key!r}" for line, key in loader.duplicates]
-    builder = _Builder(path)
-    scenario = builder.build(data)
-    errors += builder.messages(data)
+    if data is None:
+        raise ScenarioError(errors + [f"{path}: the file is empty; expected a mapping with at least "
+                                      "name and events"])
+    scenario, found = None, []
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        found = problems(exc)
+    if isinstance(data, dict):
+        found += _References(data).problems
+    order = _path_order(data)
+    found.sort(key=lambda p: _rank(p[0], order))
+    errors += [f"{path}: {p}: {m}" if p else f"{path}: {m}" for p, m in found]
     if errors:
         raise ScenarioError(errors)
+    scenario._path, scenario._raw = path, data
     return scenario
 
 
@@ -481,740 +693,6 @@ class _DuplicateCheckingLoader(_BaseLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-# --- validation ------------------------------------------------------------------------------
-
-
-_KIND_NAMES = {
-    "user": "a user", "number": "a number", "record": "a record",
-    "expected_record": "an expected record", "call": "a call event", "sms": "an SMS event",
-    "webhook": "a webhook event",
-}
-
-
-@dataclass
-class _Definition:
-    kind: str
-    path: str
-    position: tuple[int, int]
-    sobject: str | None = None
-
-
-@dataclass
-class _Use:
-    path: str
-    ref: str
-    kinds: tuple[str, ...]
-    wanted: str
-    before: tuple[int, int] | None = None
-    shown: str = ""
-    sobjects: frozenset | None = None
-
-
-def _show(value: Any) -> str:
-    """A value as the message shows it: strings quoted, YAML spelling for the rest."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, dict):
-        return "a mapping" if value else "{}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return str(value)
-
-
-def _one_of(values) -> str:
-    return ", ".join(values)
-
-
-def _join(path: str, key: Any) -> str:
-    return f"{path}.{key}" if path else str(key)
-
-
-def _utc_text(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class _Builder:
-    """Builds a :class:`Scenario` from parsed YAML, collecting every mistake on the way."""
-
-    def __init__(self, label: str):
-        self.label = label
-        self.problems: list[tuple[str, str]] = []
-        self.defs: dict[str, _Definition] = {}
-        self.uses: list[_Use] = []
-
-    # errors and small checks
-
-    def error(self, path: str, message: str) -> None:
-        self.problems.append((path, message))
-
-    def messages(self, data: Any) -> list[str]:
-        """The problems as ``FILE: key.path: message``, in the order of the file."""
-        order = _path_order(data)
-        ranked = sorted(self.problems, key=lambda p: _rank(p[0], order))
-        return [f"{self.label}: {p}: {m}" if p else f"{self.label}: {m}" for p, m in ranked]
-
-    def mapping(self, value: Any, path: str, keys: tuple[str, ...], required=()) -> dict | None:
-        """Check that ``value`` is a mapping with only ``keys`` and all of ``required``."""
-        if not isinstance(value, dict):
-            self.error(path, f"expected a mapping, got {_show(value)}")
-            return None
-        unknown = [k for k in value if k not in keys]
-        for key in unknown:
-            self.unknown_key(_join(path, key), key, keys)
-        for key in required:
-            if key not in value:
-                self.error(_join(path, key), "required key missing")
-        return value
-
-    def take(self, given: dict, path: str, key: str, check, default=None):
-        """``check(value, path)`` of an optional key, or ``default`` when it is absent."""
-        return check(given[key], _join(path, key)) if key in given else default
-
-    def unknown_key(self, path: str, key: Any, keys) -> None:
-        close = difflib.get_close_matches(str(key), keys, n=1, cutoff=0.6)
-        if close:
-            self.error(path, f"unknown key; did you mean {close[0]!r}?")
-        else:
-            self.error(path, f"unknown key; expected one of {_one_of(keys)}")
-
-    def required_keys(self, value: dict, path: str, required) -> None:
-        """Report missing keys of a mapping whose other keys are free-form fields."""
-        for key in required:
-            if key in value:
-                continue
-            others = [str(k) for k in value if k not in required]
-            close = difflib.get_close_matches(key, others, n=1, cutoff=0.6)
-            hint = f" (found {close[0]!r}; a misspelling?)" if close else ""
-            self.error(_join(path, key), f"required key missing{hint}")
-
-    def string(self, value: Any, path: str) -> str | None:
-        if not isinstance(value, str) or not value.strip():
-            self.error(path, f"expected a non-empty string, got {_show(value)}")
-            return None
-        return value
-
-    def integer(self, value: Any, path: str, minimum: int = 0) -> int | None:
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            self.error(path, f"expected an integer >= {minimum}, got {_show(value)}")
-            return None
-        return value
-
-    def boolean(self, value: Any, path: str) -> bool | None:
-        if not isinstance(value, bool):
-            self.error(path, f"expected true or false, got {_show(value)}")
-            return None
-        return value
-
-    def choice(self, value: Any, path: str, choices) -> str | None:
-        if value not in choices or not isinstance(value, str):
-            self.error(path, f"{_show(value)} is not one of {_one_of(choices)}")
-            return None
-        return value
-
-    def string_list(self, value: Any, path: str) -> list[str]:
-        if not isinstance(value, list):
-            self.error(path, f"expected a list of strings, got {_show(value)}")
-            return []
-        out = []
-        for i, item in enumerate(value):
-            text = self.string(item, f"{path}[{i}]")
-            if text is not None:
-                out.append(text)
-        return out
-
-    def moment(self, value: Any, path: str) -> datetime | None:
-        """An ISO 8601 date-time with a time zone, returned in UTC."""
-        parsed = None
-        if isinstance(value, datetime):
-            parsed = value
-        elif isinstance(value, str):
-            try:
-                parsed = datetime.fromisoformat(value)
-            except ValueError:
-                parsed = None
-        if parsed is None or parsed.tzinfo is None:
-            self.error(path, "expected an ISO 8601 date-time with a time zone "
-                             f"(e.g. 2026-11-02T09:00:00Z), got {_show(value)}")
-            return None
-        return parsed.astimezone(timezone.utc)
-
-    def ref_name(self, value: Any, path: str) -> str | None:
-        if not isinstance(value, str) or not _REF_RE.match(value):
-            self.error(path, "expected a ref: a name of letters, digits, '_', '-' or '.', "
-                             f"starting with a letter, got {_show(value)}")
-            return None
-        return value
-
-    def phone(self, value: Any, path: str, anonymous_ok: bool) -> str | None:
-        example = '"+33 6 12 34 56 78"'
-        if not isinstance(value, str):
-            self.error(path, f"expected a phone number as a quoted string such as {example}, "
-                             f"got {_show(value)}")
-            return None
-        if anonymous_ok and value.strip().lower() == ANONYMOUS:
-            return ANONYMOUS
-        try:
-            ok = phonenumbers.is_possible_number(phonenumbers.parse(value, None))
-        except phonenumbers.NumberParseException:
-            ok = False
-        if not ok:
-            alt = f" or {ANONYMOUS!r}" if anonymous_ok else ""
-            self.error(path, f"{_show(value)} is not a phone number in international format "
-                             f"(+ and country code, e.g. {example}){alt}")
-            return None
-        return value
-
-    def email(self, value: Any, path: str) -> str | None:
-        if not isinstance(value, str) or not _EMAIL_RE.match(value):
-            self.error(path, f"expected an email address, got {_show(value)}")
-            return None
-        return value
-
-    # refs
-
-    def define(self, ref: str | None, kind: str, path: str, position, sobject=None) -> None:
-        if ref is None:
-            return
-        if ref in self.defs:
-            self.error(path, f"{ref!r} is already used by {self.defs[ref].path}")
-            return
-        self.defs[ref] = _Definition(kind, path, position, sobject)
-
-    def use(self, path: str, ref: Any, kinds: tuple[str, ...], wanted: str, before=None,
-            sobjects=None) -> None:
-        if not isinstance(ref, str) or not ref:
-            self.error(path, f"expected a ref naming {wanted}, got {_show(ref)}")
-            return
-        self.uses.append(_Use(path, ref, kinds, wanted, before, ref, sobjects))
-
-    def value_ref(self, path: str, value: Any, before=None) -> None:
-        """A field value ``"@ref"`` must name a record or user (defined before ``before``)."""
-        ref = value[len(REF_PREFIX):]
-        use = _Use(path, ref, ("record", "user", "expected_record"), "a record or user",
-                   before, value)
-        self.uses.append(use)
-
-    def resolve_uses(self) -> None:
-        for use in self.uses:
-            d = self.defs.get(use.ref)
-            if d is None:
-                candidates = [r for r, x in self.defs.items() if x.kind in use.kinds]
-                close = difflib.get_close_matches(use.ref, candidates, n=1, cutoff=0.6)
-                if close:
-                    hint = f" (did you mean {close[0]!r}?)"
-                elif 0 < len(candidates) <= 12:
-                    hint = f"; defined: {_one_of(candidates)}"
-                else:
-                    hint = ""
-                self.error(use.path, f"{use.shown!r} does not name {use.wanted}{hint}")
-            elif d.kind not in use.kinds:
-                self.error(use.path, f"{use.shown!r} names {_KIND_NAMES[d.kind]} ({d.path}), "
-                                     f"expected {use.wanted}")
-            elif use.before is not None and d.position >= use.before:
-                self.error(use.path, f"{use.shown!r} is not defined before this point "
-                                     f"(it is defined at {d.path})")
-            elif use.sobjects is not None and d.sobject not in use.sobjects:
-                self.error(use.path, f"{use.shown!r} is a {d.sobject}, which has no Activity "
-                                     f"timeline; expected one of {_one_of(sorted(use.sobjects))}")
-
-    # field mappings
-
-    def field_value(self, value: Any, path: str, key: str, before=None) -> Any:
-        """A scalar field value; dates become ISO strings, ``"@ref"`` is checked."""
-        if key in AUDIT_FIELDS:
-            moment = self.moment(value, path)
-            return _utc_text(moment) if moment else None
-        if isinstance(value, (dict, list)):
-            self.error(path, f"expected a scalar value (string, number, true/false or null), "
-                             f"got {_show(value)}")
-            return None
-        if isinstance(value, datetime):
-            return _utc_text(value) if value.tzinfo else value.isoformat()
-        if isinstance(value, date):
-            return value.isoformat()
-        if is_ref(value):
-            self.value_ref(path, value, before)
-        return value
-
-    def fields(self, value: Any, path: str, before=None, skip=()) -> dict[str, Any]:
-        out = {}
-        for key, item in value.items():
-            if key in skip:
-                continue
-            if not isinstance(key, str) or not key:
-                self.error(_join(path, key), "expected a field name")
-                continue
-            out[key] = self.field_value(item, _join(path, key), key, before)
-        return out
-
-    def record(self, value: Any, path: str, position, before) -> RecordSpec | None:
-        if not isinstance(value, dict):
-            self.error(path, f"expected a mapping, got {_show(value)}")
-            return None
-        self.required_keys(value, path, ("ref", "sobject"))
-        ref = self.take(value, path, "ref", self.ref_name)
-        sobject = None
-        if "sobject" in value:
-            sobject = self.choice(value["sobject"], _join(path, "sobject"), SOBJECTS)
-        self.define(ref, "record", _join(path, "ref"), position, sobject)
-        fields = self.fields(value, path, before, skip=("ref", "sobject"))
-        if ref is None or sobject is None:
-            return None
-        return RecordSpec(ref=ref, sobject=sobject, fields=fields)
-
-    # sections
-
-    def build(self, data: Any) -> Scenario | None:
-        if data is None:
-            self.error("", "the file is empty; expected a mapping with at least name and events")
-            return None
-        top = self.mapping(data, "", _TOP_KEYS, required=("name", "events"))
-        if top is None:
-            return None
-        name = self.string(top["name"], "name") if "name" in top else None
-        description = top.get("description", "")
-        if description is None:
-            description = ""
-        elif not isinstance(description, str):
-            self.error("description", f"expected a string, got {_show(description)}")
-        covers = self.covers(top.get("covers", []))
-        org = self.org(top.get("org", {}))
-        settings = self.settings(top.get("settings", {}))
-        events = self.events(top["events"], org) if "events" in top else []
-        expect = self.expectations(top.get("expect", {}))
-        self.resolve_uses()
-        if self.problems or name is None:
-            return None
-        return Scenario(
-            name=name, description=description, covers=covers, settings=settings, org=org,
-            events=events, expect=expect, path=self.label, raw=data,
-        )
-
-    def covers(self, value: Any) -> list[str]:
-        if value is None:
-            return []
-        out = []
-        for i, item in enumerate(self.string_list(value, "covers")):
-            if _RULE_RE.match(item):
-                out.append(item)
-            else:
-                self.error(f"covers[{i}]", f"{_show(item)} is not a rule id like R4.2")
-        return out
-
-    def settings(self, value: Any) -> dict[str, Any]:
-        settings = copy.deepcopy(DEFAULT_SETTINGS)
-        if value is None:
-            return settings
-        given = self.mapping(value, "settings", tuple(DEFAULT_SETTINGS))
-        if given is None:
-            return settings
-        if "call_workflow" in given:
-            workflow = self.mapping(given["call_workflow"], "settings.call_workflow", CALL_TYPES)
-            for call_type in CALL_TYPES:
-                if workflow is not None and call_type in workflow:
-                    action = self.choice(workflow[call_type],
-                                         f"settings.call_workflow.{call_type}", WORKFLOW_ACTIONS)
-                    if action:
-                        settings["call_workflow"][call_type] = action
-        checks = {
-            "log_when_closed": self.boolean,
-            "create_case": self.boolean,
-            "include_recording": self.boolean,
-            "unknown_number": lambda v, p: self.choice(v, p, UNKNOWN_NUMBER_ACTIONS),
-            "log_on_related": lambda v, p: self.choice(v, p, RELATED_OBJECTS),
-        }
-        for key, check in checks.items():
-            if key in given:
-                checked = check(given[key], f"settings.{key}")
-                if checked is not None:
-                    settings[key] = checked
-        if "integration_owner" in given:
-            owner = given["integration_owner"]
-            self.use("settings.integration_owner", owner, ("user",), "a user")
-            if isinstance(owner, str):
-                settings["integration_owner"] = owner
-        if settings["create_case"] and settings["log_on_related"] != "case":
-            self.error("settings.create_case", "true requires log_on_related: case")
-        return settings
-
-    def org(self, value: Any) -> OrgSpec:
-        org = OrgSpec(now=DEFAULT_NOW, users=[], numbers=[], records=[])
-        self.define(ADMIN_REF, "user", "the default admin user", (0, -1))
-        if value is None:
-            value = {}
-        given = self.mapping(value, "org", _ORG_KEYS) or {}
-        if "now" in given:
-            org.now = self.moment(given["now"], "org.now") or DEFAULT_NOW
-        for i, item in enumerate(self.items(given, "users", "org")):
-            user = self.user(item, f"org.users[{i}]", i)
-            if user:
-                org.users.append(user)
-        numbers = self.items(given, "numbers", "org")
-        if "numbers" not in given:
-            org.numbers.append(DEFAULT_NUMBER)
-            self.define(DEFAULT_NUMBER.ref, "number", "the default number", (0, -1))
-        elif not numbers:
-            self.error("org.numbers",
-                       "expected at least one number (leave the key out for the default line)")
-        for i, item in enumerate(numbers):
-            number = self.number(item, f"org.numbers[{i}]", i)
-            if number:
-                org.numbers.append(number)
-        for i, item in enumerate(self.items(given, "records", "org")):
-            record = self.record(item, f"org.records[{i}]", (1, i), before=(1, i))
-            if record:
-                org.records.append(record)
-        return org
-
-    def items(self, given: dict, key: str, parent: str) -> list:
-        value = given.get(key, [])
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.error(_join(parent, key), f"expected a list, got {_show(value)}")
-            return []
-        return value
-
-    def user(self, value: Any, path: str, i: int) -> UserSpec | None:
-        if not isinstance(value, dict):
-            self.error(path, f"expected a mapping, got {_show(value)}")
-            return None
-        self.required_keys(value, path, ("ref", "LastName", "Email"))
-        ref = self.take(value, path, "ref", self.ref_name)
-        if ref == ADMIN_REF:
-            self.error(_join(path, "ref"), f"{ADMIN_REF!r} is reserved for the default admin user")
-            ref = None
-        self.define(ref, "user", _join(path, "ref"), (0, i))
-        if "Email" in value:
-            self.email(value["Email"], _join(path, "Email"))
-        fields = self.fields(value, path, before=(0, i), skip=("ref",))
-        return UserSpec(ref=ref, fields=fields) if ref else None
-
-    def number(self, value: Any, path: str, i: int) -> NumberSpec | None:
-        given = self.mapping(value, path, _NUMBER_KEYS, required=("ref", "name", "digits"))
-        if given is None:
-            return None
-        ref = self.take(given, path, "ref", self.ref_name)
-        self.define(ref, "number", _join(path, "ref"), (0, i))
-        name = self.take(given, path, "name", self.string)
-        digits = self.phone(given["digits"], _join(path, "digits"), False) if "digits" in given else None
-        tz = None
-        if "time_zone" in given:
-            tz = self.time_zone(given["time_zone"], _join(path, "time_zone"))
-        elif digits:
-            tz = _zone_of(digits)
-        if not (ref and name and digits and tz):
-            return None
-        return NumberSpec(ref=ref, name=name, digits=digits, time_zone=tz)
-
-    def time_zone(self, value: Any, path: str) -> str | None:
-        try:
-            if not isinstance(value, str) or "/" not in value and value != "UTC":
-                raise ValueError(value)
-            ZoneInfo(value)
-        except (ValueError, KeyError, OSError):
-            self.error(path, f"{_show(value)} is not an IANA time zone such as Europe/Paris")
-            return None
-        return value
-
-    def events(self, value: Any, org: OrgSpec) -> list[Event]:
-        if not isinstance(value, list):
-            self.error("events", f"expected a list of events, got {_show(value)}")
-            return []
-        events: list[Event] = []
-        clock = org.now
-        for i, item in enumerate(value):
-            path = f"events[{i}]"
-            if not isinstance(item, dict):
-                self.error(path, f"expected a mapping with one of {_one_of(EVENT_KINDS)}, "
-                                 f"got {_show(item)}")
-                continue
-            kinds = [k for k in item if k in EVENT_KINDS]
-            for key in item:
-                if key not in EVENT_KINDS and key != "at":
-                    self.unknown_key(_join(path, key), key, ("at", *EVENT_KINDS))
-            at = None
-            if "at" in item:
-                at = self.moment(item["at"], f"{path}.at")
-                if at is not None and at < clock:
-                    self.error(f"{path}.at", f"{_utc_text(at)} is before the org clock "
-                                             f"({_utc_text(clock)}); the clock only moves forward, "
-                                             "one second after every event")
-                elif at is not None:
-                    clock = at
-            clock += CLOCK_STEP
-            if len(kinds) != 1:
-                found = f", found {' and '.join(kinds)}" if kinds else ""
-                if kinds or all(k == "at" for k in item):
-                    self.error(path, f"expected exactly one of {_one_of(EVENT_KINDS)}{found}")
-                continue
-            kind = kinds[0]
-            body, kpath = item[kind], f"{path}.{kind}"
-            builder = getattr(self, f"event_{kind}")
-            event = builder(body, kpath, i, at, org)
-            if event is not None:
-                events.append(event)
-        return events
-
-    def _number_ref(self, given: dict, path: str, org: OrgSpec) -> str | None:
-        if "number" in given:
-            self.use(_join(path, "number"), given["number"], ("number",), "a number")
-            return given["number"] if isinstance(given["number"], str) else None
-        return org.numbers[0].ref if org.numbers else None
-
-    def _agent(self, given: dict, path: str) -> str | None:
-        if "agent" not in given:
-            return None
-        agent = given["agent"]
-        if isinstance(agent, str) and "@" in agent:
-            return self.email(agent, _join(path, "agent"))
-        self.use(_join(path, "agent"), agent, ("user",), "a user (or give an email)")
-        return agent if isinstance(agent, str) else None
-
-    def contact(self, value: Any, path: str) -> ContactSpec | None:
-        given = self.mapping(value, path, _CONTACT_KEYS)
-        if given is None:
-            return None
-        out = {}
-        for key in _CONTACT_KEYS:
-            if key not in given:
-                continue
-            sub = _join(path, key)
-            if key == "email":
-                out[key] = self.email(given[key], sub)
-            elif key == "phone":
-                out[key] = self.phone(given[key], sub, False)
-            else:
-                out[key] = self.string(given[key], sub)
-        return ContactSpec(**out)
-
-    def _external(self, given: dict, path: str) -> str | None:
-        if "external" not in given:
-            return None
-        return self.phone(given["external"], _join(path, "external"), True)
-
-    def event_call(self, value, path, i, at, org) -> CallEvent | None:
-        given = self.mapping(value, path, _CALL_KEYS, required=("ref", "type"))
-        if given is None:
-            return None
-        ref = self.take(given, path, "ref", self.ref_name)
-        self.define(ref, "call", _join(path, "ref"), (2, i))
-        call_type = self.take(given, path, "type", lambda v, p: self.choice(v, p, CALL_TYPES))
-        answered = call_type in ANSWERED_CALL_TYPES
-        duration = DEFAULT_DURATION if answered else 0
-        if "duration" in given:
-            duration = self.integer(given["duration"], _join(path, "duration"))
-        wait = self.integer(given["wait"], _join(path, "wait")) if "wait" in given else DEFAULT_WAIT
-        if answered and duration is not None and wait is not None and wait > duration:
-            self.error(_join(path, "wait"), f"{wait} s is longer than the call's duration "
-                                            f"({duration} s); an answered call's duration "
-                                            "includes its wait")
-        recording: bool | str | None = answered
-        if "recording" in given:
-            recording = given["recording"]
-            if not isinstance(recording, bool) and not (isinstance(recording, str)
-                                                        and _URL_RE.match(recording)):
-                self.error(_join(path, "recording"),
-                           f"expected true, false or an http(s) URL, got {_show(recording)}")
-        comments = self.take(given, path, "comments", self.string_list, [])
-        tags = self.take(given, path, "tags", self.string_list, [])
-        contact = self.take(given, path, "contact", self.contact)
-        number_open = True
-        if "number_open" in given:
-            number_open = self.boolean(given["number_open"], _join(path, "number_open"))
-        external = self._external(given, path)
-        number = self._number_ref(given, path, org)
-        agent = self._agent(given, path)
-        if None in (ref, call_type, duration, wait, number_open, number):
-            return None
-        return CallEvent(
-            index=i, at=at, ref=ref, type=call_type, external=external, number=number,
-            agent=agent, duration=duration, wait=wait, recording=recording, comments=comments,
-            tags=tags, contact=contact, number_open=number_open,
-        )
-
-    def event_sms(self, value, path, i, at, org) -> SmsEvent | None:
-        given = self.mapping(value, path, _SMS_KEYS, required=("ref", "direction"))
-        if given is None:
-            return None
-        ref = self.take(given, path, "ref", self.ref_name)
-        self.define(ref, "sms", _join(path, "ref"), (2, i))
-        direction = None
-        if "direction" in given:
-            direction = self.choice(given["direction"], _join(path, "direction"), SMS_DIRECTIONS)
-        body = self.take(given, path, "body", self.string)
-        contact = self.take(given, path, "contact", self.contact)
-        number_open = True
-        if "number_open" in given:
-            number_open = self.boolean(given["number_open"], _join(path, "number_open"))
-        external = self._external(given, path)
-        number = self._number_ref(given, path, org)
-        agent = self._agent(given, path)
-        if None in (ref, direction, number_open, number):
-            return None
-        return SmsEvent(
-            index=i, at=at, ref=ref, direction=direction, external=external, number=number,
-            agent=agent, body=body, contact=contact, number_open=number_open,
-        )
-
-    def event_update(self, value, path, i, at, org) -> UpdateEvent | None:
-        given = self.mapping(value, path, _UPDATE_KEYS, required=("ref", "fields"))
-        if given is None:
-            return None
-        ref = given.get("ref")
-        if "ref" in given:
-            self.use(_join(path, "ref"), ref, ("record", "user"), "a record or user", before=(2, i))
-        fields = {}
-        if "fields" in given:
-            fpath = _join(path, "fields")
-            if not isinstance(given["fields"], dict) or not given["fields"]:
-                self.error(fpath, "expected a mapping with at least one field, "
-                                  f"got {_show(given['fields'])}")
-            else:
-                fields = self.fields(given["fields"], fpath, before=(2, i))
-        if not isinstance(ref, str) or not fields:
-            return None
-        return UpdateEvent(index=i, at=at, ref=ref, fields=fields)
-
-    def event_create(self, value, path, i, at, org) -> CreateEvent | None:
-        record = self.record(value, path, (2, i), before=(2, i))
-        return CreateEvent(index=i, at=at, record=record) if record else None
-
-    def event_webhook(self, value, path, i, at, org) -> WebhookEvent | None:
-        if not isinstance(value, dict):
-            self.error(path, f"expected a mapping (an Aircall webhook), got {_show(value)}")
-            return None
-        payload = dict(value)
-        ref = None
-        if "ref" in payload:
-            ref = self.ref_name(payload.pop("ref"), _join(path, "ref"))
-            self.define(ref, "webhook", _join(path, "ref"), (2, i))
-        return WebhookEvent(index=i, at=at, ref=ref, payload=payload)
-
-    def event_redeliver(self, value, path, i, at, org) -> RedeliverEvent | None:
-        self.use(path, value, ("call", "sms", "webhook"), "a call, SMS or webhook event",
-                 before=(2, i))
-        return RedeliverEvent(index=i, at=at, target=value) if isinstance(value, str) else None
-
-    def event_comment(self, value, path, i, at, org) -> CommentEvent | None:
-        given = self.mapping(value, path, _COMMENT_KEYS, required=_COMMENT_KEYS)
-        if given is None:
-            return None
-        call = given.get("call")
-        if "call" in given:
-            self.use(_join(path, "call"), call, ("call",), "a call event", before=(2, i))
-        content = self.take(given, path, "content", self.string)
-        if not isinstance(call, str) or content is None:
-            return None
-        return CommentEvent(index=i, at=at, call=call, content=content)
-
-    # expectations
-
-    def expectations(self, value: Any) -> Expectations:
-        expect = Expectations()
-        if value is None:
-            return expect
-        given = self.mapping(value, "expect", _EXPECT_KEYS)
-        if given is None:
-            return expect
-        for i, item in enumerate(self.items(given, "records", "expect")):
-            record = self.expected_record(item, f"expect.records[{i}]", i)
-            if record:
-                expect.records.append(record)
-        logged_kinds = ("call", "sms", "webhook")
-        logged = "a call, SMS or webhook event"
-        if "timelines" in given:
-            timelines = given["timelines"]
-            if not isinstance(timelines, dict):
-                self.error("expect.timelines", f"expected a mapping, got {_show(timelines)}")
-                timelines = {}
-            for key, tl in timelines.items():
-                path = _join("expect.timelines", key)
-                self.use(path, key, ("record", "expected_record"), "a record",
-                         sobjects=TIMELINE_SOBJECTS)
-                tl_given = self.mapping(tl, path, _TIMELINE_KEYS)
-                if tl_given is None:
-                    continue
-                timeline = ExpectedTimeline()
-                for section in _TIMELINE_KEYS:
-                    if section in tl_given:
-                        refs = self.string_list(tl_given[section], _join(path, section))
-                        for j, ref in enumerate(refs):
-                            self.use(f"{path}.{section}[{j}]", ref, logged_kinds, logged)
-                        setattr(timeline, section, refs)
-                expect.timelines[str(key)] = timeline
-        if "not_logged" in given:
-            expect.not_logged = self.string_list(given["not_logged"], "expect.not_logged")
-            for j, ref in enumerate(expect.not_logged):
-                self.use(f"expect.not_logged[{j}]", ref, logged_kinds, logged)
-        if "tasks" in given:
-            tasks = given["tasks"]
-            if not isinstance(tasks, dict):
-                self.error("expect.tasks", f"expected a mapping, got {_show(tasks)}")
-                tasks = {}
-            for key, spec in tasks.items():
-                path = _join("expect.tasks", key)
-                self.use(path, key, logged_kinds, logged)
-                task = self.expected_task(spec, path)
-                if task:
-                    expect.tasks[str(key)] = task
-        if "task_count" in given:
-            expect.task_count = self.integer(given["task_count"], "expect.task_count")
-        self.contradictions(expect)
-        return expect
-
-    def expected_record(self, value: Any, path: str, i: int) -> ExpectedRecord | None:
-        given = self.mapping(value, path, _EXPECTED_RECORD_KEYS, required=("ref", "sobject", "where"))
-        if given is None:
-            return None
-        ref = self.take(given, path, "ref", self.ref_name)
-        sobject = self.take(given, path, "sobject", lambda v, p: self.choice(v, p, SOBJECTS))
-        self.define(ref, "expected_record", _join(path, "ref"), (3, i), sobject)
-        where = self.field_map(given.get("where"), _join(path, "where"), required="where" in given)
-        fields = self.field_map(given.get("fields", {}), _join(path, "fields"))
-        if not (ref and sobject and where):
-            return None
-        return ExpectedRecord(ref=ref, sobject=sobject, where=where, fields=fields)
-
-    def field_map(self, value: Any, path: str, required: bool = False) -> dict[str, Any]:
-        if value is None and not required:
-            return {}
-        if not isinstance(value, dict) or (required and not value):
-            self.error(path, "expected a mapping with at least one field, "
-                             f"got {_show(value)}")
-            return {}
-        return self.fields(value, path)
-
-    def expected_task(self, value: Any, path: str) -> ExpectedTask | None:
-        given = self.mapping(value, path, _TASK_KEYS)
-        if given is None:
-            return None
-        task = ExpectedTask()
-        if "fields" in given:
-            task.fields = self.field_map(given["fields"], _join(path, "fields"))
-        if "description_contains" in given:
-            task.description_contains = self.string_list(
-                given["description_contains"], _join(path, "description_contains"))
-        return task
-
-    def contradictions(self, expect: Expectations) -> None:
-        """An event listed in not_logged cannot also be expected on a timeline or as a Task."""
-        for j, ref in enumerate(expect.not_logged):
-            if ref in expect.tasks:
-                self.error(f"expect.not_logged[{j}]",
-                           f"{ref!r} also has a Task expected in expect.tasks")
-            for key, timeline in expect.timelines.items():
-                if ref in timeline.past_activities or ref in timeline.next_steps:
-                    self.error(f"expect.not_logged[{j}]",
-                               f"{ref!r} is also expected on the timeline of {key!r}")
-
-
 def _path_order(data: Any) -> dict[str, int]:
     """Key paths of the parsed file, numbered in the order they appear."""
     order: dict[str, int] = {}
@@ -1223,7 +701,7 @@ def _path_order(data: Any) -> dict[str, int]:
         order.setdefault(path, len(order))
         if isinstance(node, dict):
             for key, value in node.items():
-                walk(value, _join(path, key))
+                walk(value, f"{path}.{key}" if path else str(key))
         elif isinstance(node, list):
             for i, value in enumerate(node):
                 walk(value, f"{path}[{i}]")
@@ -1242,8 +720,190 @@ def _rank(path: str, order: dict[str, int]) -> int:
     return order[path]
 
 
-def _zone_of(digits: str) -> str:
-    """The first time zone of a number's region, or UTC when it is unknown."""
-    zones = phone_timezone.time_zones_for_number(phonenumbers.parse(digits, None))
-    usable = [z for z in zones if z != phone_timezone.UNKNOWN_TIMEZONE]
-    return usable[0] if usable else "UTC"
+# --- the reference pass ------------------------------------------------------------------------
+
+
+_KIND_NAMES = {
+    "user": "a user", "number": "a number", "record": "a record",
+    "expected_record": "an expected record", "call": "a call event", "sms": "an SMS event",
+    "webhook": "a webhook event",
+}
+_LOGGED = (("call", "sms", "webhook"), "a call, SMS or webhook event")
+
+
+@dataclass
+class _Definition:
+    kind: str
+    path: str
+    position: tuple[int, int]
+    sobject: str | None = None
+
+
+def _mapping(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+class _References:
+    """Checks what every ref names, and the org clock, over the parsed file.
+
+    It reads the file as parsed (not the validated model), so that a ref is checked even where
+    other keys of the same file are wrong; values of the wrong type are left to the models.
+    Positions order definitions: ``(part, index)`` with users and numbers in part 0, seeded
+    records 1, events 2, expected records 3; a use with ``before`` must follow its definition.
+    """
+
+    def __init__(self, data: dict):
+        self.problems: list[tuple[str, str]] = []
+        self.defs: dict[str, _Definition] = {}
+        self.uses: list[tuple[str, str, tuple, str, Any, str, Any]] = []
+        self.run(data)
+
+    def error(self, path: str, message: str) -> None:
+        self.problems.append((path, message))
+
+    def define(self, ref: Any, kind: str, path: str, position, sobject=None) -> None:
+        if not isinstance(ref, str) or not _REF_RE.match(ref):
+            return
+        if ref in self.defs:
+            self.error(path, f"{ref!r} is already used by {self.defs[ref].path}")
+            return
+        self.defs[ref] = _Definition(kind, path, position, sobject if isinstance(sobject, str) else None)
+
+    def use(self, path: str, ref: Any, kinds: tuple, wanted: str, before=None, sobjects=None,
+            shown: str | None = None) -> None:
+        if isinstance(ref, str) and ref:
+            self.uses.append((path, ref, kinds, wanted, before, shown or ref, sobjects))
+
+    def values(self, fields: Any, path: str, before=None, skip=()) -> None:
+        """``"@ref"`` field values must name a record or user (defined before ``before``)."""
+        for key, value in _mapping(fields).items():
+            if key not in skip and is_ref(value):
+                self.use(f"{path}.{key}", value[1:], ("record", "user", "expected_record"),
+                         "a record or user", before, shown=value)
+
+    def run(self, data: dict) -> None:
+        org = _mapping(data.get("org"))
+        self.define(ADMIN_REF, "user", "the default admin user", (0, -1))
+        for i, user in enumerate(_list(org.get("users"))):
+            path = f"org.users[{i}]"
+            if _mapping(user).get("ref") == ADMIN_REF:
+                self.error(f"{path}.ref", f"{ADMIN_REF!r} is reserved for the default admin user")
+            else:
+                self.define(_mapping(user).get("ref"), "user", f"{path}.ref", (0, i))
+            self.values(user, path, (0, i), skip=("ref",))
+        if "numbers" not in org:
+            self.define(DEFAULT_NUMBER.ref, "number", "the default number", (0, -1))
+        for i, number in enumerate(_list(org.get("numbers"))):
+            self.define(_mapping(number).get("ref"), "number", f"org.numbers[{i}].ref", (0, i))
+        for i, record in enumerate(_list(org.get("records"))):
+            self.record(record, f"org.records[{i}]", (1, i))
+        owner = _mapping(data.get("settings")).get("integration_owner")
+        self.use("settings.integration_owner", owner, ("user",), "a user")
+        self.events(data, org)
+        self.expectations(_mapping(data.get("expect")))
+        self.resolve()
+
+    def record(self, record: Any, path: str, position) -> None:
+        record = _mapping(record)
+        self.define(record.get("ref"), "record", f"{path}.ref", position, record.get("sobject"))
+        self.values(record, path, position, skip=("ref", "sobject"))
+
+    def events(self, data: dict, org: dict) -> None:
+        try:
+            clock = moment_value(org["now"]) if "now" in org else DEFAULT_NOW
+        except Exception:
+            clock = DEFAULT_NOW
+        for i, item in enumerate(_list(data.get("events"))):
+            item, path, here = _mapping(item), f"events[{i}]", (2, i)
+            if "at" in item:
+                try:
+                    at = moment_value(item["at"])
+                except Exception:
+                    at = None
+                if at is not None and at < clock:
+                    self.error(f"{path}.at", f"{_utc_text(at)} is before the org clock "
+                                             f"({_utc_text(clock)}); the clock only moves forward, "
+                                             "one second after every event")
+                elif at is not None:
+                    clock = at
+            clock += CLOCK_STEP
+            for kind in EVENT_KINDS:
+                if kind in item:
+                    self.step(kind, item[kind], f"{path}.{kind}", here)
+
+    def step(self, kind: str, body: Any, path: str, here) -> None:
+        if kind == "redeliver":
+            self.use(path, body, _LOGGED[0], _LOGGED[1], before=here)
+            return
+        if kind == "create":
+            self.record(body, path, here)
+            return
+        body = _mapping(body)
+        if kind in ("call", "sms", "webhook"):
+            self.define(body.get("ref"), kind, f"{path}.ref", here)
+        if kind in ("call", "sms"):
+            self.use(f"{path}.number", body.get("number"), ("number",), "a number")
+            agent = body.get("agent")
+            if isinstance(agent, str) and "@" not in agent:
+                self.use(f"{path}.agent", agent, ("user",), "a user (or give an email)")
+        elif kind == "update":
+            self.use(f"{path}.ref", body.get("ref"), ("record", "user"), "a record or user", before=here)
+            self.values(body.get("fields"), f"{path}.fields", here)
+        elif kind == "comment":
+            self.use(f"{path}.call", body.get("call"), ("call",), "a call event", before=here)
+
+    def expectations(self, expect: dict) -> None:
+        for i, record in enumerate(_list(expect.get("records"))):
+            record, path = _mapping(record), f"expect.records[{i}]"
+            self.define(record.get("ref"), "expected_record", f"{path}.ref", (3, i), record.get("sobject"))
+            self.values(record.get("where"), f"{path}.where")
+            self.values(record.get("fields"), f"{path}.fields")
+        timelines = _mapping(expect.get("timelines"))
+        for key, timeline in timelines.items():
+            path = f"expect.timelines.{key}"
+            self.use(path, key, ("record", "expected_record"), "a record", sobjects=TIMELINE_SOBJECTS)
+            for section in ("past_activities", "next_steps"):
+                for j, ref in enumerate(_list(_mapping(timeline).get(section))):
+                    self.use(f"{path}.{section}[{j}]", ref, *_LOGGED)
+        not_logged = _list(expect.get("not_logged"))
+        for j, ref in enumerate(not_logged):
+            self.use(f"expect.not_logged[{j}]", ref, *_LOGGED)
+        tasks = _mapping(expect.get("tasks"))
+        for key, task in tasks.items():
+            self.use(f"expect.tasks.{key}", key, *_LOGGED)
+            self.values(_mapping(task).get("fields"), f"expect.tasks.{key}.fields")
+        for j, ref in enumerate(not_logged):
+            if not isinstance(ref, str):
+                continue
+            if ref in tasks:
+                self.error(f"expect.not_logged[{j}]", f"{ref!r} also has a Task expected in expect.tasks")
+            for key, timeline in timelines.items():
+                sections = [_list(_mapping(timeline).get(s)) for s in ("past_activities", "next_steps")]
+                if any(ref in s for s in sections):
+                    self.error(f"expect.not_logged[{j}]",
+                               f"{ref!r} is also expected on the timeline of {key!r}")
+
+    def resolve(self) -> None:
+        for path, ref, kinds, wanted, before, shown, sobjects in self.uses:
+            d = self.defs.get(ref)
+            if d is None:
+                candidates = [r for r, x in self.defs.items() if x.kind in kinds]
+                close = difflib.get_close_matches(ref, candidates, n=1, cutoff=0.6)
+                if close:
+                    hint = f" (did you mean {close[0]!r}?)"
+                elif 0 < len(candidates) <= 12:
+                    hint = f"; defined: {', '.join(candidates)}"
+                else:
+                    hint = ""
+                self.error(path, f"{shown!r} does not name {wanted}{hint}")
+            elif d.kind not in kinds:
+                self.error(path, f"{shown!r} names {_KIND_NAMES[d.kind]} ({d.path}), expected {wanted}")
+            elif before is not None and d.position >= before:
+                self.error(path, f"{shown!r} is not defined before this point (it is defined at {d.path})")
+            elif sobjects is not None and d.sobject not in sobjects:
+                self.error(path, f"{shown!r} is a {d.sobject}, which has no Activity timeline; "
+                                 f"expected one of {', '.join(sorted(sobjects))}")

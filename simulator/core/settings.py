@@ -6,14 +6,14 @@ reported as a :class:`SettingsError` naming the key path and what was expected.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Annotated, Any, Mapping
 
 import yaml
+from pydantic import BeforeValidator, ConfigDict, ValidationError, model_validator
 
 from .errors import SettingsError
+from .validation import Flag, Strict, fail, one_of, problems, raise_at, show
 
 
 class CallType(enum.StrEnum):
@@ -51,86 +51,62 @@ class LogOnRelated(enum.StrEnum):
     OPPORTUNITY = "opportunity"
 
 
-DEFAULT_CALL_WORKFLOW: Mapping[CallType, Action] = MappingProxyType({
-    CallType.OUTBOUND_ANSWERED: Action.COMPLETED,
-    CallType.OUTBOUND_UNANSWERED: Action.COMPLETED,
-    CallType.INBOUND_ANSWERED: Action.COMPLETED,
-    CallType.MISSED: Action.IN_PROGRESS,
-    CallType.VOICEMAIL: Action.IN_PROGRESS,
-})
+class CallWorkflow(Strict):
+    """The action of each call type (R1.2); a partial mapping keeps the other defaults."""
 
-_KEYS = ("call_workflow", "log_when_closed", "unknown_number", "log_on_related", "create_case",
-         "include_recording", "integration_owner")
+    model_config = ConfigDict(frozen=True)
 
+    outbound_answered: Annotated[Action, one_of(Action)] = Action.COMPLETED
+    outbound_unanswered: Annotated[Action, one_of(Action)] = Action.COMPLETED
+    inbound_answered: Annotated[Action, one_of(Action)] = Action.COMPLETED
+    missed: Annotated[Action, one_of(Action)] = Action.IN_PROGRESS
+    voicemail: Annotated[Action, one_of(Action)] = Action.IN_PROGRESS
 
-def _one_of(values: type[enum.StrEnum]) -> str:
-    return ", ".join(v.value for v in values)
+    def __getitem__(self, call_type: CallType) -> Action:
+        return getattr(self, CallType(call_type).value)
 
-
-def _choice(value: Any, enum_type: type[enum.StrEnum], path: str):
-    if isinstance(value, str):
-        try:
-            return enum_type(value)
-        except ValueError:
-            pass
-    raise SettingsError(f"{path}: {value!r} is not one of {_one_of(enum_type)}", path=path)
+    def items(self):
+        return [(CallType(k), v) for k, v in self]
 
 
-def _bool(value: Any, path: str) -> bool:
-    if not isinstance(value, bool):
-        raise SettingsError(f"{path}: expected true or false, got {value!r}", path=path)
-    return value
+def _owner(value: Any) -> str | None:
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise fail("owner", f"expected a User Id, email or username, got {show(value)}")
+    return value.strip() if value is not None else None
 
 
-@dataclass(frozen=True)
-class Settings:
-    """How calls and messages are logged. Build with :meth:`from_dict` or :meth:`from_yaml`.
+class Settings(Strict):
+    """How calls and messages are logged: the scenario ``settings:`` block, or a settings file.
 
     ``integration_owner`` is the fallback Task owner (R6.10): a Salesforce User Id, or the
-    email or username of an active User; ``None`` lets Salesforce assign the API user.
+    email or username of an active User (in a scenario: the ref of a user); ``None`` lets
+    Salesforce assign the API user. :meth:`from_dict` and :meth:`from_yaml` raise
+    :class:`SettingsError`; the constructor raises pydantic's ``ValidationError``.
     """
 
-    call_workflow: Mapping[CallType, Action] = field(default_factory=lambda: DEFAULT_CALL_WORKFLOW)
-    log_when_closed: bool = True
-    unknown_number: UnknownNumber = UnknownNumber.DO_NOTHING
-    log_on_related: LogOnRelated = LogOnRelated.NONE
-    create_case: bool = False
-    include_recording: bool = True
-    integration_owner: str | None = None
+    model_config = ConfigDict(frozen=True)
 
-    def __post_init__(self):
-        # Validate and normalise values given directly to the constructor as well.
-        workflow = dict(DEFAULT_CALL_WORKFLOW)
-        if not isinstance(self.call_workflow, Mapping):
-            raise SettingsError("settings.call_workflow: expected a mapping of call type to action",
-                                path="settings.call_workflow")
-        for key, value in self.call_workflow.items():
-            call_type = _choice(key, CallType, f"settings.call_workflow.{key}")
-            workflow[call_type] = _choice(value, Action, f"settings.call_workflow.{key}")
-        object.__setattr__(self, "call_workflow", MappingProxyType(workflow))
-        object.__setattr__(self, "log_when_closed", _bool(self.log_when_closed, "settings.log_when_closed"))
-        object.__setattr__(self, "unknown_number",
-                           _choice(self.unknown_number, UnknownNumber, "settings.unknown_number"))
-        object.__setattr__(self, "log_on_related",
-                           _choice(self.log_on_related, LogOnRelated, "settings.log_on_related"))
-        object.__setattr__(self, "create_case", _bool(self.create_case, "settings.create_case"))
-        object.__setattr__(self, "include_recording",
-                           _bool(self.include_recording, "settings.include_recording"))
+    call_workflow: CallWorkflow = CallWorkflow()
+    log_when_closed: Flag = True
+    unknown_number: Annotated[UnknownNumber, one_of(UnknownNumber)] = UnknownNumber.DO_NOTHING
+    log_on_related: Annotated[LogOnRelated, one_of(LogOnRelated)] = LogOnRelated.NONE
+    create_case: Flag = False
+    include_recording: Flag = True
+    integration_owner: Annotated[str | None, BeforeValidator(_owner)] = None
+
+    @model_validator(mode="after")
+    def _case_needs_related(self):
         if self.create_case and self.log_on_related is not LogOnRelated.CASE:
-            raise SettingsError(
-                f"settings.create_case: true needs log_on_related: case "
-                f"(log_on_related is {self.log_on_related.value!r})", path="settings.create_case")
-        owner = self.integration_owner
-        if owner is not None and (not isinstance(owner, str) or not owner.strip()):
-            raise SettingsError(
-                f"settings.integration_owner: expected a User Id, email or username, got {owner!r}",
-                path="settings.integration_owner")
-        if owner is not None:
-            object.__setattr__(self, "integration_owner", owner.strip())
+            raise_at("create_case", True, "true requires log_on_related: case")
+        return self
 
     def action_for(self, call_type: CallType) -> Action:
         """The workflow action chosen for a call type (R1.2)."""
         return self.call_workflow[call_type]
+
+    def replace(self, **changes: Any) -> "Settings":
+        """A copy with ``changes`` applied and validated."""
+        return Settings.from_dict({**self.to_dict(), **changes})
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None, where: str = "settings") -> "Settings":
@@ -138,46 +114,14 @@ class Settings:
 
         ``where`` prefixes key paths in error messages (``scenarios/x.yaml: settings``).
         """
-        try:
-            return cls._from_dict(data)
-        except SettingsError as exc:
-            if where == "settings":
-                raise
-            message = exc.message.replace("settings", where, 1)
-            raise SettingsError(message, path=(exc.path or "").replace("settings", where, 1)) from None
-
-    @classmethod
-    def _from_dict(cls, data: Mapping[str, Any] | None) -> "Settings":
         if data is None:
             return cls()
         if not isinstance(data, Mapping):
-            raise SettingsError(f"settings: expected a mapping, got {type(data).__name__}",
-                                path="settings")
-        unknown = [str(k) for k in data if k not in _KEYS]
-        if unknown:
-            raise SettingsError(
-                f"settings.{unknown[0]}: unknown setting; expected one of {', '.join(_KEYS)}",
-                path=f"settings.{unknown[0]}")
-        kwargs = dict(data)
-        workflow = kwargs.get("call_workflow")
-        if workflow is None:
-            kwargs.pop("call_workflow", None)
-        elif not isinstance(workflow, Mapping):
-            raise SettingsError(
-                f"settings.call_workflow: expected a mapping of call type to action, got {workflow!r}",
-                path="settings.call_workflow")
-        else:
-            for key in workflow:
-                if key not in {c.value for c in CallType}:
-                    raise SettingsError(
-                        f"settings.call_workflow.{key}: unknown call type; expected one of "
-                        f"{_one_of(CallType)}", path=f"settings.call_workflow.{key}")
-        if "integration_owner" in kwargs and kwargs["integration_owner"] is not None \
-                and not isinstance(kwargs["integration_owner"], str):
-            raise SettingsError(
-                f"settings.integration_owner: expected a User Id, email or username, got "
-                f"{kwargs['integration_owner']!r}", path="settings.integration_owner")
-        return cls(**kwargs)
+            raise SettingsError(f"{where}: expected a mapping, got {show(data)}", path=where)
+        try:
+            return cls.model_validate({str(k): v for k, v in data.items()})
+        except ValidationError as exc:
+            raise _settings_error(exc, where) from None
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "Settings":
@@ -210,3 +154,9 @@ class Settings:
             "include_recording": self.include_recording,
             "integration_owner": self.integration_owner,
         }
+
+
+def _settings_error(exc: ValidationError, where: str) -> SettingsError:
+    path, message = problems(exc, where)[0]
+    return SettingsError(f"{path}: {message}", path=path)
+

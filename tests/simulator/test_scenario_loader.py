@@ -8,19 +8,20 @@ from pathlib import Path
 
 import pytest
 
+from simulator.core import Action, CallType, Settings
+
 from simulator.scenario import (
     DEFAULT_ADMIN,
     DEFAULT_NOW,
     DEFAULT_NUMBER,
-    DEFAULT_SETTINGS,
-    CallEvent,
-    CommentEvent,
-    CreateEvent,
-    RedeliverEvent,
+    CallStep,
+    CommentStep,
+    CreateStep,
+    RedeliverStep,
     ScenarioError,
-    SmsEvent,
-    UpdateEvent,
-    WebhookEvent,
+    SmsStep,
+    UpdateStep,
+    WebhookStep,
     is_ref,
     load_scenario,
     load_scenarios,
@@ -673,14 +674,11 @@ def test_full_scenario_top_level(full):
     assert full.name == "Every key at once"
     assert full.covers == ["R4.1", "R4.2", "R8.1", "R8.2"]
     assert full.raw["events"][0]["call"]["ref"] == "c1"
-    assert full.settings == {
-        "call_workflow": {
-            "outbound_answered": "completed", "outbound_unanswered": "do_nothing",
-            "inbound_answered": "completed", "missed": "in_progress", "voicemail": "in_progress",
-        },
-        "log_when_closed": False, "unknown_number": "create_lead", "log_on_related": "case",
-        "create_case": True, "include_recording": True, "integration_owner": "sam",
-    }
+    assert full.settings == Settings(
+        call_workflow={"outbound_unanswered": "do_nothing"}, log_when_closed=False,
+        unknown_number="create_lead", log_on_related="case", create_case=True,
+        include_recording=True, integration_owner="sam")
+    assert full.settings.action_for(CallType.OUTBOUND_UNANSWERED) is Action.DO_NOTHING
 
 
 def test_full_scenario_org(full):
@@ -699,8 +697,8 @@ def test_full_scenario_org(full):
 
 def test_full_scenario_events(full):
     kinds = [type(e) for e in full.events]
-    assert kinds == [CallEvent, SmsEvent, UpdateEvent, CreateEvent, WebhookEvent, RedeliverEvent,
-                     CommentEvent, CallEvent, CallEvent]
+    assert kinds == [CallStep, SmsStep, UpdateStep, CreateStep, WebhookStep, RedeliverStep,
+                     CommentStep, CallStep, CallStep]
     c1 = full.event("c1")
     assert (c1.type, c1.external, c1.number, c1.agent, c1.duration, c1.wait) == (
         "inbound_answered", "+33 6 12 34 56 78", "support", "sam", 95, 12)
@@ -752,8 +750,8 @@ def minimal():
 
 def test_defaults_of_a_minimal_scenario(minimal):
     assert minimal.description == "" and minimal.covers == []
-    assert minimal.settings == DEFAULT_SETTINGS
-    assert minimal.settings["call_workflow"]["missed"] == "in_progress"
+    assert minimal.settings == Settings()
+    assert minimal.settings.integration_owner is None  # the core's default: the API user
     assert minimal.org.now == DEFAULT_NOW == datetime(2026, 11, 2, 9, tzinfo=timezone.utc)
     assert minimal.org.users == [] and minimal.org.records == []
     assert minimal.org.numbers == [DEFAULT_NUMBER]
@@ -763,11 +761,12 @@ def test_defaults_of_a_minimal_scenario(minimal):
     assert minimal.event_times() == [DEFAULT_NOW]
 
 
-def test_settings_defaults_are_not_shared_between_scenarios(minimal):
+def test_settings_block_is_the_cores_settings(minimal):
     other = parse("name: Y\nsettings: {call_workflow: {missed: completed}}\nevents: []\n")
-    assert other.settings["call_workflow"]["missed"] == "completed"
-    assert other.settings["call_workflow"]["voicemail"] == "in_progress"
-    assert DEFAULT_SETTINGS["call_workflow"]["missed"] == "in_progress"
+    assert isinstance(other.settings, Settings)
+    assert other.settings.action_for(CallType.MISSED) is Action.COMPLETED
+    assert other.settings.action_for(CallType.VOICEMAIL) is Action.IN_PROGRESS
+    assert minimal.settings.action_for(CallType.MISSED) is Action.IN_PROGRESS
 
 
 CALL_DEFAULTS = [
