@@ -14,9 +14,7 @@ from datetime import date, datetime, timezone
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
-from phonenumbers import timezone as phone_timezones
-
+from . import phones
 from .errors import InvalidEvent
 from .settings import CallType
 
@@ -278,43 +276,10 @@ def _from_millis(fields: _Fields, key: str, required: bool) -> datetime | None:
     return datetime.fromtimestamp(millis / 1000, timezone.utc)
 
 
-def _region_of(e164: str | None) -> str | None:
-    if not e164:
-        return None
-    try:
-        region = phonenumbers.region_code_for_number(phonenumbers.parse(e164, None))
-    except phonenumbers.NumberParseException:
-        return None
-    return region if region and region != "ZZ" else None
-
-
-def _zone_of(e164: str | None) -> str:
-    """A time zone for a number with none given: its country's, when it has exactly one."""
-    if e164:
-        try:
-            zones = phone_timezones.time_zones_for_number(phonenumbers.parse(e164, None))
-        except phonenumbers.NumberParseException:
-            zones = ()
-        if len(zones) == 1 and zones[0] != "Etc/Unknown":
-            return zones[0]
-    return "UTC"
-
-
-def to_e164(text: str, region: str | None) -> str | None:
-    """``text`` as E.164 (``+33612345678``), read in ``region`` when it has no ``+``; else None."""
-    try:
-        number = phonenumbers.parse(text, region if not text.strip().startswith("+") else None)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
 def _number(fields: _Fields) -> AircallNumber:
     num = fields.child("number", required=True)
     digits = num.text("e164_digits") or num.text("digits")
-    e164 = to_e164(digits, None) if digits else None
+    e164 = phones.to_e164(digits) if digits else None
     country = num.text("country")
     if country is not None:
         if len(country) != 2 or not country.isalpha():
@@ -322,7 +287,7 @@ def _number(fields: _Fields) -> AircallNumber:
         country = country.upper()
     zone = num.text("time_zone")
     if zone is None:
-        zone = _zone_of(e164)
+        zone = phones.zone_of(e164)
     else:
         try:
             ZoneInfo(zone)
@@ -331,7 +296,7 @@ def _number(fields: _Fields) -> AircallNumber:
     raw_id = num.data.get("id")
     name = num.text("name") or digits or "Aircall"
     return AircallNumber(id=None if raw_id is None else str(raw_id), name=name, e164=e164,
-                         country=country or _region_of(e164), time_zone=zone, open=num.boolean("open"))
+                         country=country or phones.region_of(e164), time_zone=zone, open=num.boolean("open"))
 
 
 def _user(fields: _Fields) -> AircallUser | None:
@@ -370,7 +335,7 @@ def _external(fields: _Fields, key: str, number: AircallNumber) -> tuple[str, st
     raw = fields.text(key, required=True)
     if raw.strip().lower() == ANONYMOUS:
         return raw, None
-    e164 = to_e164(raw, number.country)
+    e164 = phones.to_e164(raw, number.country)
     if e164 is None:
         fields.fail(f"{fields.path}.{key}", f"{_show(raw)} is not a phone number")
     return raw, e164
