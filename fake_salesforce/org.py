@@ -13,12 +13,14 @@ from collections import deque
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable
+from typing import Iterable
 
 from . import errors, phones, urls
 from .clock import Clock, format_datetime, parse_datetime
 from .ids import IdGenerator, to18
 from .schema import FieldDef, Schema, SObjectDef, load_schema
+from .soql import Cursors, Ordering, query_more, run_query
+from .sosl import run_search
 from .store import Store, q
 from .values import to_storage, to_wire
 
@@ -127,7 +129,7 @@ class Org:
         self.requests: deque[RequestLogEntry] = deque(maxlen=self.config.request_log_size)
         self.api_count = 0
         self.org_id = to18("00D" + self.ids.instance + "000000001")
-        self._query_cursors: dict[str, Any] = {}
+        self.cursors = Cursors(self.ids.instance)
         self._default_rows: dict[str, dict] = {}
         self._counter_lock = threading.Lock()
         self.admin_id: str = ""
@@ -150,7 +152,7 @@ class Org:
             self.passwords.clear()
             self.requests.clear()
             self.api_count = 0
-            self._query_cursors.clear()
+            self.cursors.reset(self.ids.instance)
             self._bootstrap()
 
     def _bootstrap(self) -> None:
@@ -874,22 +876,28 @@ class Org:
                 "earliestDateAvailable": s, "latestDateCovered": e}
 
     # == query and search =========================================================================
+    @property
+    def ordering(self) -> Ordering:
+        """The order of rows a query without ORDER BY gets (``OrgConfig.order``)."""
+        return Ordering(self.config.order, self.config.seed)
+
     def query(self, text: str, include_deleted: bool = False, batch_size: int = 2000) -> dict:
         """Run SOQL; the first page of the answer (see ``soql/``)."""
-        from .soql import run_query
-
-        return run_query(self, text, include_deleted=include_deleted, batch_size=batch_size)
+        with self.lock:
+            return run_query(self.store, self.schema, self.cursors, text, now=self.clock.now(),
+                             order=self.ordering, include_deleted=include_deleted,
+                             batch_size=batch_size)
 
     def query_more(self, locator: str) -> dict:
-        from .soql import query_more
-
-        return query_more(self, locator)
+        """A later page of a query, by the locator in its ``nextRecordsUrl``."""
+        with self.lock:
+            return query_more(self.store, self.schema, self.cursors, locator)
 
     def search(self, text: str) -> dict:
         """Run SOSL (see ``sosl/``)."""
-        from .sosl import run_search
-
-        return run_search(self, text)
+        with self.lock:
+            return run_search(self.store, self.schema, text, now=self.clock.now(),
+                              order=self.ordering, region=self.config.default_region)
 
     # == introspection for the control API ========================================================
     def counts(self) -> dict:

@@ -8,9 +8,12 @@ interleave inside a write.
 """
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
+import zlib
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 import sqlite_utils
@@ -28,6 +31,28 @@ def q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+# == SQL functions the query engine uses, registered on every connection =========================
+def shuffle_key(record_id: str, seed: int) -> int:
+    """``shuffle_key(Id, seed)``: a stable pseudo-random sort key (the org's ``shuffle`` order)."""
+    return zlib.crc32(f"{seed}:{record_id}".encode())
+
+
+@lru_cache(maxsize=256)
+def _regex(pattern: str):
+    return re.compile(pattern, re.IGNORECASE)
+
+
+def regex_match(value, pattern) -> int:
+    """``regex_match(value, pattern)``: 1 when the case-insensitive regex finds a match (SOSL's
+    whole-word term test)."""
+    if value is None or pattern is None:
+        return 0
+    return int(_regex(pattern).search(str(value)) is not None)
+
+
+SQL_FUNCTIONS = {"shuffle_key": (2, shuffle_key), "regex_match": (2, regex_match)}
+
+
 class Store:
     def __init__(self, schema: Schema, path: str | Path | None = None):
         self.schema = schema
@@ -37,6 +62,8 @@ class Store:
         conn.execute("PRAGMA journal_mode=WAL" if self.path else "PRAGMA journal_mode=MEMORY")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA case_sensitive_like=OFF")
+        for name, (n_args, function) in SQL_FUNCTIONS.items():
+            conn.create_function(name, n_args, function, deterministic=True)
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
         self.lock = threading.RLock()

@@ -13,7 +13,6 @@ Where the fake differs from Salesforce:
 """
 from __future__ import annotations
 
-import weakref
 import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
@@ -91,14 +90,25 @@ class Compiled:
 
 
 # == context and scopes ===========================================================================
-class Context:
-    """What one statement's compilation shares: the org, the text (for carets), the clock."""
+@dataclass(frozen=True)
+class Ordering:
+    """The order of rows when ORDER BY leaves it open: ``recent`` (last modified first, as
+    Salesforce tends to answer), ``insertion`` or ``shuffle`` (stable for one ``seed``)."""
+    mode: str = "recent"
+    seed: int | str = 0
 
-    def __init__(self, org, text: str, *, include_deleted: bool, error_class=errors.MalformedQuery):
-        self.org = org
-        self.schema = org.schema
+
+class Context:
+    """What one statement's compilation depends on: the schema, the clock's ``now`` (date
+    literals), the default ``order``, and the text (for carets). Nothing else: compiling is a
+    pure function of these and the syntax tree."""
+
+    def __init__(self, schema, text: str, *, now: datetime, order: Ordering = Ordering(),
+                 include_deleted: bool = False, error_class=errors.MalformedQuery):
+        self.schema = schema
         self.text = text
-        self.now: datetime = org.clock.now()
+        self.now = now
+        self.order = order
         self.include_deleted = include_deleted
         self.error_class = error_class
         self._aliases = 0
@@ -589,13 +599,12 @@ class Statement:
         return out
 
     def default_order(self, scope: Scope) -> list[str]:
-        order = self.ctx.org.config.order
-        if order == "insertion":
+        order = self.ctx.order
+        if order.mode == "insertion":
             return [scope.column("Id")]
-        if order == "shuffle":
-            prepare(self.ctx.org)
-            seed = zlib.crc32(str(self.ctx.org.config.seed).encode())
-            return [f"callsim_shuffle({scope.column('Id')}, {int(seed)})", scope.column("Id")]
+        if order.mode == "shuffle":
+            seed = zlib.crc32(str(order.seed).encode())
+            return [f"shuffle_key({scope.column('Id')}, {int(seed)})", scope.column("Id")]
         return [scope.column("LastModifiedDate") + " DESC", scope.column("Id") + " DESC"]
 
 
@@ -646,7 +655,6 @@ def compile_query(ctx: Context, select: ast.Select, *, driver: tuple[str, list] 
     """The main statement. ``driver`` (SQL selecting ``id``, with its parameters) restricts the
     rows to those ids, read first (SOSL's phone-key lookup); ``extra_where`` is one more test
     on the FROM object, in terms of its alias ``t0`` (SOSL's term match)."""
-    prepare(ctx.org)
     scope = Scope(ctx, select.source)
     stmt = Statement(ctx, select, scope)
     limit = integer(ctx, select.limit)
@@ -812,22 +820,3 @@ def semi_join(ctx: Context, select: ast.Select) -> tuple[str, list]:
         sql += " LIMIT ? OFFSET ?"
         params += [MAX_INT if limit is None else limit, offset or 0]
     return sql, params
-
-
-# == one-time setup per store =====================================================================
-_PREPARED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def _shuffle_key(record_id: str, seed: int) -> int:
-    return zlib.crc32(f"{seed}:{record_id}".encode())
-
-
-def prepare(org) -> None:
-    """Register the SQL function queries need, once per store (its NOCASE indexes are the
-    store's: ``Store.ensure_tables``)."""
-    store = org.store
-    if store in _PREPARED:
-        return
-    with org.lock:
-        store.conn.create_function("callsim_shuffle", 2, _shuffle_key, deterministic=True)
-        _PREPARED[store] = True

@@ -18,13 +18,13 @@ Where the fake differs from Salesforce's search index:
 from __future__ import annotations
 
 import re
-import weakref
-from functools import lru_cache
+from datetime import datetime
+from functools import partial
 
 from .. import errors, phones
 from ..store import PHONE_TABLE, q
 from ..soql import ast
-from ..soql.compiler import Context, compile_query, integer
+from ..soql.compiler import Context, Ordering, compile_query, integer
 from ..soql.engine import guard, shape_rows
 from ..soql.parser import caret, parse_search
 
@@ -37,8 +37,9 @@ _NO_BRACES = re.compile(r"\s*FIND\s+[^\s{']", re.IGNORECASE)
 _WORD = re.compile(r'"[^"]*"|\S+')
 
 
-def run_search(org, text: str) -> dict:
-    """Run SOSL: ``{"searchRecords": [...]}``, records grouped in RETURNING order."""
+def run_search(store, schema, text: str, *, now: datetime, order: Ordering, region: str) -> dict:
+    """Run SOSL: ``{"searchRecords": [...]}``, records grouped in RETURNING order. ``region``: the
+    country whose dialling rules read a phone term without a country code."""
     if _NO_BRACES.match(text or ""):
         raise errors.MalformedSearch("No search term found. The search term must be enclosed in braces.")
     search = parse_search(text)
@@ -49,38 +50,37 @@ def run_search(org, text: str) -> dict:
     if scope == "SIDEBAR":
         raise errors.NotImplementedByFake("SOSL IN SIDEBAR FIELDS is not implemented by the fake org")
     term = _Term.parse(search)
-    with org.lock:
-        ctx = Context(org, text, include_deleted=False, error_class=errors.MalformedSearch)
-        total_limit = integer(ctx, search.limit)
-        remaining = DEFAULT_LIMIT if total_limit is None else min(total_limit, DEFAULT_LIMIT)
-        returning = search.returning or tuple(
-            ast.Returning(ast.ObjectRef(o.name, None, search.line, search.column))
-            for o in org.schema if o.name_field and o.name not in NOT_SEARCHABLE)
-        plans = guard(lambda: [_plan(org, text, item, scope, term) for item in returning],
-                       errors.MalformedSearch)
-        _register(org)
-        records: list[dict] = []
-        for compiled, driver_empty in plans:
-            if remaining <= 0:
-                break
-            if compiled is None or driver_empty:
-                continue
-            limit = remaining if compiled.limit is None else min(compiled.limit, remaining)
-            rows = guard(lambda: org.store.execute(
-                compiled.sql + " LIMIT ? OFFSET ?",
-                [*compiled.params, limit, compiled.offset]).fetchall(), errors.MalformedSearch)
-            records.extend(shape_rows(org, compiled, rows))
-            remaining -= len(rows)
+    ctx = Context(schema, text, now=now, order=order, error_class=errors.MalformedSearch)
+    total_limit = integer(ctx, search.limit)
+    remaining = DEFAULT_LIMIT if total_limit is None else min(total_limit, DEFAULT_LIMIT)
+    returning = search.returning or tuple(
+        ast.Returning(ast.ObjectRef(o.name, None, search.line, search.column))
+        for o in schema if o.name_field and o.name not in NOT_SEARCHABLE)
+    plan = partial(_plan, schema, text, now=now, order=order, scope=scope, term=term, region=region)
+    plans = guard(lambda: [plan(item) for item in returning], errors.MalformedSearch)
+    records: list[dict] = []
+    for compiled, driver_empty in plans:
+        if remaining <= 0:
+            break
+        if compiled is None or driver_empty:
+            continue
+        limit = remaining if compiled.limit is None else min(compiled.limit, remaining)
+        rows = guard(lambda: store.execute(
+            compiled.sql + " LIMIT ? OFFSET ?",
+            [*compiled.params, limit, compiled.offset]).fetchall(), errors.MalformedSearch)
+        records.extend(shape_rows(store, schema, compiled, rows))
+        remaining -= len(rows)
     return {"searchRecords": records}
 
 
-def _plan(org, text: str, item: ast.Returning, scope: str, term: "_Term"):
+def _plan(schema, text: str, item: ast.Returning, *, now: datetime, order: Ordering, scope: str,
+          term: "_Term", region: str):
     """The compiled statement of one RETURNING object (None when it cannot match)."""
-    ctx = Context(org, text, include_deleted=False, error_class=errors.MalformedSearch)
+    ctx = Context(schema, text, now=now, order=order, error_class=errors.MalformedSearch)
     items = item.items or (ast.SelectField(ast.Path(("Id",), item.source.line, item.source.column), None),)
     select = ast.Select(items=items, source=item.source, where=item.where, order_by=item.order_by,
                         limit=item.limit, offset=item.offset)
-    obj = org.schema.get(item.source.name)
+    obj = schema.get(item.source.name)
     if obj is not None and obj.name in NOT_SEARCHABLE:
         raise errors.InvalidType(caret(text, item.source.line, item.source.column,
                                        f"entity type {obj.name} does not support search"))
@@ -95,7 +95,7 @@ def _plan(org, text: str, item: ast.Returning, scope: str, term: "_Term"):
         if obj.name == "Lead":
             tests.append('t0."IsConverted" = 0')
         if scope == "PHONE":
-            keys = sorted(term.phone_keys(org)) if obj.phone_fields else []
+            keys = sorted(term.phone_keys(region)) if obj.phone_fields else []
             if not keys:
                 compile_query(ctx, select)          # still report bad fields
                 return None, True
@@ -105,7 +105,7 @@ def _plan(org, text: str, item: ast.Returning, scope: str, term: "_Term"):
             fields = _fields(obj, scope)
             match_sql, match_params = term.sql(fields)
             if scope == "ALL" and obj.phone_fields:
-                keys = sorted(term.phone_keys(org))
+                keys = sorted(term.phone_keys(region))
                 if keys:
                     match_sql = (f'({match_sql} OR t0."Id" IN (SELECT id FROM {PHONE_TABLE} '
                                  f"WHERE sobject = ? AND key IN ({', '.join('?' * len(keys))})))")
@@ -173,9 +173,9 @@ class _Term:
         groups = [g for g in groups if any(not neg for _, neg in g)]
         return cls(raw, groups, grouped)
 
-    def phone_keys(self, org) -> set[str]:
+    def phone_keys(self, region: str) -> set[str]:
         digits = "".join(ch for ch in self.raw if ch.isdigit() or ch == "+")
-        return phones.search_keys(digits, org.config.default_region) if digits else set()
+        return phones.search_keys(digits, region) if digits else set()
 
     def sql(self, fields: list[str]) -> tuple[str, list]:
         """A test on ``t0`` true when the term matches the record's ``fields``."""
@@ -189,7 +189,7 @@ class _Term:
             tests = []
             for (regex, like), negated in group:
                 any_field = " OR ".join(
-                    f"(t0.{q(f)} LIKE ? ESCAPE '\\' AND callsim_sosl_match(t0.{q(f)}, ?))" for f in fields)
+                    f"(t0.{q(f)} LIKE ? ESCAPE '\\' AND regex_match(t0.{q(f)}, ?))" for f in fields)
                 for _ in fields:
                     params.extend([like, regex])
                 tests.append(f"NOT COALESCE(({any_field}), 0)" if negated else f"({any_field})")
@@ -239,23 +239,3 @@ def _pattern(word: list[tuple[str, bool]]) -> tuple[str, str]:
             regex.append(re.escape(ch))
             like.append(ch.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"))
     return r"(?<!\w)" + "".join(regex) + r"(?!\w)", "%" + "".join(like) + "%"
-
-
-@lru_cache(maxsize=256)
-def _compiled(regex: str):
-    return re.compile(regex, re.IGNORECASE)
-
-
-def _match(value, regex) -> int:
-    if value is None or regex is None:
-        return 0
-    return int(_compiled(regex).search(str(value)) is not None)
-
-
-_REGISTERED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def _register(org) -> None:
-    if org.store not in _REGISTERED:
-        org.store.conn.create_function("callsim_sosl_match", 2, _match, deterministic=True)
-        _REGISTERED[org.store] = True

@@ -88,6 +88,36 @@ def test_child_subqueries_are_filled_on_later_pages_too(fake_org, sf):
     assert all(r["Tasks"]["totalSize"] == 1 for r in answer["records"])
 
 
+def test_locators_restart_with_a_reset_and_old_ones_are_gone(fake_org):
+    org = fake_org.org
+
+    def first_locator():
+        seed_contacts(org, 201)
+        return fake_org.client().query("SELECT Id FROM Contact",
+                        headers={"Sforce-Query-Options": "batchSize=200"})["nextRecordsUrl"]
+
+    before = first_locator()
+    org.reset()
+    after = first_locator()
+    assert after == before
+    org.reset()
+    with pytest.raises(SalesforceMalformedRequest) as info:
+        fake_org.client().query_more(before, identifier_is_url=True)
+    assert info.value.content[0]["errorCode"] == "INVALID_QUERY_LOCATOR"
+
+
+def test_compiling_needs_only_the_schema_the_time_and_the_order(fake_org):
+    from fake_salesforce.soql.compiler import Context, Ordering, compile_query
+
+    schema = fake_org.org.schema
+    text = "SELECT Id FROM Contact WHERE CreatedDate = TODAY"
+    compiled = [compile_query(Context(schema, text, now=NOW, order=Ordering("shuffle", seed)),
+                              parse_query(text)) for seed in (1, 1, 2)]
+    assert compiled[0].sql == compiled[1].sql and compiled[0].params == compiled[1].params
+    assert compiled[0].sql != compiled[2].sql          # the seed is part of the shuffle key
+    assert compiled[0].params[:2] == ["2026-11-02T00:00:00.000+0000", "2026-11-03T00:00:00.000+0000"]
+
+
 def test_unknown_locator(fake_org, sf):
     with pytest.raises(SalesforceMalformedRequest) as info:
         sf.query_more("01gXXXXXXXXXXXXXXX-2000")

@@ -42,7 +42,9 @@ def test_phone_search_is_an_index_lookup(fake_org, people):
 
     text = "FIND {4155550100} IN PHONE FIELDS RETURNING Contact(Id, Name)"
     search = parse_search(text)
-    compiled, _ = _plan(fake_org.org, text, search.returning[0], "PHONE", _Term.parse(search))
+    org = fake_org.org
+    compiled, _ = _plan(org.schema, text, search.returning[0], now=org.clock.now(), order=org.ordering,
+                        scope="PHONE", term=_Term.parse(search), region="US")
     plan = " ".join(row[-1] for row in fake_org.org.store.execute(
         "EXPLAIN QUERY PLAN " + compiled.sql, compiled.params))
     assert "USING INDEX" in plan and "SCAN t0" not in plan and "SCAN \"Contact\"" not in plan
