@@ -107,11 +107,11 @@ def build(schema, shape: Shape, row, children: dict) -> dict | None:
             return None
         if shape.polymorphic:
             actual = schema.by_prefix(record_id[:3])
-            url = urls.record(actual.name if actual else "Name", record_id)
+            url = urls.record_url(actual.name if actual else "Name", record_id)
             record = {"attributes": {"type": "Name", "url": url}}
         else:
             record = {"attributes": {"type": shape.type_name,
-                                     "url": urls.record(shape.type_name, record_id)}}
+                                     "url": urls.record_url(shape.type_name, record_id)}}
     for key, kind, payload in shape.entries:
         if kind == "field":
             index, convert = payload
