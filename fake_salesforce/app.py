@@ -7,7 +7,7 @@ from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
 from . import errors, urls
-from .api import auth, control, data, other
+from .api import auth, control, data, identity, other, soap
 from .api.http import API_CALL, ERROR_CODE, USER_ID, json_response
 from .org import Org, RequestLogEntry
 
@@ -23,6 +23,8 @@ def create_app(org: Org | None = None, **org_options) -> Flask:
     app.url_map.strict_slashes = False
     app.register_blueprint(auth.bp)
     app.register_blueprint(data.bp)
+    app.register_blueprint(identity.bp)
+    app.register_blueprint(soap.bp)
     app.register_blueprint(control.bp)
     app.register_blueprint(other.bp)
 

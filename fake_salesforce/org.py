@@ -166,6 +166,12 @@ class Org:
                 "EmailEncodingKey": "UTF-8", "LanguageLocaleKey": "en_US",
             })
             self.passwords[self.config.username.lower()] = self.config.password + self.config.security_token
+            self._insert_raw("Organization", {
+                "Id": self.org_id, "Name": "Fake Salesforce Org", "OrganizationType": "Developer Edition",
+                "IsSandbox": 0, "InstanceName": "FAKE1", "Country": "US",
+                "DefaultLocaleSidKey": "en_US", "LanguageLocaleKey": "en_US",
+                "TimeZoneSidKey": "America/Los_Angeles",
+            })
             self.person_record_type_id = self.ids.next("012")
             self._insert_raw("RecordType", {
                 "Id": self.person_record_type_id, "Name": "Person Account",
@@ -430,6 +436,8 @@ class Org:
     def _remove(self, obj: SObjectDef, record_id: str, user_id: str) -> str:
         """Delete one live record through every guard; its full Id."""
         row = self._existing(obj, record_id)
+        if not obj.createable:
+            raise errors.DeleteFailed(f"entity type cannot be deleted: {obj.label}")
         if obj.name == "Contact" and row.get("IsPersonAccount"):
             raise errors.DeleteFailed("Person account contacts cannot be deleted directly: "
                                       f"delete the Account {row['AccountId']}")
@@ -887,6 +895,30 @@ class Org:
             return run_query(self.store, self.schema, self.cursors, text, now=self.clock.now(),
                              order=self.ordering, include_deleted=include_deleted,
                              batch_size=batch_size)
+
+    def query_columns(self, text: str) -> dict:
+        """The column metadata of a query (``query?columns=true``); the query is checked by
+        running it once, so a bad query fails as it would when run."""
+        from .soql.columns import column_metadata
+
+        self.query(text, batch_size=200)
+        return column_metadata(self, text)
+
+    def recent(self, limit: int = 200) -> list[dict]:
+        """``GET /recent``: the fake has no "viewed" log, so the most recently modified records
+        across objects stand in for the most recently viewed."""
+        rows = []
+        with self.lock:
+            for obj in self.schema:
+                if obj.name in ("Organization", "RecordType"):
+                    continue
+                name = q(obj.name_field) if obj.name_field else "NULL"
+                rows += [(r[2], obj, r[0], r[1]) for r in self.store.execute(
+                    f"SELECT Id, {name}, LastModifiedDate FROM {q(obj.name)} WHERE IsDeleted = 0 "
+                    "ORDER BY LastModifiedDate DESC, Id DESC LIMIT ?", [limit])]
+        rows.sort(key=lambda r: (r[0], r[2]), reverse=True)
+        return [{"attributes": {"type": obj.name, "url": self.record_url(obj.name, record_id)},
+                 "Id": record_id, "Name": name} for _, obj, record_id, name in rows[:limit]]
 
     def query_more(self, locator: str) -> dict:
         """A later page of a query, by the locator in its ``nextRecordsUrl``."""

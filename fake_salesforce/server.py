@@ -5,11 +5,13 @@ reused (werkzeug's development server closes every connection).
 """
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
 from pathlib import Path
 
+from cheroot import server as cheroot_server
 from cheroot import wsgi
 
 from .app import create_app
@@ -41,6 +43,40 @@ class _AccessLog:
                   f"{ms:.1f}ms", file=self.stream, flush=True)
 
 
+_REPEATED_SLASHES = re.compile(rb"^([A-Z]+ )/{2,}")
+
+
+class _RequestLine:
+    """The request's input, with a request target of ``//services/...`` read as ``/services/...``.
+
+    Salesforce accepts repeated slashes at the start of a path, and some clients send them
+    (the CLI keeps an instance URL with a trailing slash and appends ``/services/...``);
+    cheroot would take ``//services`` for a host name and refuse the request.
+    """
+
+    def __init__(self, rfile):
+        self._rfile = rfile
+
+    def readline(self, *args):
+        return _REPEATED_SLASHES.sub(rb"\1/", self._rfile.readline(*args), count=1)
+
+    def __getattr__(self, name):
+        return getattr(self._rfile, name)
+
+
+class _Request(cheroot_server.HTTPRequest):
+    def read_request_line(self):
+        rfile, self.rfile = self.rfile, _RequestLine(self.rfile)
+        try:
+            return super().read_request_line()
+        finally:
+            self.rfile = rfile
+
+
+class _Connection(cheroot_server.HTTPConnection):
+    RequestHandlerClass = _Request
+
+
 class FakeServer:
     """Serve ``org`` on ``host:port`` (port 0 picks a free one).
 
@@ -56,6 +92,7 @@ class FakeServer:
         self.app = create_app(self.org)
         self._server = wsgi.Server((host, port), self.app if quiet else _AccessLog(self.app),
                                    numthreads=threads, server_name="fake-salesforce")
+        self._server.ConnectionClass = _Connection
         self.scheme = "http"
         self.certfile = str(certfile) if certfile else None
         if certfile:

@@ -10,6 +10,7 @@ API_LABEL = "Winter '24"
 
 DATA_PREFIX = "/services/data"            # REST: /services/data/vNN.N/...
 DATA = f"{DATA_PREFIX}/v{API_VERSION}"    # ... at the version the fake hands out
+SOAP_PREFIX = "/services/Soap"           # /services/Soap/{u,c,m,T}/NN.N[/orgId]
 SOAP_PARTNER = "/services/Soap/u"         # SOAP partner API (login): /services/Soap/u/NN.N
 SOAP_METADATA = "/services/Soap/m"
 OAUTH = "/services/oauth2"                # token, revoke
@@ -37,6 +38,11 @@ def query_page_url(locator: str, start: int) -> str:
 
 def soap_partner_url(version: str, org_id: str) -> str:
     return f"{SOAP_PARTNER}/{version}/{org_id}"
+
+
+def soap_url(kind: str, version: str, org_id: str) -> str:
+    """A SOAP endpoint: ``u`` partner, ``c`` enterprise, ``m`` metadata, ``T`` tooling."""
+    return f"{SOAP_PREFIX}/{kind}/{version}/{org_id}"
 
 
 def soap_metadata_url(version: str, org_id: str) -> str:

@@ -1,12 +1,10 @@
-"""Logins: SOAP (``/services/Soap/u/NN``) and OAuth 2.0 (``/services/oauth2/token``)."""
+"""OAuth 2.0 logins (``/services/oauth2/token``, ``/revoke``); SOAP logins are in ``soap.py``."""
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
 import time
-from xml.etree import ElementTree
-from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, request
 
@@ -16,62 +14,6 @@ from .http import json_response
 
 bp = Blueprint("auth", __name__)
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-
-INVALID_LOGIN = "Invalid username, password, security token; or user locked out."
-_SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
-
-
-def _soap_fault(code: str, message: str, status: int = 500) -> Response:
-    body = (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        f'<soapenv:Envelope xmlns:soapenv="{_SOAP_NS}" xmlns:sf="urn:fault.partner.soap.sforce.com" '
-        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><soapenv:Fault>'
-        f"<faultcode>sf:{escape(code)}</faultcode><faultstring>{escape(code)}: {escape(message)}</faultstring>"
-        '<detail><sf:LoginFault xsi:type="sf:LoginFault">'
-        f"<sf:exceptionCode>{escape(code)}</sf:exceptionCode>"
-        f"<sf:exceptionMessage>{escape(message)}</sf:exceptionMessage>"
-        "</sf:LoginFault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>")
-    return Response(body, status=status, content_type="text/xml;charset=UTF-8")
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-@bp.post(f"{urls.SOAP_PARTNER}/<version>")
-def soap_login(version: str):
-    """The partner API ``login`` call. Other SOAP calls are refused with an explicit fault."""
-    o = org()
-    try:
-        root = ElementTree.fromstring(request.get_data())
-    except ElementTree.ParseError as e:
-        return _soap_fault("INVALID_REQUEST", f"The SOAP body is not well-formed XML: {e}")
-    body = next((el for el in root.iter() if _local(el.tag) == "Body"), None)
-    call = next(iter(body), None) if body is not None else None
-    if call is None or _local(call.tag) != "login":
-        name = _local(call.tag) if call is not None else "(none)"
-        return _soap_fault("UNSUPPORTED_API_CALL",
-                           f"The fake org's SOAP endpoint only implements 'login', not '{name}'")
-    values = {_local(el.tag): (el.text or "") for el in call}
-    username, password = values.get("username", ""), values.get("password", "")
-    user_id = o.authenticate(username, password)
-    if user_id is None:
-        return _soap_fault("INVALID_LOGIN", INVALID_LOGIN)
-    token = o.open_session(user_id)
-    base = base_url()
-    ver = version if version[:1].isdigit() else urls.API_VERSION
-    body = (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        f'<soapenv:Envelope xmlns:soapenv="{_SOAP_NS}" xmlns="urn:partner.soap.sforce.com" '
-        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><loginResponse><result>'
-        f"<metadataServerUrl>{base}{urls.soap_metadata_url(ver, o.org_id)}</metadataServerUrl>"
-        "<passwordExpired>false</passwordExpired><sandbox>false</sandbox>"
-        f"<serverUrl>{base}{urls.soap_partner_url(ver, o.org_id)}</serverUrl>"
-        f"<sessionId>{escape(token)}</sessionId><userId>{user_id}</userId>"
-        f"<userInfo><organizationId>{o.org_id}</organizationId><userId>{user_id}</userId>"
-        f"<userName>{escape(username)}</userName></userInfo>"
-        "</result></loginResponse></soapenv:Body></soapenv:Envelope>")
-    return Response(body, status=200, content_type="text/xml;charset=UTF-8")
 
 
 def _oauth_error(error: str, description: str, status: int = 400) -> Response:

@@ -5,8 +5,8 @@ import re
 
 from flask import Blueprint, Response, g, request
 
-from .. import errors, urls
-from . import org
+from .. import errors, identity, urls
+from . import base_url, org
 from .http import API_CALL, USER_ID, json_response
 
 bp = Blueprint("data", __name__, url_prefix=urls.DATA_PREFIX)
@@ -37,8 +37,11 @@ def versions():
 @bp.get("/<version>")
 def resources(version: str):
     base = f"{urls.DATA_PREFIX}/{version}"
-    return json_response({k: f"{base}/{k}" for k in
-                          ("sobjects", "query", "queryAll", "search", "limits", "composite")})
+    out = {k: f"{base}/{k}" for k in ("sobjects", "query", "queryAll", "search", "limits",
+                                      "composite", "recent", "tooling", "actions", "analytics",
+                                      "connect", "process", "parameterizedSearch")}
+    out["identity"] = identity.identity_url(org(), g.user_id, base_url())
+    return json_response(out)
 
 
 def _json_body() -> dict | list:
@@ -157,6 +160,8 @@ def _q() -> str:
 
 @bp.get("/<version>/query")
 def query(version: str):
+    if request.args.get("columns", "").lower() == "true":
+        return json_response(org().query_columns(_q()))
     return json_response(org().query(_q(), include_deleted=False, batch_size=_batch_size()))
 
 
@@ -177,6 +182,15 @@ def search(version: str):
     if text is None or not text.strip():
         raise errors.MalformedSearch("The 'q' parameter is required and must hold the search text")
     return json_response(org().search(text))
+
+
+@bp.get("/<version>/recent")
+def recent(version: str):
+    limit = request.args.get("limit", "200")
+    if not limit.isdigit() or not 0 < int(limit) <= 200:
+        raise errors.SalesforceError("limit must be a whole number from 1 to 200",
+                                     error_code="INVALID_PARAMETER_VALUE")
+    return json_response(org().recent(int(limit)))
 
 
 @bp.get("/<version>/limits")
@@ -254,7 +268,6 @@ _UNIMPLEMENTED = {
     "connect": "Connect REST",
     "ui-api": "the User Interface API",
     "process": "the Process and Approval APIs",
-    "recent": "recently viewed items",
     "parameterizedSearch": "parameterized search (use search/ with SOSL)",
 }
 

@@ -10,15 +10,11 @@ bp = Blueprint("other", __name__)
 _AREAS = {
     "async": "the Bulk API 1.0 (services/async)",
     "apexrest": "Apex REST services (services/apexrest)",
-    "Soap/m": "the Metadata API (services/Soap/m)",
-    "Soap/c": "the Enterprise SOAP API (services/Soap/c)",
 }
 
 
 @bp.route("/services/async/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 @bp.route("/services/apexrest/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-@bp.route("/services/Soap/m/<path:rest>", methods=["GET", "POST"])
-@bp.route("/services/Soap/c/<path:rest>", methods=["GET", "POST"])
 def not_implemented(rest: str):
     area = next(label for prefix, label in _AREAS.items() if request.path.startswith(f"/services/{prefix}/"))
     raise errors.NotImplementedByFake(f"The fake org does not implement {area}: {request.method} {request.path}")

@@ -125,12 +125,12 @@ def test_session_of_a_client_serves_further_clients(fake_org, sf):
 def test_soap_fault_for_other_calls(fake_org):
     session = make_session(fake_org.target)
     body = ('<?xml version="1.0"?><env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/">'
-            '<env:Body><n1:logout xmlns:n1="urn:partner.soap.sforce.com"/></env:Body></env:Envelope>')
+            '<env:Body><n1:describeTabs xmlns:n1="urn:partner.soap.sforce.com"/></env:Body></env:Envelope>')
     response = session.post("https://login.salesforce.com/services/Soap/u/59.0", data=body,
-                            headers={"SOAPAction": "logout", "Content-Type": "text/xml"})
-    assert response.status_code == 500
-    assert b"UNSUPPORTED_API_CALL" in response.content
-    assert b"logout" in response.content
+                            headers={"SOAPAction": "describeTabs", "Content-Type": "text/xml"})
+    assert response.status_code == 501
+    assert b"<faultcode>sf:FAKE_NOT_IMPLEMENTED</faultcode>" in response.content
+    assert b"describeTabs" in response.content
 
 
 def test_malformed_soap_body(fake_org):
