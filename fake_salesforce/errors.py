@@ -10,15 +10,10 @@ class SalesforceError(Exception):
     status = 400
     error_code = "UNKNOWN_EXCEPTION"
 
-    def __init__(self, message: str, fields: list[str] | None = None, *, status: int | None = None,
-                 error_code: str | None = None):
+    def __init__(self, message: str, fields: list[str] | None = None):
         super().__init__(message)
         self.message = message
         self.fields = list(fields or [])
-        if status is not None:
-            self.status = status
-        if error_code is not None:
-            self.error_code = error_code
 
     def to_wire(self) -> list[dict]:
         body = {"message": self.message, "errorCode": self.error_code}
@@ -58,6 +53,9 @@ EntityIsDeleted = _error("EntityIsDeleted", "ENTITY_IS_DELETED", 404)
 InvalidSessionId = _error("InvalidSessionId", "INVALID_SESSION_ID", 401)
 MethodNotAllowed = _error("MethodNotAllowed", "METHOD_NOT_ALLOWED", 405)
 RequestLimitExceeded = _error("RequestLimitExceeded", "REQUEST_LIMIT_EXCEEDED", 403)
+CannotUpdateConvertedLead = _error("CannotUpdateConvertedLead", "CANNOT_UPDATE_CONVERTED_LEAD")
+InvalidReplicationDate = _error("InvalidReplicationDate", "INVALID_REPLICATION_DATE")
+NumberOutsideValidRange = _error("NumberOutsideValidRange", "NUMBER_OUTSIDE_VALID_RANGE")
 ExceededIdLimit = _error("ExceededIdLimit", "EXCEEDED_ID_LIMIT")
 InvalidParameterValue = _error("InvalidParameterValue", "INVALID_PARAMETER_VALUE")
 UnableToLockRow = _error("UnableToLockRow", "UNABLE_TO_LOCK_ROW")

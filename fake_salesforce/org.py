@@ -97,7 +97,7 @@ class OrgConfig:
     order: str = "recent"
     session_lifetime: float = 7200.0
     api_limit: int = 100_000
-    oauth_clients: dict = field(default_factory=lambda: {"callsim": "callsim-secret"})
+    oauth_clients: dict = field(default_factory=lambda: {"fake-salesforce": "fake-salesforce-secret"})
     # consumer key -> PEM certificate (or public key) that signs its JWT bearer assertions
     jwt_certificates: dict = field(default_factory=dict)
     request_log_size: int = 10_000
@@ -254,6 +254,25 @@ class Org:
         self.sessions.clear()
         return n
 
+    def revoke_session(self, token: str | None) -> None:
+        """End one session; an unknown token is no error (as OAuth revoke)."""
+        self.sessions.pop(token or "", None)
+
+    def oauth_client_secret(self, client_id: str | None) -> str | None:
+        """The consumer secret of a registered connected app; None for an unknown one."""
+        return self.config.oauth_clients.get(client_id) if client_id else None
+
+    def jwt_certificate(self, client_id: str | None) -> str | None:
+        """The PEM that signs the JWT bearer assertions of a connected app, if registered."""
+        return self.config.jwt_certificates.get(client_id) if client_id else None
+
+    def register_jwt_certificate(self, client_id: str, certificate_pem: str) -> None:
+        """Accept JWT bearer logins for ``client_id`` signed by this certificate (or public key)."""
+        if not isinstance(client_id, str) or not client_id or not isinstance(certificate_pem, str) \
+                or "-----BEGIN" not in certificate_pem:
+            raise errors.InvalidParameterValue("Give 'client_id' and 'certificate' (PEM text)")
+        self.config.jwt_certificates[client_id] = certificate_pem
+
     # == requests and limits =======================================================================
     def count_request(self) -> int:
         with self._counter_lock:
@@ -262,6 +281,14 @@ class Org:
 
     def log_request(self, entry: RequestLogEntry) -> None:
         self.requests.append(entry)
+
+    def request_log(self, limit: int | None = None) -> list[RequestLogEntry]:
+        """The logged requests, oldest first; the newest ``limit`` when given."""
+        entries = list(self.requests)
+        return entries[-limit:] if limit else entries
+
+    def clear_requests(self) -> None:
+        self.requests.clear()
 
     def limits(self) -> dict:
         remaining = max(self.config.api_limit - self.api_count, 0)
@@ -401,8 +428,7 @@ class Org:
     def _update(self, obj: SObjectDef, row: dict, values: dict, user_id: str,
                 from_person_account: bool = False) -> None:
         if obj.name == "Lead" and row.get("IsConverted"):
-            raise errors.SalesforceError("cannot reference converted lead",
-                                         error_code="CANNOT_UPDATE_CONVERTED_LEAD")
+            raise errors.CannotUpdateConvertedLead("cannot reference converted lead")
         if obj.name == "Contact" and row.get("IsPersonAccount") and not from_person_account:
             raise errors.InvalidFieldForInsertUpdate(
                 "Person account contacts cannot be updated directly: update the Account "
@@ -580,8 +606,7 @@ class Org:
             if row is None or row["IsDeleted"]:
                 raise errors.InvalidCrossReferenceKey("invalid cross reference id", [f.name])
             if target.name == "Lead" and row.get("IsConverted"):
-                raise errors.SalesforceError("cannot reference converted lead", [f.name],
-                                             error_code="CANNOT_UPDATE_CONVERTED_LEAD")
+                raise errors.CannotUpdateConvertedLead("cannot reference converted lead", [f.name])
 
     def _check_unique(self, obj: SObjectDef, row: dict, own_id: str | None) -> None:
         for f in obj.unique_fields:
@@ -854,14 +879,11 @@ class Org:
         try:
             s, e = parse_datetime(start), parse_datetime(end)
         except (TypeError, ValueError):
-            raise errors.SalesforceError("start and end must be ISO-8601 datetimes",
-                                         error_code="INVALID_REPLICATION_DATE") from None
+            raise errors.InvalidReplicationDate("start and end must be ISO-8601 datetimes") from None
         if e < s:
-            raise errors.SalesforceError("end date cannot be before start date",
-                                         error_code="INVALID_REPLICATION_DATE")
+            raise errors.InvalidReplicationDate("end date cannot be before start date")
         if e - s > timedelta(days=30):
-            raise errors.SalesforceError("the replication window cannot exceed 30 days",
-                                         error_code="INVALID_REPLICATION_DATE")
+            raise errors.InvalidReplicationDate("the replication window cannot exceed 30 days")
         return format_datetime(s), format_datetime(e)
 
     def updated(self, sobject: str, start: str, end: str) -> dict:
@@ -931,10 +953,35 @@ class Org:
             return run_search(self.store, self.schema, text, now=self.clock.now(),
                               order=self.ordering, region=self.config.default_region)
 
-    # == introspection for the control API ========================================================
+    # == the control API (the fake's own, not Salesforce's) ========================================
     def counts(self) -> dict:
         with self.lock:
             return {o.name: self.store.count(o) for o in self.schema}
+
+    def info(self) -> dict:
+        return {"org_id": self.org_id, "admin_id": self.admin_id,
+                "person_account_record_type_id": self.person_record_type_id,
+                "username": self.config.username, "order": self.config.order,
+                "api_requests": self.api_count, "clock": self.clock_state(), "counts": self.counts()}
+
+    def clock_state(self) -> dict:
+        return {"now": format_datetime(self.clock.now()), "frozen": self.clock.frozen}
+
+    def set_clock(self, now: datetime | None = None, advance: float | None = None,
+                  frozen: bool | None = None) -> dict:
+        """Freeze the clock at ``now``, move it on by ``advance`` seconds, and/or return to
+        wall-clock time (``frozen=False``); the clock's state after."""
+        if advance is not None and (isinstance(advance, bool) or not isinstance(advance, (int, float))
+                                    or advance < 0):
+            raise errors.InvalidParameterValue("'advance' must be a non-negative number of seconds",
+                                               ["advance"])
+        if now is not None:
+            self.clock.set(now)
+        if advance is not None:
+            self.clock.advance(advance)
+        if frozen is False:
+            self.clock.unfreeze()
+        return self.clock_state()
 
 
 def _full_name(first: str | None, last: str | None) -> str | None:

@@ -143,3 +143,22 @@ def test_no_import_circles():
 def test_the_circle_check_finds_circles():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_every_error_code_has_its_own_class():
+    from fake_salesforce import errors
+
+    classes = [c for c in vars(errors).values()
+               if isinstance(c, type) and issubclass(c, errors.SalesforceError) and c is not errors.SalesforceError]
+    by_code = {}
+    for c in classes:
+        if not any(issubclass(c, other) for other in classes if other is not c):  # subclasses share
+            by_code.setdefault(c.error_code, []).append(c.__name__)
+    assert {code: names for code, names in by_code.items() if len(names) > 1} == {}
+    # ... and the fake raises those classes, never the generic one with a code of its own.
+    generic = [f"{path.relative_to(ROOT)}:{node.lineno}"
+               for path in sorted((ROOT / "fake_salesforce").rglob("*.py")) if path.name != "errors.py"
+               for node in ast.walk(ast.parse(path.read_text()))
+               if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute | ast.Name)
+               and getattr(node.func, "attr", getattr(node.func, "id", None)) == "SalesforceError"]
+    assert generic == []

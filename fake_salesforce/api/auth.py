@@ -37,17 +37,17 @@ def oauth_token():
     o = org()
     grant = request.form.get("grant_type")
     client_id, secret = _client_credentials()
-    clients = o.config.oauth_clients
     if grant == JWT_GRANT:
         client_id, user_id, failure = _jwt_user(o, request.form.get("assertion", ""))
         if failure:
             return failure
-        return _token_response(o, user_id, clients.get(client_id) or client_id)
+        return _token_response(o, user_id, o.oauth_client_secret(client_id) or client_id)
     if grant not in ("password", "client_credentials"):
         return _oauth_error("unsupported_grant_type", "grant type not supported")
-    if client_id not in clients:
+    expected = o.oauth_client_secret(client_id)
+    if expected is None:
         return _oauth_error("invalid_client_id", "client identifier invalid")
-    if not hmac.compare_digest(clients[client_id], secret or ""):
+    if not hmac.compare_digest(expected, secret or ""):
         return _oauth_error("invalid_client", "invalid client credentials")
     if grant == "password":
         user_id = o.authenticate(request.form.get("username", ""), request.form.get("password", ""))
@@ -55,7 +55,7 @@ def oauth_token():
             return _oauth_error("invalid_grant", "authentication failure")
     else:
         user_id = o.admin_id
-    return _token_response(o, user_id, clients[client_id])
+    return _token_response(o, user_id, expected)
 
 
 def _token_response(o, user_id: str, signing_secret: str) -> Response:
@@ -80,7 +80,7 @@ def _jwt_user(o, assertion: str):
     except jwt.PyJWTError:
         return None, None, _oauth_error("invalid_grant", "invalid assertion")
     client_id = claims.get("iss")
-    certificate = o.config.jwt_certificates.get(client_id)
+    certificate = o.jwt_certificate(client_id)
     if certificate is None:
         return None, None, _oauth_error("invalid_client_id", "client identifier invalid")
     try:
@@ -112,5 +112,5 @@ def _public_key(pem: str):
 @bp.post(f"{urls.OAUTH}/revoke")
 def oauth_revoke():
     token = request.form.get("token") or request.args.get("token")
-    org().sessions.pop(token or "", None)
+    org().revoke_session(token)
     return Response(status=200)

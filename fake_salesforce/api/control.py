@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from .. import errors, urls
-from ..clock import format_datetime, parse_datetime
+from ..clock import parse_datetime
 from . import org
 from .http import json_response
 
@@ -31,35 +31,27 @@ def _when(value, key: str):
     try:
         return parse_datetime(value)
     except (TypeError, ValueError):
-        raise errors.SalesforceError(f"'{key}' must be an ISO-8601 datetime, got {value!r}",
-                                     [key], error_code="INVALID_PARAMETER_VALUE") from None
-
-
-def _clock_state() -> dict:
-    o = org()
-    return {"now": format_datetime(o.clock.now()), "frozen": o.clock.frozen}
+        raise errors.InvalidParameterValue(f"'{key}' must be an ISO-8601 datetime, got {value!r}",
+                                           [key]) from None
 
 
 @bp.get("/")
 def info():
-    o = org()
-    return json_response({"org_id": o.org_id, "admin_id": o.admin_id,
-                          "person_account_record_type_id": o.person_record_type_id,
-                          "username": o.config.username, "order": o.config.order,
-                          "api_requests": o.api_count, "clock": _clock_state(), "counts": o.counts()})
+    return json_response(org().info())
 
 
 @bp.post("/reset")
 def reset():
     body = _body()
     now = _when(body["now"], "now") if body.get("now") else None
-    org().reset(seed=body.get("seed"), now=now)
-    return json_response({"reset": True, "clock": _clock_state()})
+    o = org()
+    o.reset(seed=body.get("seed"), now=now)
+    return json_response({"reset": True, "clock": o.clock_state()})
 
 
 @bp.get("/clock")
 def clock_get():
-    return json_response(_clock_state())
+    return json_response(org().clock_state())
 
 
 @bp.post("/clock")
@@ -67,21 +59,10 @@ def clock_set():
     """``{"now": ISO}`` freezes the clock there; ``{"advance": seconds}`` moves it on;
     ``{"frozen": false}`` returns to wall-clock time."""
     body = _body()
-    o = org()
     if not body or not set(body) <= {"now", "advance", "frozen"}:
-        raise errors.SalesforceError("Give 'now' (ISO datetime), 'advance' (seconds) or 'frozen': false",
-                                     error_code="INVALID_PARAMETER_VALUE")
-    if "now" in body:
-        o.clock.set(_when(body["now"], "now"))
-    if "advance" in body:
-        step = body["advance"]
-        if isinstance(step, bool) or not isinstance(step, (int, float)) or step < 0:
-            raise errors.SalesforceError("'advance' must be a non-negative number of seconds",
-                                         ["advance"], error_code="INVALID_PARAMETER_VALUE")
-        o.clock.advance(step)
-    if body.get("frozen") is False:
-        o.clock.unfreeze()
-    return json_response(_clock_state())
+        raise errors.InvalidParameterValue("Give 'now' (ISO datetime), 'advance' (seconds) or 'frozen': false")
+    now = _when(body["now"], "now") if "now" in body else None
+    return json_response(org().set_clock(now=now, advance=body.get("advance"), frozen=body.get("frozen")))
 
 
 @bp.post("/seed")
@@ -96,12 +77,8 @@ def seed():
 def register_jwt_certificate():
     """``{"client_id": consumer key, "certificate": PEM}``: accept JWT bearer logins it signs."""
     body = _body()
-    client_id, pem = body.get("client_id"), body.get("certificate")
-    if not isinstance(client_id, str) or not client_id or not isinstance(pem, str) or "-----BEGIN" not in pem:
-        raise errors.SalesforceError("Give 'client_id' and 'certificate' (PEM text)",
-                                     error_code="INVALID_PARAMETER_VALUE")
-    org().config.jwt_certificates[client_id] = pem
-    return json_response({"client_id": client_id})
+    org().register_jwt_certificate(body.get("client_id"), body.get("certificate"))
+    return json_response({"client_id": body["client_id"]})
 
 
 @bp.post("/sessions/expire")
@@ -111,14 +88,12 @@ def expire_sessions():
 
 @bp.get("/requests")
 def requests_log():
-    entries = list(org().requests)
-    limit = request.args.get("limit", type=int)
-    if limit:
-        entries = entries[-limit:]
-    return json_response({"requests": [e.to_dict() for e in entries], "api_requests": org().api_count})
+    o = org()
+    entries = o.request_log(request.args.get("limit", type=int))
+    return json_response({"requests": [e.to_dict() for e in entries], "api_requests": o.api_count})
 
 
 @bp.delete("/requests")
 def clear_requests():
-    org().requests.clear()
+    org().clear_requests()
     return json_response({"cleared": True})

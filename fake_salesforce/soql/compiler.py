@@ -660,8 +660,7 @@ def compile_query(ctx: Context, select: ast.Select, *, driver: tuple[str, list] 
     limit = integer(ctx, select.limit)
     offset = integer(ctx, select.offset) or 0
     if offset > MAX_OFFSET:
-        raise errors.SalesforceError(f"Maximum SOQL offset allowed is {MAX_OFFSET}",
-                                     error_code="NUMBER_OUTSIDE_VALID_RANGE")
+        raise errors.NumberOutsideValidRange(f"Maximum SOQL offset allowed is {MAX_OFFSET}")
     if _is_aggregate(select):
         return _compile_aggregate(ctx, stmt, scope, limit, offset)
     shape = Shape(scope.obj.name, stmt.out(scope.column("Id")))

@@ -49,15 +49,15 @@ def test_inactive_user_cannot_log_in(fake_org, sf):
 
 
 def test_oauth_password_grant(fake_org):
-    sf = Salesforce(username="admin@example.com", password="password", consumer_key="callsim",
-                    consumer_secret="callsim-secret", session=make_session(fake_org.target))
+    sf = Salesforce(username="admin@example.com", password="password", consumer_key="fake-salesforce",
+                    consumer_secret="fake-salesforce-secret", session=make_session(fake_org.target))
     assert sf.Contact.create({"LastName": "Via OAuth"})["success"] is True
 
 
 def test_oauth_password_grant_wrong_password(fake_org):
     with pytest.raises(SalesforceAuthenticationFailed) as info:
-        Salesforce(username="admin@example.com", password="nope", consumer_key="callsim",
-                   consumer_secret="callsim-secret", session=make_session(fake_org.target))
+        Salesforce(username="admin@example.com", password="nope", consumer_key="fake-salesforce",
+                   consumer_secret="fake-salesforce-secret", session=make_session(fake_org.target))
     assert info.value.code == "invalid_grant"
     assert "authentication failure" in str(info.value)
 
@@ -70,7 +70,7 @@ def test_oauth_unknown_client(fake_org):
 
 
 def test_oauth_client_credentials_grant(fake_org):
-    sf = Salesforce(consumer_key="callsim", consumer_secret="callsim-secret", domain="acme.my",
+    sf = Salesforce(consumer_key="fake-salesforce", consumer_secret="fake-salesforce-secret", domain="acme.my",
                     session=make_session(fake_org.target))
     record = sf.Contact.create({"LastName": "Client credentials"})
     owner = sf.Contact.get(record["id"])["OwnerId"]
@@ -80,7 +80,7 @@ def test_oauth_client_credentials_grant(fake_org):
 
 def test_oauth_client_credentials_bad_secret(fake_org):
     with pytest.raises(SalesforceAuthenticationFailed) as info:
-        Salesforce(consumer_key="callsim", consumer_secret="wrong", domain="acme.my",
+        Salesforce(consumer_key="fake-salesforce", consumer_secret="wrong", domain="acme.my",
                    session=make_session(fake_org.target))
     assert info.value.code == "invalid_client"
 

@@ -31,7 +31,7 @@ def served(request, tmp_path_factory):
 def test_oauth_token_urls_use_the_request_scheme_and_host(served):
     server, session = served
     answer = session.post(server.url + "/services/oauth2/token", data={
-        "grant_type": "password", "client_id": "callsim", "client_secret": "callsim-secret",
+        "grant_type": "password", "client_id": "fake-salesforce", "client_secret": "fake-salesforce-secret",
         "username": "admin@example.com", "password": "password"}).json()
     assert answer["instance_url"] == server.url
     assert answer["id"].startswith(server.url + "/id/00D")
