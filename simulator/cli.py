@@ -13,13 +13,14 @@ import click
 
 from .scenario import ScenarioError, load_scenarios, scenario_files, validate_paths
 
-REPO_SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
-
-
 def default_paths() -> list[Path]:
-    """``./scenarios`` when it exists, else the library that ships with this checkout."""
+    """``./scenarios``; without it, a usage error (exit 2) saying what to pass."""
     local = Path("scenarios")
-    return [local if local.is_dir() else REPO_SCENARIOS]
+    if not local.is_dir():
+        raise click.UsageError(
+            f"no PATHS given and no ./scenarios directory in {Path.cwd()}: pass scenario files or "
+            "directories, e.g. `callsim run path/to/scenarios`")
+    return [local]
 
 
 def org_options(func):
@@ -202,7 +203,7 @@ def webhooks(settings_file, token, host, port, connect):
 @click.option("--scenarios", "scenarios_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Scenario library for the rule coverage table (default: ./scenarios).")
 @click.option("--rules", "rules_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="logging-rules.md (default: ../shared/reference/logging-rules.md from the repo).")
+              help="The logging rules, as docs/rules.md (default: the copy inside the package).")
 def docs_command(out_dir, check, scenarios_dir, rules_file):
     """Write behaviour.md: tables built by running the logging core against a fake org.
 
@@ -213,13 +214,16 @@ def docs_command(out_dir, check, scenarios_dir, rules_file):
     import time
 
     from . import docs as behaviour
+    from .rules import RulesError, read_rules
 
     started = time.perf_counter()
     try:
-        text = behaviour.generate(scenarios_dir=scenarios_dir or default_paths()[0],
+        read_rules(rules_file)
+        text = behaviour.generate(scenarios_dir=scenarios_dir or Path("scenarios"),
                                   rules_file=rules_file, progress=lambda line: click.echo(line, err=True))
-    except behaviour.DocsError as e:
-        raise click.ClickException(str(e)) from None
+    except (RulesError, behaviour.DocsError) as e:
+        click.echo(f"Error: {e}", err=True)
+        sys.exit(2)
     path = out_dir / behaviour.REPORT_NAME
     elapsed = f"{time.perf_counter() - started:.1f} s"
     if check:

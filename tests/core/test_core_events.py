@@ -11,7 +11,7 @@ from simulator.core import CallEvent, CallType, InvalidEvent, MessageEvent, pars
 from simulator.core.events import SUPPORTED_EVENTS
 from simulator.core.webhooks import aircall_contact, call_webhook, message_webhook
 
-EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def example(name):

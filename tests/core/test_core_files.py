@@ -8,7 +8,7 @@ import pytest
 from simulator.core import InvalidEvent, Settings, log_file, read_deliveries
 from simulator.core.webhooks import call_webhook, message_webhook
 
-EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_read_one_or_many(tmp_path):

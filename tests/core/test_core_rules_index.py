@@ -1,4 +1,4 @@
-"""Every rule id of logging-rules.md has a test against the fake org in test_core_rules.py.
+"""Every rule id of docs/rules.md has a test against the fake org in test_core_rules.py.
 
 A test covers a rule when its name carries the id: ``test_R4_2_...`` covers R4.2.
 """
@@ -6,12 +6,9 @@ import ast
 import re
 from pathlib import Path
 
-RULES = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "logging-rules.md"
+from simulator.rules import rule_ids
+
 RULE_TESTS = Path(__file__).with_name("test_core_rules.py")
-
-
-def rule_ids() -> list[str]:
-    return re.findall(r"^- (R\d+\.\d+)\b", RULES.read_text(encoding="utf-8"), flags=re.MULTILINE)
 
 
 def ids_with_tests() -> set[str]:

@@ -14,7 +14,7 @@ import fake_salesforce
 from fake_salesforce.server import FakeServer
 from simulator.cli import main
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture

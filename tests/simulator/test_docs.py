@@ -6,6 +6,7 @@ from click.testing import CliRunner
 
 from simulator import docs
 from simulator.cli import main
+from simulator.rules import RulesError, read_rules
 from simulator.core import matching
 from simulator.runner import Runner
 
@@ -120,37 +121,58 @@ def test_generation_is_deterministic(library, runner):
 def test_rule_coverage_cites_scenarios_and_their_result(library, runner, tmp_path):
     scenarios, rules = library
     failing = SCENARIO.replace("Completed call", "Broken expectation").replace(
-        "past_activities: [c1]", "next_steps: [c1]").replace("[R1.3]", "[R1.3, R9.9]")
+        "past_activities: [c1]", "next_steps: [c1]")
     (scenarios / "failing.yaml").write_text(failing)
     (scenarios / "invalid.yaml").write_text("name: x\nevents: 3\n")
     table = docs.rule_coverage(docs.Lab(runner), scenarios, rules)
     rows = {row[0]: row for row in table.rows}
-    assert list(rows) == ["R1.3", "R1.4", "R4.2", "R9.9"]
+    assert list(rows) == ["R1.3", "R1.4", "R4.2"]
     assert rows["R1.3"][1] == ("`completed` logs a Task with Status `Completed`; "
                                "it shows under **Past Activities**.")
     assert rows["R1.3"][2] == "`scenarios/completed.yaml`, `scenarios/failing.yaml`"
     assert rows["R1.3"][3] == "**FAIL**: 1 of 2 fail"
     assert rows["R1.4"][2:] == ["", "no scenario"]
-    assert rows["R9.9"][1] == "(not in logging-rules.md)"
     body = table.body()
     assert "`scenarios/failing.yaml`: alice Past Activities" in body
     assert "`scenarios/invalid.yaml`" in body
 
 
-def test_a_missing_rules_file_is_reported_and_the_tables_still_build(library, runner, tmp_path):
+def test_a_rule_id_cited_but_not_in_the_rules_is_an_error_not_a_placeholder(library, runner):
+    scenarios, rules = library
+    (scenarios / "completed.yaml").write_text(SCENARIO.replace("[R1.3]", "[R1.3, R9.9]"))
+    with pytest.raises(docs.DocsError, match=r"not in the rules file: R9\.9 \(scenarios/completed.yaml\)"):
+        docs.rule_coverage(docs.Lab(runner), scenarios, rules)
+
+
+def test_a_missing_rules_file_is_an_error(library, runner, tmp_path):
     scenarios, _ = library
-    warnings = []
-    table = docs.rule_coverage(docs.Lab(runner), scenarios, tmp_path / "nowhere.md", warnings.append)
-    assert [row[0] for row in table.rows] == ["R1.3"]
-    assert "rules file was not available" in table.body()
-    assert warnings and "cannot read the rules file" in warnings[0]
+    with pytest.raises(docs.DocsError, match="cannot read the rules file .*nowhere.md"):
+        docs.rule_coverage(docs.Lab(runner), scenarios, tmp_path / "nowhere.md")
+
+
+def test_callsim_docs_exits_2_when_its_rules_cannot_be_read(library, tmp_path):
+    scenarios, _ = library
+    result = CliRunner().invoke(main, ["docs", "--out", str(tmp_path / "out"), "--scenarios", str(scenarios),
+                                       "--rules", str(tmp_path / "nowhere.md")])
+    assert result.exit_code == 2, result.output
+    assert "cannot read the rules file" in result.stderr and "nowhere.md" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_table_8_reads_the_packaged_rules_by_default(library, runner, tmp_path, monkeypatch):
+    """No rules file given: the rules come from inside the package, wherever the command runs."""
+    scenarios, _ = library
+    monkeypatch.chdir(tmp_path)
+    table = docs.rule_coverage(docs.Lab(runner), scenarios)
+    assert [row[:2] for row in table.rows] == [[rule.id, rule.text] for rule in read_rules()]
+    assert len(table.rows) == 46
 
 
 def test_read_rules_rejects_a_file_without_rules(tmp_path):
     empty = tmp_path / "rules.md"
     empty.write_text("# nothing here\n")
-    with pytest.raises(docs.DocsError, match="no rule bullets"):
-        docs.read_rules(empty)
+    with pytest.raises(RulesError, match="no rule bullets"):
+        read_rules(empty)
 
 
 def test_cells_are_one_line_and_escape_pipes():

@@ -1,7 +1,7 @@
-"""The scenario library covers every rule of logging-rules.md, and cites only real rules."""
+"""The scenario library covers every rule of docs/rules.md, and cites only real rules."""
 from pathlib import Path
 
-from simulator.docs import RULES_FILE, read_rules
+from simulator.rules import read_rules
 from simulator.scenario import load_scenarios
 
 LIBRARY = Path(__file__).resolve().parents[2] / "scenarios"
@@ -16,14 +16,14 @@ def _covers() -> dict[str, list[str]]:
 
 
 def test_every_rule_has_a_scenario():
-    rules = [r.id for r in read_rules(RULES_FILE)]
+    rules = [r.id for r in read_rules()]
     assert len(rules) >= 40
     missing = [r for r in rules if r not in _covers()]
     assert missing == [], f"rules without a scenario citing them in covers: {missing}"
 
 
 def test_scenarios_cite_only_existing_rules():
-    rules = {r.id for r in read_rules(RULES_FILE)}
+    rules = {r.id for r in read_rules()}
     unknown = sorted(set(_covers()) - rules)
     assert unknown == []
 

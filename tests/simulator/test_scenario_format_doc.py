@@ -1,0 +1,49 @@
+"""docs/scenario-format.md: its examples are valid scenarios that pass, and it names every key."""
+import re
+from pathlib import Path
+
+import pytest
+
+from simulator import scenario as fmt
+from simulator.runner import Runner
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "scenario-format.md"
+TEXT = DOC.read_text(encoding="utf-8")
+EXAMPLES = re.findall(r"```yaml\n(.*?)```", TEXT, flags=re.S)
+
+
+def test_the_doc_has_a_complete_example_and_smaller_ones():
+    assert len(EXAMPLES) >= 3
+    assert EXAMPLES[0].startswith("name: Every key of the format")
+
+
+@pytest.mark.parametrize("index", range(len(EXAMPLES)))
+def test_every_example_is_a_scenario_that_passes(index):
+    scenario = fmt.parse_scenario(EXAMPLES[index], f"{DOC.name} example {index + 1}")
+    result = Runner().run(scenario)
+    assert result.error is None
+    assert result.failures == [] and result.passed
+
+
+ACCEPTED_KEYS = {
+    "top level": fmt._TOP_KEYS, "settings": tuple(fmt.DEFAULT_SETTINGS), "call types": fmt.CALL_TYPES,
+    "org": fmt._ORG_KEYS, "numbers": fmt._NUMBER_KEYS, "events": ("at", *fmt.EVENT_KINDS),
+    "call": fmt._CALL_KEYS, "sms": fmt._SMS_KEYS, "contact": fmt._CONTACT_KEYS,
+    "update": fmt._UPDATE_KEYS, "comment": fmt._COMMENT_KEYS, "expect": fmt._EXPECT_KEYS,
+    "timelines": fmt._TIMELINE_KEYS, "expect.records": fmt._EXPECTED_RECORD_KEYS,
+    "expect.tasks": fmt._TASK_KEYS, "sobjects": fmt.SOBJECTS,
+}
+
+
+@pytest.mark.parametrize("where", ACCEPTED_KEYS)
+def test_every_accepted_key_is_documented(where):
+    missing = [key for key in ACCEPTED_KEYS[where] if f"`{key}`" not in TEXT]
+    assert missing == [], f"{DOC.name} does not document these {where} keys: {missing}"
+
+
+def test_the_complete_example_uses_every_key():
+    complete = EXAMPLES[0]
+    keys = {k for group, keys in ACCEPTED_KEYS.items() if group not in ("sobjects", "call types")
+            for k in keys}
+    unused = sorted(k for k in keys if not re.search(rf"(^|[\s{{,]){re.escape(k)}:", complete, re.M))
+    assert unused == []
