@@ -298,7 +298,7 @@ class _Replay:
         return ref or f"Task {task['Id']} ({task.get('Subject')})"
 
     def _timeline(self, ref: str) -> dict[str, list[str]]:
-        """The record's Activity timeline, as Salesforce builds it (scenario-format.md)."""
+        """The record's Activity timeline, as Salesforce builds it (docs/scenario-format.md)."""
         record_id = self._id(ref)
         sobject = self.sobjects.get(ref) or self._expected_sobject(ref)
         if sobject in ("Contact", "Lead"):

@@ -1,6 +1,6 @@
 """Loading and validating scenario files.
 
-The format is a public interface, specified in ``scenario-format.md``. The file's shape and
+The format is a public interface, specified in ``docs/scenario-format.md``. The file's shape and
 values are validated by pydantic models (:class:`Scenario` and the models it holds); the
 ``@ref`` names and the org clock are checked by a pass of their own over the parsed file
 (:class:`_References`). Every mistake is reported as ``FILE: key.path: what was expected``;

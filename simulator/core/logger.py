@@ -1,6 +1,6 @@
 """The call-logging integration: one webhook delivery in, Salesforce records and a Task out.
 
-``CallLogger(sf, settings).handle(webhook)`` applies the rules of ``logging-rules.md`` in
+``CallLogger(sf, settings).handle(webhook)`` applies the rules of ``docs/rules.md`` in
 order: the call workflow (R1), business hours (R2), anonymous callers (R3.6), the Task
 already logged for the call (R8.1, R8.2), the record owning the number (R4) or the one
 created for it (R3), the Contact's Case or Opportunity (R5), then the Task itself (R6, R7).

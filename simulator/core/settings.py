@@ -1,6 +1,6 @@
 """Integration settings: the ``settings:`` block of a scenario, or a settings YAML file.
 
-Keys and defaults are those of the scenario format (``scenario-format.md``). Every mistake is
+Keys and defaults are those of the scenario format (``docs/scenario-format.md``). Every mistake is
 reported as a :class:`SettingsError` naming the key path and what was expected.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Every rule of logging-rules.md, through simple-salesforce against the fake org.
+"""Every rule of docs/rules.md, through simple-salesforce against the fake org.
 
 Each test's name carries the rule ids it checks (``test_R4_2_...``);
 ``test_core_rules_index.py`` fails when a rule id has no test here.

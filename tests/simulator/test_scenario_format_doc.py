@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from simulator import scenario as fmt
+from simulator.core.settings import Settings
 from simulator.runner import Runner
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "scenario-format.md"
@@ -25,13 +26,20 @@ def test_every_example_is_a_scenario_that_passes(index):
     assert result.failures == [] and result.passed
 
 
+def _keys(model) -> tuple[str, ...]:
+    """The keys a scenario model accepts, as written in a file."""
+    return tuple(f.alias or name for name, f in model.model_fields.items())
+
+
+# Models whose fields are file keys (WebhookStep and RedeliverStep take a payload / a ref as is).
 ACCEPTED_KEYS = {
-    "top level": fmt._TOP_KEYS, "settings": tuple(fmt.DEFAULT_SETTINGS), "call types": fmt.CALL_TYPES,
-    "org": fmt._ORG_KEYS, "numbers": fmt._NUMBER_KEYS, "events": ("at", *fmt.EVENT_KINDS),
-    "call": fmt._CALL_KEYS, "sms": fmt._SMS_KEYS, "contact": fmt._CONTACT_KEYS,
-    "update": fmt._UPDATE_KEYS, "comment": fmt._COMMENT_KEYS, "expect": fmt._EXPECT_KEYS,
-    "timelines": fmt._TIMELINE_KEYS, "expect.records": fmt._EXPECTED_RECORD_KEYS,
-    "expect.tasks": fmt._TASK_KEYS, "sobjects": fmt.SOBJECTS,
+    "top level": _keys(fmt.Scenario), "settings": _keys(Settings), "call types": fmt.CALL_TYPES,
+    "org": _keys(fmt.OrgSpec), "numbers": _keys(fmt.NumberSpec), "users": _keys(fmt.UserSpec),
+    "records": _keys(fmt.RecordSpec), "events": _keys(fmt._EventItem), "call": _keys(fmt.CallStep),
+    "sms": _keys(fmt.SmsStep), "contact": _keys(fmt.ContactSpec), "update": _keys(fmt.UpdateStep),
+    "comment": _keys(fmt.CommentStep), "expect": _keys(fmt.Expectations),
+    "timelines": _keys(fmt.ExpectedTimeline), "expect.records": _keys(fmt.ExpectedRecord),
+    "expect.tasks": _keys(fmt.ExpectedTask), "sobjects": fmt.SOBJECTS,
 }
 
 
