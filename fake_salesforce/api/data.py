@@ -188,8 +188,7 @@ def search(version: str):
 def recent(version: str):
     limit = request.args.get("limit", "200")
     if not limit.isdigit() or not 0 < int(limit) <= 200:
-        raise errors.SalesforceError("limit must be a whole number from 1 to 200",
-                                     error_code="INVALID_PARAMETER_VALUE")
+        raise errors.InvalidParameterValue("limit must be a whole number from 1 to 200")
     return json_response(org().recent(int(limit)))
 
 

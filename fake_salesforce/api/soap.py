@@ -88,7 +88,7 @@ def soap(kind: str, version: str, rest: str = ""):
                      "Illegal Session. Session not found, missing session hash")
     request.environ[USER_ID] = user_id
     if name == "logout":
-        o.sessions.pop(token.strip(), None)
+        o.revoke_session(token.strip())
         return _answer(kind, "<logoutResponse/>")
     return _answer(kind, f"<getUserInfoResponse><result>{_user_info(user_id)}</result></getUserInfoResponse>")
 
