@@ -26,6 +26,8 @@ from simple_salesforce import format_soql
 import fake_salesforce
 from simulator.core.outcome import sobject_of
 from simulator.core import Action, Settings, UnknownNumber
+from simulator import readback
+from simulator.readback import KIND_NAMES, SECTION_TITLES, OrgView, section_of
 from simulator.rules import RulesError, read_rules
 from simulator.runner import Runner, ScenarioResult
 from simulator.scenario import (
@@ -46,9 +48,6 @@ CALLER = "+33 6 12 34 56 78"
 START = DEFAULT_NOW + timedelta(minutes=1)   # the first event; seeded records predate it
 AGENT = {"ref": "sam", "FirstName": "Sam", "LastName": "Agent", "Email": "sam@example.com"}
 KINDS = ("Contact", "Lead", "Account", "PersonAccount")
-KIND_NAMES = {"Contact": "Contact", "Lead": "Lead", "Account": "Account",
-              "PersonAccount": "Person Account", "Case": "Case", "Opportunity": "Opportunity",
-              "User": "User"}
 OWNERS = {
     "Contact": {"ref": "alice", "sobject": "Contact", "FirstName": "Alice", "LastName": "Martin",
                 "Phone": CALLER},
@@ -61,7 +60,8 @@ OWNERS = {
 AIRCALL_CONTACT = {"first_name": "Jean", "last_name": "Dupont", "email": "jean@dupont.example",
                    "company": "Dupont SAS"}
 SMS_DIRECTIONS = ("inbound", "outbound")
-PAST, NEXT, NOT_LOGGED = "Past Activities", "Next Steps", "not logged"
+PAST, NEXT = SECTION_TITLES[readback.PAST], SECTION_TITLES[readback.NEXT]
+NOT_LOGGED = "not logged"
 _TASK_FIELDS = ("Id", "Subject", "Status", "IsClosed", "WhoId", "WhatId", "AccountId", "OwnerId",
                 "CallObject", "CallType", "Description", "ActivityDate", "CallDurationInSeconds",
                 "Type", "TaskSubtype", "Priority")
@@ -197,16 +197,13 @@ class Lab:
         return Run(result, sf)
 
 
-class Run:
+class Run(OrgView):
     """The org after one scenario: Tasks by event ref, records shown by type and name."""
 
     def __init__(self, result: ScenarioResult, sf):
+        super().__init__(lambda soql: sf.query_all(soql)["records"])
         self.result = result
         self.sf = sf
-        self._labels: dict[str, str] = {}
-
-    def query(self, soql: str) -> list[dict]:
-        return self.sf.query_all(soql)["records"]
 
     def event(self, ref: str):
         for event in self.result.events:
@@ -219,8 +216,7 @@ class Run:
         event = self.event(ref)
         if event.outcome is None:
             return None
-        rows = self.query(format_soql(f"SELECT {', '.join(_TASK_FIELDS)} FROM Task "
-                                      "WHERE CallObject = {}", event.outcome.key))
+        rows = self.tasks_with_key(event.outcome.key, _TASK_FIELDS)
         if len(rows) > 1:
             raise DocsError(f"{self.result.scenario.name}: {len(rows)} Tasks for {ref}")
         return rows[0] if rows else None
@@ -238,48 +234,7 @@ class Run:
         task = self.task(ref)
         if task is None:
             return self.not_logged(ref)
-        return PAST if task["IsClosed"] else NEXT
-
-    def label(self, record_id: str | None) -> str:
-        """A record as ``Type Name``: ``Contact Alice Martin``, ``Person Account Jane Doe``."""
-        if not record_id:
-            return "(none)"
-        if record_id not in self._labels:
-            self._labels[record_id] = self._read_label(record_id)
-        return self._labels[record_id]
-
-    def _read_label(self, record_id: str) -> str:
-        sobject = sobject_of(record_id)
-        if sobject == "Account":
-            row = self._one("SELECT Name, IsPersonAccount FROM Account WHERE Id = {}", record_id)
-            kind = "PersonAccount" if row.get("IsPersonAccount") else "Account"
-            return f"{KIND_NAMES[kind]} {row.get('Name')}"
-        if sobject == "Contact":
-            row = self._one("SELECT Name, IsPersonAccount FROM Contact WHERE Id = {}", record_id)
-            suffix = " (a person account's contact)" if row.get("IsPersonAccount") else ""
-            return f"Contact {row.get('Name')}{suffix}"
-        if sobject == "Case":
-            row = self._one("SELECT Subject, IsClosed FROM Case WHERE Id = {}", record_id)
-            return f"Case '{row.get('Subject')}' ({'closed' if row.get('IsClosed') else 'open'})"
-        if sobject == "Opportunity":
-            row = self._one("SELECT Name, IsClosed FROM Opportunity WHERE Id = {}", record_id)
-            return f"Opportunity '{row.get('Name')}' ({'closed' if row.get('IsClosed') else 'open'})"
-        if sobject in ("Lead", "User"):
-            row = self._one(f"SELECT Name FROM {sobject} WHERE Id = {{}}", record_id)
-            return f"{sobject} {row.get('Name')}"
-        return f"{sobject or 'record'} {record_id}"
-
-    def _one(self, soql: str, record_id: str) -> dict:
-        rows = self.query(format_soql(soql, record_id))
-        return rows[0] if rows else {}
-
-    def logged_on(self, task: dict | None) -> str:
-        """The record whose timeline shows the Task: its Account (WhatId), else its WhoId."""
-        if task is None:
-            return "(none)"
-        if task.get("WhatId") and sobject_of(task["WhatId"]) == "Account":
-            return self.label(task["WhatId"])
-        return self.label(task.get("WhoId") or task.get("WhatId"))
+        return SECTION_TITLES[section_of(task)]
 
     def created(self, sobject: str, fields: tuple[str, ...]) -> list[dict]:
         """Records of ``sobject`` created while the events ran (after every seeded one)."""

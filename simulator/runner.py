@@ -21,6 +21,7 @@ from fake_salesforce.clock import parse_datetime
 from fake_salesforce.control import ControlClient
 from simulator.aircall import ScenarioWebhooks
 from simulator.core import CallLogger, CoreError, Outcome, RetryPolicy, Settings
+from simulator.readback import NEXT, PAST, SECTION_TITLES, OrgView
 from simulator.scenario import (
     ADMIN_REF,
     CallStep,
@@ -37,8 +38,6 @@ from simulator.scenario import (
 )
 
 WEBHOOK_TOKEN = "callsim-scenario-token"
-PAST, NEXT = "past_activities", "next_steps"
-SECTION_TITLES = {PAST: "Past Activities", NEXT: "Next Steps"}
 _USER_DEFAULTS = {"TimeZoneSidKey": "Europe/Paris", "LocaleSidKey": "en_US",
                   "EmailEncodingKey": "UTF-8", "LanguageLocaleKey": "en_US"}
 
@@ -298,22 +297,14 @@ class _Replay:
         return ref or f"Task {task['Id']} ({task.get('Subject')})"
 
     def _timeline(self, ref: str) -> dict[str, list[str]]:
-        """The record's Activity timeline, as Salesforce builds it (docs/scenario-format.md)."""
-        record_id = self._id(ref)
+        """The record's Activity timeline (docs/scenario-format.md), Tasks named by their events."""
         sobject = self.sobjects.get(ref) or self._expected_sobject(ref)
-        if sobject in ("Contact", "Lead"):
-            where = format_soql("WhoId = {}", record_id)
-        elif sobject == "Account":
-            where = format_soql("WhatId = {0} OR AccountId = {0}", record_id)
-        elif sobject == "PersonAccount":
-            person = self._query(format_soql("SELECT PersonContactId FROM Account WHERE Id = {}", record_id))
-            contact = person["records"][0]["PersonContactId"] if person["records"] else None
-            where = format_soql("WhatId = {} OR WhoId = {}", record_id, contact)
-        else:  # Case, Opportunity
-            where = format_soql("WhatId = {}", record_id)
-        rows = self._query(f"SELECT Id, Subject, CallObject, IsClosed FROM Task WHERE {where}")["records"]
-        return {PAST: [self._label(r) for r in rows if r["IsClosed"]],
-                NEXT: [self._label(r) for r in rows if not r["IsClosed"]]}
+        return {section: [self._label(t) for t in tasks]
+                for section, tasks in self.view.timeline(self._id(ref), sobject).items()}
+
+    @property
+    def view(self) -> OrgView:
+        return OrgView(lambda soql: self._query(soql)["records"])
 
     def _expected_sobject(self, ref: str) -> str:
         for spec in self.sc.expect.records:
@@ -325,7 +316,7 @@ class _Replay:
         key = self.keys.get(ref)
         ids = {tid for tid, r in self.task_refs.items() if r == ref}
         if key:
-            rows = self._query(format_soql("SELECT Id FROM Task WHERE CallObject = {}", key))["records"]
+            rows = self.view.tasks_with_key(key, ("Id",))
             ids |= {r["Id"] for r in rows}
         return sorted(ids)
 
