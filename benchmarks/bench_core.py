@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import fake_salesforce  # noqa: E402
 from simulator.core import CallLogger, RetryPolicy, Settings  # noqa: E402
-from simulator.core.webhooks import call_webhook  # noqa: E402
+from simulator.aircall import call_webhook  # noqa: E402
 
 
 def phone(n: int) -> str:

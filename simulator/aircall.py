@@ -30,7 +30,7 @@ from __future__ import annotations
 import copy
 import hashlib
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from faker import Faker
 
@@ -55,6 +55,124 @@ DEFAULT_AGENT = UserSpec(ref=None, FirstName="Default", LastName="Agent",
                          Email="default.agent@aircall.example")
 MISSED_CLOSED = "out_of_opening_hours"
 MISSED_OPEN = "agents_did_not_answer"
+
+
+# --- the payload shapes ----------------------------------------------------------------------------
+# One builder of each Aircall payload. The defaults make a complete delivery on their own (a
+# call to a Paris line, a message from a French mobile), for tests and benchmarks; the
+# scenario factory below fills in generated, seeded values.
+
+DEFAULT_NUMBER = {"id": 123, "direct_link": f"{API}/numbers/123", "name": "Paris Support",
+                  "digits": "+33 1 76 36 06 95", "e164_digits": "+33176360695", "country": "FR",
+                  "time_zone": "Europe/Paris", "open": True, "availability_status": "open",
+                  "is_ivr": False, "live_recording_activated": True, "priority": None}
+DEFAULT_USER = {"id": 456, "name": "Madelaine Dupont", "email": "madelaine.dupont@example.com"}
+
+
+def call_webhook(*, call_id: int | str = 1834567890, event: str = "call.ended",
+                 direction: str = "inbound", external: str = "+33 6 12 34 56 78",
+                 answered: bool = True, started_at: int = 1732622895, wait: int = 14,
+                 duration: int = 95, ended_at: int | None = None, voicemail: str | None = None,
+                 recording: str | None = None, recording_short_url: str | None = None,
+                 asset: str | None = None, number: Mapping[str, Any] | None = None,
+                 user: Mapping[str, Any] | None = DEFAULT_USER, contact: dict | None = None,
+                 comments: Iterable[str | dict] = (), tags: Iterable[str | dict] = (),
+                 token: str = "t0k3n", number_open: bool | None = True,
+                 missed_call_reason: str | None = None, call_uuid: str | None = None,
+                 teams: Iterable[dict] = (), **data_overrides: Any) -> dict:
+    """One call delivery.
+
+    ``wait`` is the seconds before answer (or before hang-up, unanswered); ``ended_at``
+    defaults to the answer plus ``duration``. Comments and tags are texts (numbered from 1)
+    or complete objects. ``data_overrides`` replace keys of ``data`` last.
+    """
+    answered_at = started_at + wait if answered else None
+    if ended_at is None:
+        ended_at = (answered_at + duration) if answered else started_at + wait
+    num = dict(number or DEFAULT_NUMBER)
+    if number_open is not None:
+        num["open"] = number_open
+        num["availability_status"] = "open" if number_open else "closed"
+    data = {
+        "id": call_id,
+        "call_uuid": call_uuid,
+        "direct_link": f"{API}/calls/{call_id}",
+        "direction": direction,
+        "status": "done",
+        "missed_call_reason": missed_call_reason,
+        "started_at": started_at,
+        "answered_at": answered_at,
+        "ended_at": ended_at,
+        "duration": duration,
+        "raw_digits": external,
+        "voicemail": voicemail,
+        "recording": recording,
+        "recording_short_url": recording_short_url,
+        "asset": asset,
+        "archived": False,
+        "cost": "0",
+        "user": dict(user) if user else None,
+        "assigned_to": None,
+        "transferred_by": None,
+        "transferred_to": None,
+        "contact": contact,
+        "number": num,
+        "teams": list(teams),
+        "comments": [c if isinstance(c, dict) else
+                     {"id": i + 1, "content": c, "posted_at": ended_at} for i, c in enumerate(comments)],
+        "tags": [t if isinstance(t, dict) else {"id": i + 1, "name": t} for i, t in enumerate(tags)],
+        "participants": [],
+    }
+    data.update(data_overrides)
+    return {"resource": "call", "event": event, "timestamp": ended_at, "token": token, "data": data}
+
+
+def aircall_contact(first_name: str | None = None, last_name: str | None = None,
+                    company: str | None = None, email: str | None = None,
+                    phone: str | None = None, *, contact_id: int = 789,
+                    phone_id: int = 1, email_id: int = 2) -> dict:
+    """An Aircall contact object as found on calls and messages."""
+    return {
+        "id": contact_id,
+        "direct_link": f"{API}/contacts/{contact_id}",
+        "first_name": first_name,
+        "last_name": last_name,
+        "company_name": company,
+        "is_shared": True,
+        "phone_numbers": [{"id": phone_id, "label": "Mobile", "value": phone}] if phone else [],
+        "emails": [{"id": email_id, "label": "Work", "value": email}] if email else [],
+    }
+
+
+def message_webhook(*, message_id: str = "b7c1e0d2-6a3f-4f0e-9c1a-0f2d3e4a5b6c",
+                    direction: str = "inbound", external: str = "+33 6 12 34 56 78",
+                    body: str = "Hi, can you call me back?", sent_at_ms: int = 1732623999000,
+                    number: Mapping[str, Any] | None = None, user: Mapping[str, Any] | None = None,
+                    contact: dict | None = None, token: str = "t0k3n", channel: str | None = None,
+                    **data_overrides: Any) -> dict:
+    """One message delivery: ``message.received`` for inbound, ``message.sent`` for outbound."""
+    num = dict(number or DEFAULT_NUMBER)
+    inbound = direction == "inbound"
+    data = {
+        "id": message_id,
+        "direct_link": f"{API}/numbers/{num.get('id')}/messages/{message_id}",
+        "direction": direction,
+        "channel": channel,
+        "status": "received" if inbound else "sent",
+        "body": body,
+        "external_number": external,
+        "created_at": sent_at_ms,
+        "sent_at": sent_at_ms,
+        "updated_at": sent_at_ms,
+        "media_url": [],
+        "number": num,
+        "contact": contact,
+        "user": dict(user) if user else None,
+    }
+    data.update(data_overrides)
+    event = "message.received" if inbound else "message.sent"
+    return {"resource": "message", "event": event, "timestamp": sent_at_ms // 1000, "token": token,
+            "data": data}
 
 
 def _stable_int(*parts: Any, low: int = 1, high: int = 999_999) -> int:
@@ -142,18 +260,9 @@ class WebhookFactory:
             return None
         cid = self._id("contact", event.ref)
         phone = spec.phone or (None if external == ANONYMOUS else _e164(external))
-        return {
-            "id": cid,
-            "direct_link": f"{API}/contacts/{cid}",
-            "first_name": spec.first_name,
-            "last_name": spec.last_name,
-            "company_name": spec.company,
-            "is_shared": True,
-            "phone_numbers": [{"id": self._id("contact-phone", cid), "label": "Mobile",
-                               "value": phone}] if phone else [],
-            "emails": [{"id": self._id("contact-email", cid), "label": "Work",
-                        "value": spec.email}] if spec.email else [],
-        }
+        return aircall_contact(spec.first_name, spec.last_name, spec.company, spec.email, phone,
+                               contact_id=cid, phone_id=self._id("contact-phone", cid),
+                               email_id=self._id("contact-email", cid))
 
     def _external(self, event: CallStep | SmsStep, fake: Faker) -> str:
         """The other party: as written, or a number in a range reserved for fiction."""
@@ -188,11 +297,7 @@ class WebhookFactory:
         uuid_hex = fake.uuid4().replace("-", "")
         external = self._external(call_event, fake)
         ended = _seconds(now)
-        if call_event.answered:
-            started = ended - call_event.duration
-            answered: int | None = started + call_event.wait
-        else:
-            started, answered = ended - call_event.wait, None
+        started = ended - (call_event.duration if call_event.answered else call_event.wait)
         if agent_user is None and (call_event.answered or call_event.direction == "outbound"):
             agent_user = DEFAULT_AGENT
         user = self.user(agent_user, number_spec.time_zone)
@@ -218,37 +323,17 @@ class WebhookFactory:
         if call_event.direction == "inbound" and not call_event.answered:
             reason = MISSED_OPEN if call_event.number_open else MISSED_CLOSED
 
-        data = {
-            "id": call_id,
-            "call_uuid": f"CA{uuid_hex}",
-            "direct_link": f"{API}/calls/{call_id}",
-            "direction": call_event.direction,
-            "status": "done",
-            "missed_call_reason": reason,
-            "started_at": started,
-            "answered_at": answered,
-            "ended_at": ended,
-            "duration": call_event.duration,
-            "raw_digits": external,
-            "voicemail": voicemail,
-            "recording": recording,
-            "recording_short_url": short_url,
-            "asset": asset,
-            "archived": False,
-            "cost": "0",
-            "user": user,
-            "assigned_to": None,
-            "transferred_by": None,
-            "transferred_to": None,
-            "contact": self.contact(call_event, external),
-            "number": self.number(number_spec, call_event.number_open),
-            "teams": [{"id": self._id("team", number_spec.ref), "name": f"{number_spec.name} team"}],
-            "comments": [self._comment(call_id, i, text, ended, user)
-                         for i, text in enumerate(call_event.comments)],
-            "tags": [self._tag(name) for name in call_event.tags],
-            "participants": [],
-        }
-        return self._envelope("call", "call.ended", ended, data)
+        return call_webhook(
+            call_id=call_id, call_uuid=f"CA{uuid_hex}", direction=call_event.direction,
+            missed_call_reason=reason, answered=call_event.answered, started_at=started,
+            wait=call_event.wait, duration=call_event.duration, ended_at=ended, external=external,
+            voicemail=voicemail, recording=recording, recording_short_url=short_url, asset=asset,
+            user=user, contact=self.contact(call_event, external),
+            number=self.number(number_spec, call_event.number_open), number_open=None,
+            teams=[{"id": self._id("team", number_spec.ref), "name": f"{number_spec.name} team"}],
+            comments=[self._comment(call_id, i, text, ended, user)
+                      for i, text in enumerate(call_event.comments)],
+            tags=[self._tag(name) for name in call_event.tags], token=self.token)
 
     def commented(self, original_webhook: Mapping[str, Any], content: str, now: datetime) -> dict:
         """A ``call.commented`` webhook: the call's data with one more comment."""
@@ -277,27 +362,11 @@ class WebhookFactory:
         body = sms_event.body if sms_event.body is not None else fake.sentence(nb_words=8)
         if agent_user is None and sms_event.direction == "outbound":
             agent_user = DEFAULT_AGENT
-        number = self.number(number_spec, sms_event.number_open)
-        millis = _seconds(now) * 1000
-        inbound = sms_event.direction == "inbound"
-        data = {
-            "id": message_id,
-            "direct_link": f"{API}/numbers/{number['id']}/messages/{message_id}",
-            "direction": sms_event.direction,
-            "channel": None,
-            "status": "received" if inbound else "sent",
-            "body": body,
-            "external_number": external,
-            "created_at": millis,
-            "sent_at": millis,
-            "updated_at": millis,
-            "media_url": [],
-            "number": number,
-            "contact": self.contact(sms_event, external),
-            "user": self.user(agent_user, number_spec.time_zone),
-        }
-        event = "message.received" if inbound else "message.sent"
-        return self._envelope("message", event, _seconds(now), data)
+        return message_webhook(
+            message_id=message_id, direction=sms_event.direction, external=external, body=body,
+            sent_at_ms=_seconds(now) * 1000, number=self.number(number_spec, sms_event.number_open),
+            contact=self.contact(sms_event, external),
+            user=self.user(agent_user, number_spec.time_zone), token=self.token)
 
 
 class ScenarioWebhooks:
@@ -339,4 +408,5 @@ class ScenarioWebhooks:
                 for ev, t in zip(self.scenario.events, self.scenario.event_times())]
 
 
-__all__ = ["DEFAULT_AGENT", "ScenarioWebhooks", "WebhookFactory"]
+__all__ = ["DEFAULT_AGENT", "ScenarioWebhooks", "WebhookFactory", "aircall_contact", "call_webhook",
+           "message_webhook"]

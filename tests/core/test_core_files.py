@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from simulator.core import InvalidEvent, Settings, log_file, read_deliveries
-from simulator.core.webhooks import call_webhook, message_webhook
+from simulator.aircall import call_webhook, message_webhook
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -3,7 +3,7 @@ import json
 import threading
 
 from simulator.core import CallLogger, RetryPolicy, Settings, log_event, parse_webhook
-from simulator.core.webhooks import call_webhook
+from simulator.aircall import call_webhook
 
 PHONE = "+33 6 12 34 56 78"
 

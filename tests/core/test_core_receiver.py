@@ -5,7 +5,7 @@ from simple_salesforce.exceptions import SalesforceMalformedRequest
 
 from simulator.core import RetryPolicy, Settings, SettingsError
 from simulator.core.receiver import DEFAULT_PATH, create_receiver
-from simulator.core.webhooks import call_webhook
+from simulator.aircall import call_webhook
 
 TOKEN = "s3cret-token"
 

@@ -13,7 +13,7 @@ import requests
 
 from simulator.core import (CallLogger, InvalidEvent, RetryPolicy, SalesforceUnavailable,
                             SalesforceWriteError, Settings, log_event)
-from simulator.core.webhooks import aircall_contact, call_webhook, message_webhook
+from simulator.aircall import aircall_contact, call_webhook, message_webhook
 
 PHONE = "+33 6 12 34 56 78"
 E164 = "+33612345678"

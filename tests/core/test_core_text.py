@@ -6,7 +6,7 @@ from simulator.core import Action, parse_webhook
 from simulator.core import task as tasks
 from simulator.core.outcome import RecordRef
 from simulator.core.text import CallDescription, merge_description, truncate
-from simulator.core.webhooks import call_webhook, message_webhook
+from simulator.aircall import call_webhook, message_webhook
 
 CONTACT = RecordRef("Contact", "003000000000001AAA", "Jean Martin")
 
