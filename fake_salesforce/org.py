@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
 from . import errors, phones, urls
+from .behaviours import BEHAVIOURS
 from .clock import Clock, format_datetime, parse_datetime
 from .ids import IdGenerator, to18
 from .schema import FieldDef, Schema, SObjectDef, load_schema
@@ -27,19 +28,7 @@ from .values import to_storage, to_wire
 DEFAULT_USERNAME = "admin@example.com"
 DEFAULT_PASSWORD = "password"
 AUDIT_FIELDS = ("CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById")
-PERSON_FIELDS = {  # Account person field -> its hidden Contact's field
-    "Salutation": "Salutation", "FirstName": "FirstName", "LastName": "LastName",
-    "PersonEmail": "Email", "PersonTitle": "Title", "PersonMobilePhone": "MobilePhone",
-    "PersonHomePhone": "HomePhone", "PersonOtherPhone": "OtherPhone",
-    "PersonAssistantPhone": "AssistantPhone", "PersonBirthdate": "Birthdate",
-}
 ORDERS = ("recent", "insertion", "shuffle")
-CLOSED_CASE_STATUSES = {"Closed"}
-CLOSED_TASK_STATUSES = {"Completed"}
-CLOSED_STAGES = {"Closed Won": True, "Closed Lost": False}
-# Deleting a parent deletes these children too, as Salesforce does.
-CASCADE = {("Account", "Contact"), ("Account", "Opportunity"), ("Account", "Case")}
-CASCADE_CHILDREN = {"Task", "Event", "OpportunityContactRole"}
 
 
 BATCH_OPS = ("create", "update", "delete")
@@ -131,6 +120,8 @@ class Org:
         self.org_id = to18("00D" + self.ids.instance + "000000001")
         self.cursors = Cursors(self.ids.instance)
         self._default_rows: dict[str, dict] = {}
+        # each object's behaviours (behaviours/), in their fixed order
+        self._hooks = {o.name: [b for b in BEHAVIOURS if o.name in b.objects] for o in self.schema}
         self._counter_lock = threading.Lock()
         self.admin_id: str = ""
         self.person_record_type_id: str = ""
@@ -201,12 +192,11 @@ class Org:
     def _insert_raw(self, sobject: str, values: dict) -> None:
         obj = self.schema.get(sobject)
         now = format_datetime(self.clock.now())
-        row = dict(self._defaults(obj))
+        row = dict(self.default_row(obj))
         row.update(CreatedDate=now, LastModifiedDate=now, SystemModstamp=now, IsDeleted=0,
                    CreatedById=self.admin_id, LastModifiedById=self.admin_id)
-        if obj.name_field == "Name" and "FirstName" in obj.fields:
-            row["Name"] = _full_name(values.get("FirstName"), values.get("LastName"))
         row.update(values)
+        self._derive_declared(obj, row, None)
         self.store.insert(obj, row)
 
     # == auth ======================================================================================
@@ -345,15 +335,6 @@ class Org:
     def record_url(sobject: str, record_id: str) -> str:
         return urls.record_url(sobject, record_id)
 
-    def _load(self, record_id: str | None) -> tuple[SObjectDef, dict] | None:
-        if not record_id:
-            return None
-        obj = self.object_for_id(record_id)
-        if obj is None:
-            return None
-        row = self.store.get(obj, record_id)
-        return (obj, row) if row is not None else None
-
     # == writes ====================================================================================
     def create(self, sobject: str, values: dict, user_id: str | None = None, *,
                allow_audit: bool = True) -> str:
@@ -369,9 +350,12 @@ class Org:
     def _create(self, obj: SObjectDef, values: dict, user_id: str, allow_audit: bool) -> str:
         if not obj.createable:
             raise errors.CannotInsertUpdate(f"entity type cannot be inserted: {obj.label}")
+        hooks = self._hooks[obj.name]
+        for hook in hooks:
+            hook.check(self, obj, values, None)
         given = self._coerce(obj, values, creating=True, allow_audit=allow_audit)
         now = format_datetime(self.clock.now())
-        row = dict(self._defaults(obj))
+        row = dict(self.default_row(obj))
         if obj.owned:
             row["OwnerId"] = user_id
         row.update(CreatedDate=now, LastModifiedDate=now, SystemModstamp=now,
@@ -383,15 +367,17 @@ class Org:
             row["SystemModstamp"] = row["LastModifiedDate"]
         self._check_required(obj, row)
         self._check_references(obj, given)
-        self._derive(obj, row, given, creating=True)
+        self._derive(obj, row, given, None)
         self._check_unique(obj, row, None)
         row["Id"] = self.ids.next(obj.key_prefix)
         self.store.insert(obj, row)
-        self._index_phones(obj, row, fresh=True)
-        self._after_create(obj, row, user_id)
+        self.index_phones(obj, row, fresh=True)
+        for hook in hooks:
+            hook.after_write(self, obj, row, given, None, user_id)
         return row["Id"]
 
-    def _defaults(self, obj: SObjectDef) -> dict:
+    def default_row(self, obj: SObjectDef) -> dict:
+        """Every field of ``obj`` at its default (storage form); shared, so copy it."""
         cached = self._default_rows.get(obj.name)
         if cached is None:
             cached = self._default_rows[obj.name] = {f.name: _default_storage(f) for f in obj.fields.values()}
@@ -425,14 +411,10 @@ class Org:
             raise errors.EntityIsDeleted("entity is deleted")
         return row
 
-    def _update(self, obj: SObjectDef, row: dict, values: dict, user_id: str,
-                from_person_account: bool = False) -> None:
-        if obj.name == "Lead" and row.get("IsConverted"):
-            raise errors.CannotUpdateConvertedLead("cannot reference converted lead")
-        if obj.name == "Contact" and row.get("IsPersonAccount") and not from_person_account:
-            raise errors.InvalidFieldForInsertUpdate(
-                "Person account contacts cannot be updated directly: update the Account "
-                f"{row['AccountId']} instead (its Person* fields)")
+    def _update(self, obj: SObjectDef, row: dict, values: dict, user_id: str) -> None:
+        hooks = self._hooks[obj.name]
+        for hook in hooks:
+            hook.check(self, obj, values, row)
         given = self._coerce(obj, values, creating=False, allow_audit=False)
         new = dict(row)
         new.update(given)
@@ -441,19 +423,21 @@ class Org:
                    LastModifiedById=user_id)
         self._check_required(obj, new)
         self._check_references(obj, given)
-        self._derive(obj, new, given, creating=False, old=row)
+        self._derive(obj, new, given, row)
         self._check_unique(obj, new, row["Id"])
         changes = {k: v for k, v in new.items() if row.get(k) != v}
         self.store.update(obj, row["Id"], changes)
         if any(f in changes for f in (p.name for p in obj.phone_fields)):
-            self._index_phones(obj, new)
-        self._after_update(obj, new, given, user_id)
+            self.index_phones(obj, new)
+        for hook in hooks:
+            hook.after_write(self, obj, new, given, row, user_id)
 
     def delete(self, sobject: str, record_id: str, user_id: str | None = None) -> None:
         """Soft-delete (to the recycle bin) with Salesforce's cascades.
 
-        Cascades: an Account takes its Contacts, Opportunities and Cases; any record takes its
-        Tasks, Events and OpportunityContactRoles. Other lookups to it are cleared.
+        Cascades follow the schema's ``cascade_delete`` references (an Account takes its
+        Contacts, Opportunities and Cases; any record its Tasks, Events and contact roles);
+        other lookups to the record are cleared.
         """
         obj = self.sobject(sobject)
         with self.store.transaction():
@@ -464,9 +448,8 @@ class Org:
         row = self._existing(obj, record_id)
         if not obj.createable:
             raise errors.DeleteFailed(f"entity type cannot be deleted: {obj.label}")
-        if obj.name == "Contact" and row.get("IsPersonAccount"):
-            raise errors.DeleteFailed("Person account contacts cannot be deleted directly: "
-                                      f"delete the Account {row['AccountId']}")
+        for hook in self._hooks[obj.name]:
+            hook.before_delete(self, obj, row)
         self._delete(obj, row["Id"], format_datetime(self.clock.now()), user_id)
         return row["Id"]
 
@@ -545,10 +528,8 @@ class Org:
                     [record_id])]
                 if not ids:
                     continue
-                cascade = (other.name in CASCADE_CHILDREN or (obj.name, other.name) in CASCADE
-                           or (obj.name == "Account" and f.name == "PersonContactId"))
                 for child_id in ids:
-                    if cascade:
+                    if f.cascade_delete:
                         self._delete(other, child_id, now, user_id)
                     elif not f.derived:
                         self.store.update(other, child_id, {f.name: None})
@@ -582,12 +563,8 @@ class Org:
 
     def _check_required(self, obj: SObjectDef, row: dict) -> None:
         missing = [name for name in obj.required_fields if row.get(name) in (None, "")]
-        if obj.name == "Account":
-            person = row.get("RecordTypeId") == self.person_record_type_id
-            if person and not row.get("LastName"):
-                missing.append("LastName")
-            if not person and not row.get("Name"):
-                missing.append("Name")
+        for hook in self._hooks[obj.name]:
+            missing += hook.required(self, obj, row)
         if missing:
             raise errors.RequiredFieldMissing(f"Required fields are missing: [{', '.join(missing)}]",
                                               missing)
@@ -605,8 +582,8 @@ class Org:
             row = self.store.get(target, value)
             if row is None or row["IsDeleted"]:
                 raise errors.InvalidCrossReferenceKey("invalid cross reference id", [f.name])
-            if target.name == "Lead" and row.get("IsConverted"):
-                raise errors.CannotUpdateConvertedLead("cannot reference converted lead", [f.name])
+            for hook in self._hooks[target.name]:
+                hook.referenced(self, target, row, f)
 
     def _check_unique(self, obj: SObjectDef, row: dict, own_id: str | None) -> None:
         for f in obj.unique_fields:
@@ -619,80 +596,36 @@ class Org:
                     [f.name])
 
     # -- derived fields ---------------------------------------------------------------------------
-    def _derive(self, obj: SObjectDef, row: dict, given: dict, *, creating: bool,
-                old: dict | None = None) -> None:
-        name = obj.name
-        if name in ("Contact", "Lead", "User"):
-            row["Name"] = _full_name(row.get("FirstName"), row.get("LastName"))
-        elif name == "Account":
-            self._derive_account(row, given, creating)
-        elif name == "Case":
-            closed = row.get("Status") in CLOSED_CASE_STATUSES
-            row["IsClosed"] = int(closed)
-            if closed and not (old or {}).get("IsClosed"):
-                row["ClosedDate"] = row["LastModifiedDate"]
-            elif not closed:
-                row["ClosedDate"] = None
-            if creating:
-                n = int(self.store.meta("case_number", "1000")) + 1
-                self.store.set_meta("case_number", n)
-                row["CaseNumber"] = f"{n:08d}"
-            if "ContactId" in given and row.get("ContactId") and not given.get("AccountId"):
-                contact = self.store.get(self.schema.get("Contact"), row["ContactId"])
-                row["AccountId"] = contact.get("AccountId") if contact else None
-        elif name == "Opportunity":
-            stage = row.get("StageName")
-            row["IsClosed"] = int(stage in CLOSED_STAGES)
-            row["IsWon"] = int(CLOSED_STAGES.get(stage, False))
-        elif name in ("Task", "Event"):
-            if row.get("WhoId") and row["WhoId"].startswith(self.schema.get("Lead").key_prefix) \
-                    and row.get("WhatId"):
-                raise errors.FieldIntegrityException(
-                    "field integrity exception: WhatId (a Lead cannot be related to another record)",
-                    ["WhatId"])
-            row["AccountId"] = self._activity_account(row)
-            if name == "Task":
-                closed = row.get("Status") in CLOSED_TASK_STATUSES
-                row["IsClosed"] = int(closed)
-                if closed and not (old or {}).get("IsClosed"):
-                    row["CompletedDateTime"] = row["LastModifiedDate"]
-                elif not closed:
-                    row["CompletedDateTime"] = None
+    def _derive(self, obj: SObjectDef, row: dict, given: dict, old: dict | None) -> None:
+        self._derive_declared(obj, row, old)
+        for hook in self._hooks[obj.name]:
+            hook.derive(self, obj, row, given, old)
+
+    @staticmethod
+    def _derive_declared(obj: SObjectDef, row: dict, old: dict | None) -> None:
+        """The fields the schema derives: composed names, closed-state flags and their stamps."""
+        for f in obj.derived_by_schema:
+            if f.compose:
+                row[f.name] = " ".join(p for p in (row.get(n) for n in f.compose) if p) or None
+            elif f.true_when:
+                row[f.name] = int(all(row.get(k) in values for k, values in f.true_when.items()))
+            elif row.get(f.stamped_when):
+                if not (old or {}).get(f.stamped_when):
+                    row[f.name] = row["LastModifiedDate"]
             else:
-                start = row.get("StartDateTime")
-                row["ActivityDate"] = start[:10] if start else None
+                row[f.name] = None
 
-    def _derive_account(self, row: dict, given: dict, creating: bool) -> None:
-        person = row.get("RecordTypeId") == self.person_record_type_id
-        if not creating and "RecordTypeId" in given and bool(row.get("IsPersonAccount")) != person:
-            raise errors.InvalidFieldForInsertUpdate(
-                "Cannot change the record type between business and person accounts", ["RecordTypeId"])
-        row["IsPersonAccount"] = int(person)
-        if person:
-            if "Name" in given:
-                raise errors.InvalidFieldForInsertUpdate(
-                    "Person accounts take FirstName and LastName, not Name", ["Name"])
-            row["Name"] = _full_name(row.get("FirstName"), row.get("LastName"))
-        else:
-            used = [k for k in PERSON_FIELDS if given.get(k) is not None]
-            if used:
-                raise errors.InvalidFieldForInsertUpdate(
-                    f"Business accounts cannot use person account fields: {', '.join(used)}", used)
+    def row_of(self, record_id: str | None) -> tuple[SObjectDef, dict] | None:
+        """The object and stored row (live or deleted) behind any id; None when there is none."""
+        if not record_id:
+            return None
+        obj = self.object_for_id(record_id)
+        if obj is None:
+            return None
+        row = self.store.get(obj, record_id)
+        return (obj, row) if row is not None else None
 
-    def _activity_account(self, row: dict) -> str | None:
-        what = self._load(row.get("WhatId"))
-        if what:
-            wobj, wrow = what
-            if wobj.name == "Account":
-                return wrow["Id"]
-            if "AccountId" in wobj.fields and wrow.get("AccountId"):
-                return wrow["AccountId"]
-        who = self._load(row.get("WhoId"))
-        if who and who[0].name == "Contact":
-            return who[1].get("AccountId")
-        return None
-
-    def _index_phones(self, obj: SObjectDef, row: dict, fresh: bool = False) -> None:
+    def index_phones(self, obj: SObjectDef, row: dict, fresh: bool = False) -> None:
         """Refresh the digit keys of the record's phone fields (``fresh``: a new record)."""
         region = self.config.default_region
         if fresh:
@@ -703,52 +636,6 @@ class Org:
             return
         for f in obj.phone_fields:
             self.store.set_phone_keys(obj, row["Id"], f.name, phones.stored_keys(row.get(f.name), region))
-
-    # -- side effects -----------------------------------------------------------------------------
-    def _after_create(self, obj: SObjectDef, row: dict, user_id: str) -> None:
-        if obj.name == "Account" and row["IsPersonAccount"]:
-            contact = {c: row.get(a) for a, c in PERSON_FIELDS.items()}
-            contact_obj = self.schema.get("Contact")
-            crow = dict(self._defaults(contact_obj))
-            crow.update({k: row[k] for k in ("CreatedDate", "LastModifiedDate", "SystemModstamp",
-                                             "CreatedById", "LastModifiedById", "OwnerId")})
-            crow.update(contact, AccountId=row["Id"], IsPersonAccount=1, IsDeleted=0,
-                        Name=row["Name"], Id=self.ids.next(contact_obj.key_prefix))
-            self.store.insert(contact_obj, crow)
-            self._index_phones(contact_obj, crow, fresh=True)
-            self.store.update(obj, row["Id"], {"PersonContactId": crow["Id"]})
-            row["PersonContactId"] = crow["Id"]
-        elif obj.name == "Opportunity" and row.get("ContactId"):
-            self._create(self.schema.get("OpportunityContactRole"),
-                         {"OpportunityId": row["Id"], "ContactId": row["ContactId"], "IsPrimary": True},
-                         user_id, allow_audit=False)
-        elif obj.name == "OpportunityContactRole" and row.get("IsPrimary"):
-            self._single_primary(row)
-
-    def _after_update(self, obj: SObjectDef, row: dict, given: dict, user_id: str) -> None:
-        if obj.name == "Account" and row.get("IsPersonAccount") and row.get("PersonContactId"):
-            changes = {PERSON_FIELDS[k]: v for k, v in given.items() if k in PERSON_FIELDS}
-            if "OwnerId" in given:
-                changes["OwnerId"] = given["OwnerId"]
-            if changes:
-                contact_obj = self.schema.get("Contact")
-                crow = self.store.get(contact_obj, row["PersonContactId"])
-                new = {**crow, **changes, "Name": row["Name"],
-                       "LastModifiedDate": row["LastModifiedDate"],
-                       "SystemModstamp": row["SystemModstamp"], "LastModifiedById": user_id}
-                self.store.update(contact_obj, crow["Id"],
-                                  {k: v for k, v in new.items() if crow.get(k) != v})
-                self._index_phones(contact_obj, new)
-        elif obj.name == "OpportunityContactRole" and given.get("IsPrimary"):
-            self._single_primary(row)
-
-    def _single_primary(self, row: dict) -> None:
-        self.store.execute(
-            'UPDATE "OpportunityContactRole" SET IsPrimary = 0 '
-            "WHERE OpportunityId = ? AND Id != ? AND IsPrimary = 1",
-            [row["OpportunityId"], row["Id"]])
-        self.store.execute('UPDATE "Opportunity" SET ContactId = ? WHERE Id = ?',
-                           [row["ContactId"], row["OpportunityId"]])
 
     # == bulk seeding ==============================================================================
     def seed(self, records: list[dict], user_id: str | None = None) -> list[str]:
@@ -780,8 +667,9 @@ class Org:
                     e.message = f"records[{i}] ({sobject}): {e.message}"
                     raise
                 ids.append(new_id)
-                if self.schema.get(sobject).name == "User" and item.get("password") is not None:
-                    username = self.store.get(self.schema.get("User"), new_id)["Username"]
+                obj = self.schema.get(sobject)
+                if item.get("password") is not None and "Username" in obj.fields:  # a User
+                    username = self.store.get(obj, new_id)["Username"]
                     self.passwords[username.lower()] = str(item["password"]) + str(item.get("security_token", ""))
             self.store.set_meta("passwords", _encode_passwords(self.passwords))
         return ids
@@ -834,7 +722,7 @@ class Org:
             "name": obj.name, "label": obj.label, "labelPlural": obj.label_plural,
             "keyPrefix": obj.key_prefix, "custom": obj.name.endswith("__c"),
             "createable": obj.createable, "updateable": obj.createable, "deletable": obj.createable,
-            "queryable": True, "searchable": obj.name not in ("OpportunityContactRole", "RecordType"),
+            "queryable": True, "searchable": obj.searchable,
             "retrieveable": True, "layoutable": True,
             "urls": urls.sobject_urls(obj.name),
         }
@@ -850,7 +738,7 @@ class Org:
         out["fields"] = fields
         out["childRelationships"] = [
             {"childSObject": c.child, "field": c.field, "relationshipName": c.name,
-             "cascadeDelete": c.child in CASCADE_CHILDREN or (obj.name, c.child) in CASCADE}
+             "cascadeDelete": self.schema.get(c.child).fields[c.field].cascade_delete}
             for c in obj.children.values()
         ]
         out["recordTypeInfos"] = self._record_types(obj.name)
@@ -932,7 +820,7 @@ class Org:
         rows = []
         with self.lock:
             for obj in self.schema:
-                if obj.name in ("Organization", "RecordType"):
+                if not obj.createable:  # setup objects (Organization, RecordType) are never "recent"
                     continue
                 name = q(obj.name_field) if obj.name_field else "NULL"
                 rows += [(r[2], obj, r[0], r[1]) for r in self.store.execute(
@@ -982,11 +870,6 @@ class Org:
         if frozen is False:
             self.clock.unfreeze()
         return self.clock_state()
-
-
-def _full_name(first: str | None, last: str | None) -> str | None:
-    name = " ".join(p for p in (first, last) if p)
-    return name or None
 
 
 def _default_storage(f: FieldDef):

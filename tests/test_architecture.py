@@ -162,3 +162,18 @@ def test_every_error_code_has_its_own_class():
                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute | ast.Name)
                and getattr(node.func, "attr", getattr(node.func, "id", None)) == "SalesforceError"]
     assert generic == []
+
+
+def test_the_org_does_not_branch_on_object_names():
+    # Per-object behaviour is schema data or a module of fake_salesforce/behaviours/, not an
+    # `if obj.name == "Account"` in the org.
+    import yaml
+
+    names = set(yaml.safe_load((ROOT / "fake_salesforce/schema/standard.yaml").read_text())["objects"])
+    tree = ast.parse((ROOT / "fake_salesforce/org.py").read_text())
+    found = [f"org.py:{node.lineno}" for node in ast.walk(tree) if isinstance(node, ast.Compare)
+             for part in [node.left, *node.comparators]
+             if isinstance(part, ast.Constant) and part.value in names
+             or isinstance(part, ast.Tuple | ast.Set | ast.List)
+             and any(isinstance(e, ast.Constant) and e.value in names for e in part.elts)]
+    assert found == []

@@ -26,8 +26,10 @@ _SOAP_TYPES = {
 }
 _FIELD_KEYS = {"type", "length", "required", "createable", "updateable", "derived", "picklist",
                "restricted", "default", "reference_to", "relationship_name", "child_relationship",
-               "external_id", "unique", "phone", "label", "precision", "scale"}
-_OBJECT_KEYS = {"key_prefix", "label", "name_field", "owned", "createable", "fields", "label_plural"}
+               "external_id", "unique", "phone", "label", "precision", "scale", "compose",
+               "true_when", "stamped_when", "cascade_delete"}
+_OBJECT_KEYS = {"key_prefix", "label", "name_field", "owned", "createable", "fields", "label_plural",
+                "searchable"}
 
 
 class SchemaError(ValueError):
@@ -56,6 +58,11 @@ class FieldDef:
     precision: int | None = None
     scale: int | None = None
     system: bool = False
+    # Declared behaviour (see standard.yaml): the org derives or applies these.
+    compose: list[str] = field(default_factory=list)
+    true_when: dict[str, list[str]] = field(default_factory=dict)
+    stamped_when: str | None = None
+    cascade_delete: bool = False
 
     @property
     def nillable(self) -> bool:
@@ -106,7 +113,7 @@ class FieldDef:
             "referenceTo": list(self.reference_to),
             "relationshipName": self.relationship_name,
             "polymorphicForeignKey": self.polymorphic,
-            "cascadeDelete": False,
+            "cascadeDelete": self.cascade_delete,
         }
 
 
@@ -127,9 +134,11 @@ class SObjectDef:
     name_field: str | None = None
     owned: bool = False
     createable: bool = True
+    searchable: bool = True
     children: dict[str, ChildRelationship] = field(default_factory=dict)
     required_fields: list[str] = field(default_factory=list, repr=False)
     unique_fields: list[FieldDef] = field(default_factory=list, repr=False)
+    derived_by_schema: list[FieldDef] = field(default_factory=list, repr=False)
     _by_lower: dict[str, FieldDef] = field(default_factory=dict, repr=False)
     _rel_by_lower: dict[str, FieldDef] = field(default_factory=dict, repr=False)
     _child_by_lower: dict[str, ChildRelationship] = field(default_factory=dict, repr=False)
@@ -137,6 +146,9 @@ class SObjectDef:
     def index(self) -> None:
         self.required_fields = [f.name for f in self.fields.values() if f.required]
         self.unique_fields = [f for f in self.fields.values() if f.unique]
+        # composed names and closed-state flags first, then the stamps that follow the flags
+        self.derived_by_schema = ([f for f in self.fields.values() if f.compose or f.true_when]
+                                  + [f for f in self.fields.values() if f.stamped_when])
         self._by_lower = {k.lower(): f for k, f in self.fields.items()}
         self._rel_by_lower = {f.relationship_name.lower(): f for f in self.fields.values()
                               if f.relationship_name}
@@ -232,6 +244,10 @@ def _field(where: str, name: str, spec: Any, system: bool) -> FieldDef:
         precision=spec.get("precision"),
         scale=spec.get("scale"),
         system=system,
+        compose=[str(n) for n in spec.get("compose", [])],
+        true_when={str(k): [str(v) for v in vs] for k, vs in (spec.get("true_when") or {}).items()},
+        stamped_when=spec.get("stamped_when"),
+        cascade_delete=bool(spec.get("cascade_delete", False)),
     )
 
 
@@ -296,7 +312,7 @@ def load_schema(*extra: str | Path) -> Schema:
             name=name, key_prefix=prefix, label=label,
             label_plural=spec.get("label_plural") or (label + ("es" if label.endswith("s") else "s")),
             fields=fields, name_field=spec.get("name_field"), owned=bool(spec.get("owned")),
-            createable=spec.get("createable", True),
+            createable=spec.get("createable", True), searchable=spec.get("searchable", True),
         )
 
     for obj in objects.values():

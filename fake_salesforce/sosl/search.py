@@ -32,7 +32,6 @@ DEFAULT_LIMIT = 2000
 TEXT_FIELD_TYPES = {"string", "textarea", "email", "phone", "url", "picklist", "combobox",
                     "multipicklist"}
 SCOPES = {"ALL", "NAME", "EMAIL", "PHONE", "SIDEBAR"}
-NOT_SEARCHABLE = {"RecordType", "OpportunityContactRole"}
 _NO_BRACES = re.compile(r"\s*FIND\s+[^\s{']", re.IGNORECASE)
 _WORD = re.compile(r'"[^"]*"|\S+')
 
@@ -55,7 +54,7 @@ def run_search(store, schema, text: str, *, now: datetime, order: Ordering, regi
     remaining = DEFAULT_LIMIT if total_limit is None else min(total_limit, DEFAULT_LIMIT)
     returning = search.returning or tuple(
         ast.Returning(ast.ObjectRef(o.name, None, search.line, search.column))
-        for o in schema if o.name_field and o.name not in NOT_SEARCHABLE)
+        for o in schema if o.name_field and o.searchable)
     plan = partial(_plan, schema, text, now=now, order=order, scope=scope, term=term, region=region)
     plans = guard(lambda: [plan(item) for item in returning], errors.MalformedSearch)
     records: list[dict] = []
@@ -81,7 +80,7 @@ def _plan(schema, text: str, item: ast.Returning, *, now: datetime, order: Order
     select = ast.Select(items=items, source=item.source, where=item.where, order_by=item.order_by,
                         limit=item.limit, offset=item.offset)
     obj = schema.get(item.source.name)
-    if obj is not None and obj.name in NOT_SEARCHABLE:
+    if obj is not None and not obj.searchable:
         raise errors.InvalidType(caret(text, item.source.line, item.source.column,
                                        f"entity type {obj.name} does not support search"))
     if any(isinstance(i, ast.SelectSubquery) or isinstance(i.expr, ast.Func) for i in items):

@@ -1,6 +1,10 @@
 """Fields Salesforce derives, person accounts, opportunity contact roles, cascades."""
+from datetime import datetime, timezone
+
 import pytest
 from simple_salesforce.exceptions import SalesforceMalformedRequest, SalesforceResourceNotFound
+
+import fake_salesforce
 
 
 def test_names_are_derived(sf):
@@ -192,3 +196,54 @@ def test_converted_lead_cannot_be_updated(sf):
     with pytest.raises(SalesforceMalformedRequest) as info:
         sf.Lead.update(lead, {"Title": "x"})
     assert info.value.content[0]["errorCode"] == "CANNOT_UPDATE_CONVERTED_LEAD"
+
+
+# -- behaviour declared in the schema ----------------------------------------------------------------
+def test_describe_tells_which_children_are_deleted_with_their_parent(sf):
+    account = sf.Account.describe()
+    cascades = {r["relationshipName"]: r["cascadeDelete"] for r in account["childRelationships"]}
+    assert cascades["Contacts"] and cascades["Opportunities"] and cascades["Cases"] and cascades["Tasks"]
+    assert cascades["ChildAccounts"] is False
+    fields = {f["name"]: f for f in sf.Task.describe()["fields"]}
+    assert fields["WhatId"]["cascadeDelete"] is True
+    assert {f["name"]: f for f in sf.Case.describe()["fields"]}["ContactId"]["cascadeDelete"] is False
+
+
+def test_describe_and_search_agree_on_what_is_searchable(sf):
+    summary = {o["name"]: o["searchable"] for o in sf.describe()["sobjects"]}
+    assert summary["Contact"] is True
+    assert summary["RecordType"] is False and summary["OpportunityContactRole"] is False
+    with pytest.raises(SalesforceMalformedRequest):
+        sf.search("FIND {x} RETURNING OpportunityContactRole(Id)")
+
+
+def test_a_custom_object_gets_the_behaviour_its_schema_declares(tmp_path):
+    schema = tmp_path / "schema.yaml"
+    schema.write_text("""
+objects:
+  Ticket__c:
+    key_prefix: a09
+    name_field: Name
+    searchable: false
+    fields:
+      First__c: {type: string, length: 40}
+      Last__c: {type: string, length: 40}
+      Name: {type: string, length: 81, derived: true, compose: [First__c, Last__c]}
+      Stage__c: {type: picklist, picklist: [Open, Done]}
+      Done__c: {type: boolean, derived: true, default: false, true_when: {Stage__c: [Done]}}
+      DoneAt__c: {type: datetime, derived: true, stamped_when: Done__c}
+      Account__c: {type: reference, reference_to: [Account], relationship_name: Account__r, child_relationship: Tickets__r, cascade_delete: true}
+""")
+    org = fake_salesforce.Org(schema_files=(str(schema),), now=datetime(2024, 5, 1, tzinfo=timezone.utc))
+    sf = fake_salesforce.connect(org)
+    account = sf.Account.create({"Name": "Acme"})["id"]
+    ticket = sf.Ticket__c.create({"First__c": "Ada", "Last__c": "Lovelace", "Stage__c": "Open",
+                                  "Account__c": account})["id"]
+    got = sf.Ticket__c.get(ticket)
+    assert (got["Name"], got["Done__c"], got["DoneAt__c"]) == ("Ada Lovelace", False, None)
+    sf.Ticket__c.update(ticket, {"Stage__c": "Done"})
+    got = sf.Ticket__c.get(ticket)
+    assert got["Done__c"] is True and got["DoneAt__c"].startswith("2024-05-01T")
+    assert sf.Ticket__c.describe()["searchable"] is False
+    sf.Account.delete(account)
+    assert sf.query_all(f"SELECT IsDeleted FROM Ticket__c WHERE Id = '{ticket}'", include_deleted=True)["records"][0]["IsDeleted"]
