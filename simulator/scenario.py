@@ -31,6 +31,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any, Union
@@ -39,6 +40,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from fake_salesforce.schema.registry import load_schema
 from simulator.core import phones
 from simulator.core.settings import CallType, Settings
 from simulator.core.validation import (
@@ -723,6 +725,23 @@ def _rank(path: str, order: dict[str, int]) -> int:
 # --- the reference pass ------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
+def _known_rules() -> tuple[str, ...]:
+    """The rule ids of docs/rules.md (as packaged); none when it cannot be read."""
+    from simulator.rules import RulesError, rule_ids
+    try:
+        return tuple(rule_ids())
+    except RulesError:
+        return ()
+
+
+@lru_cache(maxsize=None)
+def _fields_of(sobject: str) -> tuple[str, ...]:
+    """The fields of an sObject in the org's standard schema (a person account's are Account's)."""
+    definition = load_schema().get("Account" if sobject == "PersonAccount" else sobject)
+    return tuple(definition.fields) if definition else ()
+
+
 _KIND_NAMES = {
     "user": "a user", "number": "a number", "record": "a record",
     "expected_record": "an expected record", "call": "a call event", "sms": "an SMS event",
@@ -778,14 +797,21 @@ class _References:
         if isinstance(ref, str) and ref:
             self.uses.append((path, ref, kinds, wanted, before, shown or ref, sobjects))
 
-    def values(self, fields: Any, path: str, before=None, skip=()) -> None:
-        """``"@ref"`` field values must name a record or user (defined before ``before``)."""
+    def values(self, fields: Any, path: str, before=None, skip=(), sobject: Any = None) -> None:
+        """Field names must be fields of ``sobject`` (when known); ``"@ref"`` values must name
+        a record or user (defined before ``before``)."""
+        known = _fields_of(sobject) if sobject in SOBJECTS or sobject == "User" else ()
         for key, value in _mapping(fields).items():
-            if key not in skip and is_ref(value):
+            if known and key not in skip and key not in known:
+                close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                self.error(f"{path}.{key}", f"{sobject} has no field {str(key)!r}{hint}")
+            elif key not in skip and is_ref(value):
                 self.use(f"{path}.{key}", value[1:], ("record", "user", "expected_record"),
                          "a record or user", before, shown=value)
 
     def run(self, data: dict) -> None:
+        self.covers(data.get("covers"))
         org = _mapping(data.get("org"))
         self.define(ADMIN_REF, "user", "the default admin user", (0, -1))
         for i, user in enumerate(_list(org.get("users"))):
@@ -794,7 +820,7 @@ class _References:
                 self.error(f"{path}.ref", f"{ADMIN_REF!r} is reserved for the default admin user")
             else:
                 self.define(_mapping(user).get("ref"), "user", f"{path}.ref", (0, i))
-            self.values(user, path, (0, i), skip=("ref",))
+            self.values(user, path, (0, i), skip=("ref",), sobject="User")
         if "numbers" not in org:
             self.define(DEFAULT_NUMBER.ref, "number", "the default number", (0, -1))
         for i, number in enumerate(_list(org.get("numbers"))):
@@ -807,10 +833,18 @@ class _References:
         self.expectations(_mapping(data.get("expect")))
         self.resolve()
 
+    def covers(self, covers: Any) -> None:
+        """Rule ids must be rules of docs/rules.md."""
+        known = _known_rules()
+        for i, rule in enumerate(_list(covers)):
+            if known and isinstance(rule, str) and _RULE_RE.match(rule) and rule not in known:
+                self.error(f"covers[{i}]", f"{rule!r} is not a logging rule; the rules are "
+                                           f"{known[0]} to {known[-1]} (docs/rules.md)")
+
     def record(self, record: Any, path: str, position) -> None:
         record = _mapping(record)
         self.define(record.get("ref"), "record", f"{path}.ref", position, record.get("sobject"))
-        self.values(record, path, position, skip=("ref", "sobject"))
+        self.values(record, path, position, skip=("ref", "sobject"), sobject=record.get("sobject"))
 
     def events(self, data: dict, org: dict) -> None:
         try:
@@ -852,7 +886,9 @@ class _References:
                 self.use(f"{path}.agent", agent, ("user",), "a user (or give an email)")
         elif kind == "update":
             self.use(f"{path}.ref", body.get("ref"), ("record", "user"), "a record or user", before=here)
-            self.values(body.get("fields"), f"{path}.fields", here)
+            target = self.defs.get(body.get("ref")) if isinstance(body.get("ref"), str) else None
+            sobject = None if target is None else "User" if target.kind == "user" else target.sobject
+            self.values(body.get("fields"), f"{path}.fields", here, sobject=sobject)
         elif kind == "comment":
             self.use(f"{path}.call", body.get("call"), ("call",), "a call event", before=here)
 
@@ -860,8 +896,8 @@ class _References:
         for i, record in enumerate(_list(expect.get("records"))):
             record, path = _mapping(record), f"expect.records[{i}]"
             self.define(record.get("ref"), "expected_record", f"{path}.ref", (3, i), record.get("sobject"))
-            self.values(record.get("where"), f"{path}.where")
-            self.values(record.get("fields"), f"{path}.fields")
+            self.values(record.get("where"), f"{path}.where", sobject=record.get("sobject"))
+            self.values(record.get("fields"), f"{path}.fields", sobject=record.get("sobject"))
         timelines = _mapping(expect.get("timelines"))
         for key, timeline in timelines.items():
             path = f"expect.timelines.{key}"
@@ -875,7 +911,7 @@ class _References:
         tasks = _mapping(expect.get("tasks"))
         for key, task in tasks.items():
             self.use(f"expect.tasks.{key}", key, *_LOGGED)
-            self.values(_mapping(task).get("fields"), f"expect.tasks.{key}.fields")
+            self.values(_mapping(task).get("fields"), f"expect.tasks.{key}.fields", sobject="Task")
         for j, ref in enumerate(not_logged):
             if not isinstance(ref, str):
                 continue

@@ -326,6 +326,61 @@ CASES = [
         events: []
      """, ["covers[1]: '4.2' is not a rule id like R4.2", "covers[2]: 'R5' is not a rule id like R4.2"]),
 
+    ("covers a rule that does not exist", """
+        name: X
+        covers: [R4.1, R9.9]
+        events: []
+     """, ["covers[1]: 'R9.9' is not a logging rule; the rules are R1.1 to R8.4 (docs/rules.md)"]),
+
+    # field names are those of the org's schema
+    ("record field unknown", """
+        name: X
+        org:
+          records:
+            - {ref: a, sobject: Account, Nmae: Acme}
+        events: []
+     """, ["org.records[0].Nmae: Account has no field 'Nmae'; did you mean 'Name'?"]),
+    ("person account field", """
+        name: X
+        org:
+          records:
+            - {ref: j, sobject: PersonAccount, LastName: Doe, PersonMobilePhone: "+44 7700 900123", Mobile: "1"}
+        events: []
+     """, ["org.records[0].Mobile: PersonAccount has no field 'Mobile'"]),
+    ("user field unknown", """
+        name: X
+        org:
+          users: [{ref: sam, LastName: Agent, Email: sam@example.com, Activ: true}]
+        events: []
+     """, ["org.users[0].Activ: User has no field 'Activ'; did you mean 'IsActive'?"]),
+    ("created record field unknown", """
+        name: X
+        events:
+          - create: {ref: l, sobject: Lead, LastName: L, Compnay: X}
+     """, ["events[0].create.Compnay: Lead has no field 'Compnay'; did you mean 'Company'?"]),
+    ("update field unknown", """
+        name: X
+        org:
+          records: [{ref: bob, sobject: Contact, LastName: Stone}]
+        events:
+          - update: {ref: bob, fields: {Titel: CEO}}
+     """, ["events[0].update.fields.Titel: Contact has no field 'Titel'; did you mean 'Title'?"]),
+    ("expected record where field unknown", """
+        name: X
+        events: []
+        expect:
+          records:
+            - {ref: n, sobject: Lead, where: {Phon: "+12125550100"}, fields: {Company: X}}
+     """, ["expect.records[0].where.Phon: Lead has no field 'Phon'; did you mean 'Phone'?"]),
+    ("expected Task field unknown", """
+        name: X
+        events:
+          - call: {ref: c1, type: missed}
+        expect:
+          tasks:
+            c1: {fields: {Stauts: Open}}
+     """, ["expect.tasks.c1.fields.Stauts: Task has no field 'Stauts'; did you mean 'Status'?"]),
+
     # ref uniqueness
     ("record and user share a ref", """
         name: X
