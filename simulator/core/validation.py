@@ -63,7 +63,7 @@ class Strict(BaseModel):
             free_form = cls.model_config.get("extra") == "allow"
             rewritten = []
             for err in exc.errors(include_url=False):
-                loc, message = err["loc"], _message(err)
+                loc, message = err["loc"], message_of(err)
                 if len(loc) == 1 and err["type"] == "extra_forbidden":
                     message = unknown_key(str(loc[0]), keys)
                 elif len(loc) == 1 and err["type"] == "missing" and free_form and isinstance(data, dict):
@@ -97,21 +97,34 @@ def key_path(loc: Iterable[Any], base: str = "") -> str:
     return path
 
 
-def problems(exc: ValidationError, base: str = "") -> list[tuple[str, str]]:
+class Wording:
+    """How messages name things: YAML files say "key" and "mapping", JSON payloads "field" and
+    "object"; ``show`` spells the value given."""
+
+    def __init__(self, key: str = "key", mapping: str = "a mapping", missing: str = "required key missing",
+                 show=show):
+        self.key, self.mapping, self.missing, self.show = key, mapping, missing, show
+
+
+YAML = Wording()
+
+
+def problems(exc: ValidationError, base: str = "", wording: Wording = YAML) -> list[tuple[str, str]]:
     """Each error of ``exc`` as ``(key path, message)``; ``base`` prefixes the paths."""
-    return [(key_path(err["loc"], base), _message(err)) for err in exc.errors(include_url=False)]
+    return [(key_path(err["loc"], base), message_of(err, wording)) for err in exc.errors(include_url=False)]
 
 
-def _message(err) -> str:
+def message_of(err, wording: Wording = YAML) -> str:
+    """The message of one pydantic error (an item of ``ValidationError.errors()``)."""
     kind, value = err["type"], err.get("input")
     if kind == "missing":
-        return "required key missing"
+        return wording.missing
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"expected a mapping, got {show(value)}"
+        return f"expected {wording.mapping}, got {wording.show(value)}"
     if kind in ("list_type", "tuple_type"):
-        return f"expected a list, got {show(value)}"
+        return f"expected a list, got {wording.show(value)}"
     if kind == "extra_forbidden":
-        return "unknown key"
+        return f"unknown {wording.key}"
     return err["msg"]
 
 
