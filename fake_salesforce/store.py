@@ -18,9 +18,9 @@ from pathlib import Path
 
 import sqlite_utils
 
+from .fieldtypes import TYPES
 from .schema import Schema, SObjectDef
 
-_SQL_TYPES = {"boolean": int, "int": int, "double": float, "currency": float, "percent": float}
 PHONE_TABLE = "_phone"
 NOCASE_INDEXED = ("Email", "CallObject")  # besides name fields, unique fields and external ids
 META_TABLE = "_meta"
@@ -77,7 +77,7 @@ class Store:
         with self.lock:
             for obj in self.schema:
                 table = self.db[obj.name]
-                columns = {f.name: _SQL_TYPES.get(f.type, str) for f in obj.fields.values()}
+                columns = {f.name: TYPES[f.type].sql for f in obj.fields.values()}
                 columns["_DeletedDate"] = str
                 if not table.exists():
                     table.create(columns, pk="Id")

@@ -177,3 +177,21 @@ def test_the_org_does_not_branch_on_object_names():
              or isinstance(part, ast.Tuple | ast.Set | ast.List)
              and any(isinstance(e, ast.Constant) and e.value in names for e in part.elts)]
     assert found == []
+
+
+def test_field_types_are_listed_in_one_module():
+    # A set, tuple or list of several field type names anywhere but fieldtypes.py is a second
+    # definition of what the types are (names that are also common words are left out).
+    from fake_salesforce.fieldtypes import TYPES
+
+    distinct = set(TYPES) - {"id", "email", "url", "phone", "string", "date", "boolean"}
+    found = []
+    for path in sorted((ROOT / "fake_salesforce").rglob("*.py")):
+        if path.name == "fieldtypes.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Set | ast.Tuple | ast.List):
+                names = {e.value for e in node.elts if isinstance(e, ast.Constant) and e.value in distinct}
+                if len(names) > 1:
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} {sorted(names)}")
+    assert found == []

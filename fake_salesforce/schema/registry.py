@@ -11,19 +11,11 @@ from typing import Any
 
 import yaml
 
+from ..fieldtypes import TYPES
+
 STANDARD_SCHEMA = Path(__file__).with_name("standard.yaml")
 
-FIELD_TYPES = {
-    "id", "string", "textarea", "phone", "email", "url", "picklist", "multipicklist", "combobox",
-    "reference", "boolean", "int", "double", "currency", "percent", "date", "datetime",
-}
-TEXT_TYPES = {"id", "string", "textarea", "phone", "email", "url", "picklist", "multipicklist",
-              "combobox", "reference"}
-_SOAP_TYPES = {
-    "id": "tns:ID", "reference": "tns:ID", "boolean": "xsd:boolean", "int": "xsd:int",
-    "double": "xsd:double", "currency": "xsd:double", "percent": "xsd:double", "date": "xsd:date",
-    "datetime": "xsd:dateTime",
-}
+FIELD_TYPES = set(TYPES)
 _FIELD_KEYS = {"type", "length", "required", "createable", "updateable", "derived", "picklist",
                "restricted", "default", "reference_to", "relationship_name", "child_relationship",
                "external_id", "unique", "phone", "label", "precision", "scale", "compose",
@@ -66,11 +58,11 @@ class FieldDef:
 
     @property
     def nillable(self) -> bool:
-        return not (self.required or self.type in ("id", "boolean"))
+        return not self.required and TYPES[self.type].nillable
 
     @property
     def is_text(self) -> bool:
-        return self.type in TEXT_TYPES
+        return TYPES[self.type].is_text
 
     @property
     def polymorphic(self) -> bool:
@@ -78,17 +70,18 @@ class FieldDef:
 
     def describe(self) -> dict:
         """The field entry of a describe answer (the commonly read keys)."""
-        length = self.length or (18 if self.type in ("id", "reference") else 0)
+        t = TYPES[self.type]
+        length = self.length or t.length or 0
         return {
             "name": self.name,
             "label": self.label,
             "type": self.type,
-            "soapType": _SOAP_TYPES.get(self.type, "xsd:string"),
+            "soapType": t.soap,
             "length": length if self.is_text else 0,
             "byteLength": length * 3 if self.is_text else 0,
-            "precision": self.precision or (18 if self.type in ("currency", "double", "percent") else 0),
-            "scale": self.scale or (2 if self.type in ("currency", "double", "percent") else 0),
-            "digits": 9 if self.type == "int" else 0,
+            "precision": self.precision or t.precision,
+            "scale": self.scale or t.scale,
+            "digits": t.digits,
             "nillable": self.nillable,
             "createable": self.createable,
             "updateable": self.updateable,
@@ -101,9 +94,9 @@ class FieldDef:
             "custom": self.name.endswith("__c"),
             "calculated": self.derived and not self.system,
             "autoNumber": False,
-            "filterable": self.type != "textarea" or (self.length or 0) <= 255,
-            "sortable": self.type not in ("textarea", "multipicklist"),
-            "groupable": self.type not in ("textarea", "double", "currency", "percent", "datetime"),
+            "filterable": t.filterable or (self.length or 0) <= 255,
+            "sortable": t.sortable,
+            "groupable": t.groupable,
             "restrictedPicklist": self.restricted,
             "picklistValues": [
                 {"active": True, "defaultValue": v == self.default, "label": v, "validFor": None,
@@ -223,10 +216,7 @@ def _field(where: str, name: str, spec: Any, system: bool) -> FieldDef:
     return FieldDef(
         name=name,
         type=ftype,
-        length=spec.get("length") or ({"id": 18, "reference": 18, "phone": 40, "email": 80,
-                                       "url": 255, "picklist": 255, "multipicklist": 4099,
-                                       "combobox": 255, "string": 255, "textarea": 32768}
-                                      .get(ftype)),
+        length=spec.get("length") or TYPES[ftype].length,
         required=bool(spec.get("required", False)),
         createable=not derived and spec.get("createable", True),
         updateable=not derived and spec.get("updateable", True),

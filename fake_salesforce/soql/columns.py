@@ -6,12 +6,10 @@ its select list from the schema.
 """
 from __future__ import annotations
 
+from ..fieldtypes import TYPES
 from . import ast
 from .parser import parse_query
 
-_APEX_TYPES = {"id": "Id", "reference": "Id", "boolean": "Boolean", "int": "Integer",
-               "double": "Double", "currency": "Decimal", "percent": "Decimal", "date": "Date",
-               "datetime": "Datetime"}
 
 
 def _column(name: str, display: str, apex: str | None, *, aggregate=False, custom=False,
@@ -33,7 +31,7 @@ def _path_column(schema, obj, path: ast.Path, alias: str | None) -> dict:
     f = obj.field(parts[-1])
     if f is None:
         return _column(alias or parts[-1], alias or parts[-1], None)
-    column = _column(f.name, alias or f.name, _APEX_TYPES.get(f.type, "String"),
+    column = _column(f.name, alias or f.name, TYPES[f.type].apex,
                      custom=f.name.endswith("__c"), insertable=f.createable and not f.derived,
                      updatable=f.updateable and not f.derived)
     if len(parts) == 1:

@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timezone
 from functools import partial
 from typing import Callable
 
-from .. import errors
+from .. import errors, fieldtypes
 from ..clock import format_datetime, parse_datetime
 from ..ids import to18
 from ..schema import FieldDef, SObjectDef
@@ -28,9 +28,7 @@ from ..values import to_wire
 from . import ast, dates
 from .parser import caret
 
-TEXT_TYPES = {"string", "textarea", "phone", "email", "url", "picklist", "combobox", "multipicklist"}
-ID_TYPES = {"id", "reference"}
-NUMBER_TYPES = {"int", "double", "currency", "percent"}
+TEXT_TYPES, ID_TYPES, NUMBER_TYPES = fieldtypes.TEXT_TYPES, fieldtypes.ID_TYPES, fieldtypes.NUMBER_TYPES
 AGGREGATES = {"COUNT", "COUNT_DISTINCT", "MIN", "MAX", "SUM", "AVG"}
 # Salesforce functions the fake recognises but does not implement.
 UNSUPPORTED_FUNCTIONS = {
@@ -309,10 +307,6 @@ def _type_error(ctx: Context, col: Column, expected: str, quoted: bool) -> error
                      f"and {how}")
 
 
-_EXPECTED = {"boolean": "boolean", "int": "integer", "double": "double", "currency": "double",
-             "percent": "double", "date": "date", "datetime": "dateTime"}
-
-
 def _is_null(value: ast.Value) -> bool:
     return value.kind == "word" and value.text.lower() == "null"
 
@@ -376,7 +370,7 @@ def coerce(ctx: Context, col: Column, value: ast.Value):
         return int(value.text.lower() == "true")
     if t in NUMBER_TYPES:
         if value.kind != "number":
-            raise _type_error(ctx, col, _EXPECTED[t], False)
+            raise _type_error(ctx, col, fieldtypes.TYPES[t].literal, False)
         return _number(value.text)
     if t in ("date", "datetime"):
         if value.kind in ("word", "word_n") and dates.is_date_literal(value.text):
@@ -395,7 +389,7 @@ def coerce(ctx: Context, col: Column, value: ast.Value):
             except ValueError:
                 raise ctx.malformed(value, f"line {value.line}:{value.column - 1} "
                                            f"invalid dateTime: {value.text}") from None
-        raise _type_error(ctx, col, _EXPECTED[t], False)
+        raise _type_error(ctx, col, fieldtypes.TYPES[t].literal, False)
     raise _type_error(ctx, col, t, value.kind == "string")
 
 
@@ -587,7 +581,7 @@ class Statement:
             if aggregate and agg is None and sql not in self.group_sql:
                 raise self.ctx.malformed(item.expr, f"Ordered field must be grouped or aggregated: "
                                                     f"{item.expr.text}")
-            if agg is None and col.kind == "field" and col.field.type in ("textarea", "multipicklist"):
+            if agg is None and col.kind == "field" and not fieldtypes.TYPES[col.field.type].sortable:
                 raise self.ctx.error(errors.InvalidField, item.expr,
                                      f"field '{col.name}' can not be sorted in a query call")
             if agg is None and self._text(col):
@@ -752,7 +746,7 @@ def _compile_aggregate(ctx: Context, stmt: Statement, scope: Scope, limit, offse
 def _aggregate_converter(agg: str, col: Column | None) -> Callable:
     if agg in ("COUNT", "COUNT_DISTINCT", "COUNT()"):
         return lambda v: int(v or 0)
-    if agg == "AVG" or col.field.type in ("double", "currency", "percent"):
+    if agg == "AVG" or fieldtypes.TYPES[col.field.type].sql is float:
         return lambda v: None if v is None else float(v)
     return partial(to_wire, col.field)
 

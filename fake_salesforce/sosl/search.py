@@ -22,6 +22,7 @@ from datetime import datetime
 from functools import partial
 
 from .. import errors, phones
+from ..fieldtypes import TEXT_TYPES
 from ..store import PHONE_TABLE, q
 from ..soql import ast
 from ..soql.compiler import Context, Ordering, compile_query, integer
@@ -29,8 +30,6 @@ from ..soql.engine import guard, shape_rows
 from ..soql.parser import caret, parse_search
 
 DEFAULT_LIMIT = 2000
-TEXT_FIELD_TYPES = {"string", "textarea", "email", "phone", "url", "picklist", "combobox",
-                    "multipicklist"}
 SCOPES = {"ALL", "NAME", "EMAIL", "PHONE", "SIDEBAR"}
 _NO_BRACES = re.compile(r"\s*FIND\s+[^\s{']", re.IGNORECASE)
 _WORD = re.compile(r'"[^"]*"|\S+')
@@ -121,7 +120,7 @@ def _fields(obj, scope: str) -> list[str]:
     elif scope == "EMAIL":
         names = [f.name for f in obj.fields.values() if f.type == "email"]
     else:
-        names = [f.name for f in obj.fields.values() if f.type in TEXT_FIELD_TYPES]
+        names = [f.name for f in obj.fields.values() if f.type in TEXT_TYPES]
     return names
 
 
