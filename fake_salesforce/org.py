@@ -84,6 +84,7 @@ class OrgConfig:
     security_token: str = ""
     default_region: str = "US"
     order: str = "recent"
+    fiscal_year_start_month: int = 1     # a standard fiscal year starting on the 1st of this month
     session_lifetime: float = 7200.0
     api_limit: int = 100_000
     oauth_clients: dict = field(default_factory=lambda: {"fake-salesforce": "fake-salesforce-secret"})
@@ -799,12 +800,15 @@ class Org:
         """The order of rows a query without ORDER BY gets (``OrgConfig.order``)."""
         return Ordering(self.config.order, self.config.seed)
 
-    def query(self, text: str, include_deleted: bool = False, batch_size: int = 2000) -> dict:
-        """Run SOQL; the first page of the answer (see ``soql/``)."""
+    def query(self, text: str, include_deleted: bool = False, batch_size: int = 2000,
+              user_id: str | None = None) -> dict:
+        """Run SOQL as ``user_id`` (the admin by default); the first page of the answer (see
+        ``soql/``)."""
         with self.lock:
             return run_query(self.store, self.schema, self.cursors, text, now=self.clock.now(),
                              order=self.ordering, include_deleted=include_deleted,
-                             batch_size=batch_size)
+                             batch_size=batch_size, user_id=user_id or self.admin_id,
+                             fiscal_start_month=self.config.fiscal_year_start_month)
 
     def query_columns(self, text: str) -> dict:
         """The column metadata of a query (``query?columns=true``); the query is checked by
@@ -839,7 +843,8 @@ class Org:
         """Run SOSL (see ``sosl/``)."""
         with self.lock:
             return run_search(self.store, self.schema, text, now=self.clock.now(),
-                              order=self.ordering, region=self.config.default_region)
+                              order=self.ordering, region=self.config.default_region,
+                              fiscal_start_month=self.config.fiscal_year_start_month)
 
     # == the control API (the fake's own, not Salesforce's) ========================================
     def counts(self) -> dict:

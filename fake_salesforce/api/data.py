@@ -162,12 +162,14 @@ def _q() -> str:
 def query(version: str):
     if request.args.get("columns", "").lower() == "true":
         return json_response(org().query_columns(_q()))
-    return json_response(org().query(_q(), include_deleted=False, batch_size=_batch_size()))
+    return json_response(org().query(_q(), include_deleted=False, batch_size=_batch_size(),
+                                     user_id=g.user_id))
 
 
 @bp.get("/<version>/queryAll")
 def query_all(version: str):
-    return json_response(org().query(_q(), include_deleted=True, batch_size=_batch_size()))
+    return json_response(org().query(_q(), include_deleted=True, batch_size=_batch_size(),
+                                     user_id=g.user_id))
 
 
 @bp.get("/<version>/query/<locator>")

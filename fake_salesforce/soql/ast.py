@@ -23,15 +23,15 @@ class Path:
 
 @dataclass(frozen=True)
 class Func:
-    """A function call: an aggregate (``COUNT(Id)``) or an unsupported function."""
+    """A function call: an aggregate (``COUNT(Id)``), a date function, ``FIELDS(ALL)``..."""
     name: str
-    args: tuple["Expr", ...]
+    args: tuple[Union["Expr", "Value"], ...]
     line: int
     column: int
 
     @property
     def text(self) -> str:
-        return f"{self.name}({', '.join(a.text for a in self.args)})"
+        return f"{self.name}({', '.join(getattr(a, 'source', a.text) for a in self.args)})"
 
 
 Expr = Union[Path, Func]
@@ -73,11 +73,34 @@ class SelectSubquery:
 
 
 @dataclass(frozen=True)
+class TypeOf:
+    """``TYPEOF What WHEN Account THEN Phone ... ELSE Name END``: fields chosen by the type of
+    the record a polymorphic relationship points at."""
+    path: Path
+    whens: tuple[tuple[str, tuple[Path, ...]], ...]
+    otherwise: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
 class ObjectRef:
+    """The FROM object; ``path`` holds more than one name for ``Account.Contacts`` (a child
+    subquery naming its parent)."""
     name: str
     alias: Optional[str]
     line: int
     column: int
+    path: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A clause word and its arguments: ``USING SCOPE mine``, ``WITH SECURITY_ENFORCED``,
+    ``FOR VIEW``, ``UPDATE TRACKING``, SOSL's ``WITH SPELL_CORRECTION = false``."""
+    kind: str               # USING SCOPE, WITH, FOR, UPDATE
+    words: tuple[str, ...]
+    line: int
+    column: int
+    value: Optional["Value"] = None
 
 
 @dataclass(frozen=True)
@@ -134,7 +157,7 @@ class OrderItem:
 
 @dataclass(frozen=True)
 class Select:
-    items: tuple[Union[SelectField, SelectSubquery], ...]
+    items: tuple[Union[SelectField, SelectSubquery, TypeOf], ...]
     source: ObjectRef
     where: Optional[Condition] = None
     group_by: tuple[Expr, ...] = ()
@@ -142,6 +165,8 @@ class Select:
     order_by: tuple[OrderItem, ...] = ()
     limit: Optional[Value] = None
     offset: Optional[Value] = None
+    joins: tuple[tuple[Path, Optional[str]], ...] = ()    # FROM Contact c, c.Account a
+    clauses: tuple[Clause, ...] = ()                      # USING SCOPE, WITH, FOR, UPDATE
 
 
 @dataclass(frozen=True)
@@ -165,3 +190,4 @@ class Search:
     limit: Optional[Value]
     scope_line: int = 0
     scope_column: int = 0
+    clauses: tuple[Clause, ...] = ()                      # WITH ..., UPDATE TRACKING

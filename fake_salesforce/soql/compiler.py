@@ -26,17 +26,40 @@ from ..schema import FieldDef, SObjectDef
 from ..store import q
 from ..values import to_wire
 from . import ast, dates
+from .unsupported import refuse
 from .parser import caret
 
 TEXT_TYPES, ID_TYPES, NUMBER_TYPES = fieldtypes.TEXT_TYPES, fieldtypes.ID_TYPES, fieldtypes.NUMBER_TYPES
 AGGREGATES = {"COUNT", "COUNT_DISTINCT", "MIN", "MAX", "SUM", "AVG"}
-# Salesforce functions the fake recognises but does not implement.
-UNSUPPORTED_FUNCTIONS = {
-    "FIELDS", "FORMAT", "TOLABEL", "CONVERTCURRENCY", "CONVERTTIMEZONE", "GROUPING", "ROLLUP",
-    "CUBE", "DISTANCE", "GEOLOCATION", "DAY_ONLY", "HOUR_IN_DAY", "DAY_IN_MONTH", "DAY_IN_WEEK",
-    "DAY_IN_YEAR", "WEEK_IN_MONTH", "WEEK_IN_YEAR", "CALENDAR_MONTH", "CALENDAR_QUARTER",
-    "CALENDAR_YEAR", "FISCAL_MONTH", "FISCAL_QUARTER", "FISCAL_YEAR",
+# Functions Salesforce has and the fake refuses by name (see ``unsupported``).
+REFUSED_FUNCTIONS = {
+    "FORMAT": "SOQL FORMAT()", "ROLLUP": "SOQL GROUP BY ROLLUP / CUBE and GROUPING()",
+    "CUBE": "SOQL GROUP BY ROLLUP / CUBE and GROUPING()",
+    "GROUPING": "SOQL GROUP BY ROLLUP / CUBE and GROUPING()",
+    "DISTANCE": "SOQL DISTANCE() / GEOLOCATION()", "GEOLOCATION": "SOQL DISTANCE() / GEOLOCATION()",
 }
+# Date functions: SQLite over the stored text (datetimes in UTC), as integers; DAY_ONLY a date.
+_MONTH = "CAST(strftime('%m', {x}) AS INTEGER)"
+DATE_FUNCTIONS = {
+    "CALENDAR_YEAR": "CAST(strftime('%Y', {x}) AS INTEGER)",
+    "CALENDAR_MONTH": _MONTH,
+    "CALENDAR_QUARTER": f"(({_MONTH} + 2) / 3)",
+    "DAY_IN_MONTH": "CAST(strftime('%d', {x}) AS INTEGER)",
+    "DAY_IN_WEEK": "(CAST(strftime('%w', {x}) AS INTEGER) + 1)",
+    "DAY_IN_YEAR": "CAST(strftime('%j', {x}) AS INTEGER)",
+    "WEEK_IN_MONTH": "((CAST(strftime('%d', {x}) AS INTEGER) - 1) / 7 + 1)",
+    "WEEK_IN_YEAR": "((CAST(strftime('%j', {x}) AS INTEGER) - 1) / 7 + 1)",
+    "HOUR_IN_DAY": "CAST(strftime('%H', {x}) AS INTEGER)",
+    "DAY_ONLY": "date({x})",
+    "FISCAL_MONTH": "((" + _MONTH + " - {start} + 12) % 12 + 1)",
+    "FISCAL_QUARTER": "((" + _MONTH + " - {start} + 12) % 12 / 3 + 1)",
+    "FISCAL_YEAR": "(CAST(strftime('%Y', {x}) AS INTEGER) - (" + _MONTH + " < {start}))",
+}
+DATETIME_ONLY = {"HOUR_IN_DAY", "DAY_ONLY"}
+# Functions whose value is the field's own in the fake: picklist labels are their values (no
+# translations), and the org has one currency (convertCurrency changes nothing).
+SAME_VALUE_FUNCTIONS = {"TOLABEL", "CONVERTCURRENCY"}
+FIELDS_LIMIT = 200
 MAX_OFFSET = 2000
 MAX_INT = 2**63 - 1
 NO_COLUMN = ("If you are attempting to use a custom field, be sure to append the '__c' after the "
@@ -61,6 +84,7 @@ class Shape:
     aggregate: bool = False
     entries: list = field(default_factory=list)      # (key, kind, payload)
     _rels: dict = field(default_factory=dict)
+    expressions: int = 0                             # exprN keys handed out
 
 
 @dataclass
@@ -102,12 +126,16 @@ class Context:
     pure function of these and the syntax tree."""
 
     def __init__(self, schema, text: str, *, now: datetime, order: Ordering = Ordering(),
-                 include_deleted: bool = False, error_class=errors.MalformedQuery):
+                 include_deleted: bool = False, error_class=errors.MalformedQuery,
+                 user_id: str | None = None, fiscal_start_month: int = 1):
         self.schema = schema
         self.text = text
         self.now = now
         self.order = order
         self.include_deleted = include_deleted
+        self.user_id = user_id                    # USING SCOPE mine
+        self.bounded = error_class is errors.MalformedQuery   # FIELDS(ALL) needs LIMIT 200
+        self.fiscal_start_month = fiscal_start_month
         self.error_class = error_class
         self._aliases = 0
 
@@ -160,10 +188,27 @@ class Scope:
         self.alias = alias
         self.root = Node(None, self.obj, alias, f'{alias}."Id"')
         self.object_alias = source.alias.lower() if source.alias else None
-        if self.object_alias and source.alias.upper() in ("FOR", "WITH", "USING", "UPDATE"):
-            raise errors.NotImplementedByFake(
-                f"SOQL {source.alias.upper()} clauses are not implemented by the fake org")
         self.joins: list[str] = []
+        self.path_aliases: dict[str, tuple[str, ...]] = {}
+
+    def add_alias(self, path: ast.Path, alias: str | None) -> None:
+        """``FROM Contact c, c.Account a``: ``a.Name`` reads ``Account.Name``."""
+        parts = self._relative(path.parts)
+        if alias is None or len(parts) < 1:
+            raise self.ctx.malformed(path, f"unexpected token: '{path.text}'")
+        self.resolve(ast.Path(parts + ("Id",), path.line, path.column))   # a real relationship
+        self.path_aliases[alias.lower()] = parts
+
+    def _relative(self, parts: tuple[str, ...]) -> tuple[str, ...]:
+        """Drop a leading object alias or object name (``SELECT Contact.Name FROM Contact``)."""
+        if len(parts) > 1:
+            head = parts[0].lower()
+            if head in self.path_aliases:
+                return self.path_aliases[head] + parts[1:]
+            if head == self.object_alias or (head == self.obj.name.lower()
+                                             and self.obj.relationship(parts[0]) is None):
+                return parts[1:]
+        return parts
 
     def table_sql(self, driver: str | None = None) -> str:
         """FROM's body; with ``driver`` (SQL selecting ``id``), those ids are read first."""
@@ -194,9 +239,7 @@ class Scope:
         return Node(ref.relationship_name, None, None, id_sql, targets=pairs)
 
     def resolve(self, path: ast.Path) -> Column:
-        parts = list(path.parts)
-        if self.object_alias and len(parts) > 1 and parts[0].lower() == self.object_alias:
-            parts = parts[1:]
+        parts = list(self._relative(path.parts))
         node = self.root
         chain: list[Node] = []
         for seg in parts[:-1]:
@@ -213,6 +256,10 @@ class Scope:
         last = parts[-1]
         if not node.polymorphic:
             f = node.obj.field(last)
+            if f is None and chain and last.lower() == "type":
+                # Salesforce reads a relationship's ``Type`` from its Name record: the object
+                # the id points at (``Owner.Type`` is User or Group).
+                return Column(node.id_sql, None, "Type", chain, kind="type", path=path)
             if f is None:
                 raise self.ctx.error(errors.InvalidField, path,
                                      f"No such column '{last}' on entity '{node.obj.name}'. " + NO_COLUMN)
@@ -321,12 +368,15 @@ def _range(ctx: Context, col: Column, value: ast.Value) -> tuple[str, str]:
             raise ctx.malformed(value, f"unexpected token: '{value.source}'")
         n = int(value.n)
         if n > 100_000:
-            raise ctx.error(errors.SalesforceError, value, f"Invalid date literal: {value.source}")
+            raise ctx.malformed(value, f"Invalid date literal: {value.source}")
     else:
         if dates.takes_n(name):
             raise ctx.malformed(value, f"unexpected token: '{value.source}'")
         n = None
-    lo, hi = dates.date_range(name, n, ctx.now)
+    try:
+        lo, hi = dates.date_range(name, n, ctx.now, ctx.fiscal_start_month)
+    except (ValueError, OverflowError):
+        raise ctx.malformed(value, f"Invalid date literal: {value.source}") from None
     if col.field.type == "date":
         return lo.isoformat(), hi.isoformat()
     return (format_datetime(datetime.combine(lo, time(), timezone.utc)),
@@ -337,8 +387,7 @@ def coerce(ctx: Context, col: Column, value: ast.Value):
     """The storage form of ``value`` compared with ``col``; a tuple ``(lo, hi)`` for a date
     literal; None for null. Raises Salesforce's type errors."""
     if value.kind == "bind":
-        raise errors.NotImplementedByFake("Apex bind variables (:name) are not implemented by the "
-                                          "fake org: put the value in the query text")
+        raise refuse("Apex bind variables (:name)")
     if _is_null(value):
         return None
     if col.kind == "type":
@@ -422,10 +471,18 @@ class Statement:
             col = self.scope.resolve(node)
             return col.sql, col, None
         name = node.name.upper()
+        if name in DATE_FUNCTIONS:
+            col = self.date_function(node, name)
+            return col.sql, col, None
+        if name in SAME_VALUE_FUNCTIONS:
+            col = self._one_field(node)
+            if name == "CONVERTCURRENCY" and col.field.type != "currency":
+                raise self.ctx.error(errors.InvalidField, node, f"convertCurrency can only be "
+                                                                f"used with currency fields: {col.name}")
+            return col.sql, col, None
         if name not in AGGREGATES:
-            if name in UNSUPPORTED_FUNCTIONS:
-                raise errors.NotImplementedByFake(
-                    f"The SOQL function {name}() is not implemented by the fake org")
+            if name in REFUSED_FUNCTIONS:
+                raise refuse(REFUSED_FUNCTIONS[name])
             raise self.ctx.malformed(node, f"Unknown function: {node.name}")
         if not aggregate_ok:
             raise self.ctx.malformed(node, "Aggregated expressions are not allowed here: "
@@ -442,6 +499,32 @@ class Statement:
         if name == "COUNT_DISTINCT":
             return f"COUNT(DISTINCT {col.sql})", col, name
         return f"{name}({col.sql})", col, name
+
+    def _one_field(self, node: ast.Func) -> Column:
+        if len(node.args) != 1 or not isinstance(node.args[0], ast.Path):
+            raise self.ctx.malformed(node, f"unexpected token: '{node.text}'")
+        col = self.scope.resolve(node.args[0])
+        if col.kind != "field":
+            raise self.ctx.malformed(node, f"unexpected token: '{node.text}'")
+        return col
+
+    def date_function(self, node: ast.Func, name: str) -> Column:
+        """``CALENDAR_YEAR(CreatedDate)``; ``convertTimezone()`` inside changes nothing (the fake
+        reads every date in UTC)."""
+        arg = node.args[0] if len(node.args) == 1 else None
+        if isinstance(arg, ast.Func) and arg.name.upper() == "CONVERTTIMEZONE":
+            arg = arg.args[0] if len(arg.args) == 1 else None
+        if not isinstance(arg, ast.Path):
+            raise self.ctx.malformed(node, f"unexpected token: '{node.text}'")
+        col = self.scope.resolve(arg)
+        t = col.field.type if col.kind == "field" else None
+        if t not in ("date", "datetime") or (t == "date" and name in DATETIME_ONLY):
+            raise self.ctx.error(errors.MalformedQuery, node,
+                                 f"{name} can not be applied to field '{col.name}' of type {t}")
+        base = f"substr({col.sql}, 1, 19)" if t == "datetime" else col.sql
+        sql = DATE_FUNCTIONS[name].format(x=base, start=int(self.ctx.fiscal_start_month))
+        f = FieldDef(name=name, type="date" if name == "DAY_ONLY" else "int")
+        return Column(sql, f, name, [], kind="func", path=arg)
 
     # -- conditions --
     def condition(self, cond, *, having: bool = False) -> tuple[str, list]:
@@ -527,7 +610,15 @@ class Statement:
                 return f"({col.sql} IS NULL OR {col.sql} NOT IN ({sub_sql}))", sub_params
             return f"{col.sql} IN ({sub_sql})", sub_params
         if col.kind == "type":
-            raise self.ctx.malformed(cond.values[0], "unexpected token: 'IN'")
+            prefixes = []
+            for value in cond.values:
+                name = coerce(self.ctx, col, value)
+                obj = self.ctx.schema.get(name) if name else None
+                prefixes.append(obj.key_prefix if obj else "")
+            test = f"substr({col.sql}, 1, 3) IN ({', '.join('?' * len(prefixes))})"
+            if cond.negated:
+                return f"({col.sql} IS NULL OR NOT {test})", prefixes
+            return test, prefixes
         plain, ranges, has_null = [], [], False
         for value in cond.values:
             v = coerce(self.ctx, col, value)
@@ -623,6 +714,106 @@ def add_column(stmt: Statement, shape: Shape, col: Column, seen: set, node) -> N
         target.entries.append((col.name, "field", (stmt.out(col.sql), partial(to_wire, col.field))))
 
 
+def refuse_unimplemented(node) -> None:
+    """Refuse a construct the fake does not implement wherever it is in the statement, before
+    any name in it is checked (its fields may exist only with the feature)."""
+    if isinstance(node, ast.TypeOf):
+        raise refuse("SOQL TYPEOF")
+    if isinstance(node, ast.Func) and node.name.upper() in REFUSED_FUNCTIONS:
+        raise refuse(REFUSED_FUNCTIONS[node.name.upper()])
+    if isinstance(node, (tuple, list)):
+        for item in node:
+            refuse_unimplemented(item)
+    elif hasattr(node, "__dataclass_fields__"):
+        for name in node.__dataclass_fields__:
+            refuse_unimplemented(getattr(node, name))
+
+
+def select_item(stmt: Statement, shape: Shape, item, seen: set, limit: int | None) -> None:
+    """One item of a non-aggregate SELECT list: a field path, ``FIELDS(...)``, a date function,
+    ``toLabel()`` or ``convertCurrency()``."""
+    ctx = stmt.ctx
+    if isinstance(item, ast.TypeOf):
+        raise refuse("SOQL TYPEOF")
+    expr = item.expr
+    if isinstance(expr, ast.Path):
+        if item.alias is not None:
+            raise ctx.malformed(ast.Value("word", item.alias, item.alias_line, item.alias_column),
+                                f"unexpected token: '{item.alias}'")
+        add_column(stmt, shape, stmt.scope.resolve(expr), seen, expr)
+        return
+    name = expr.name.upper()
+    if name == "FIELDS":
+        for path in fields_function(stmt, expr, limit):
+            col = stmt.scope.resolve(path)
+            if (id(shape), col.name.lower()) not in seen:
+                add_column(stmt, shape, col, seen, path)
+        return
+    sql, col, _ = stmt.expr(expr, aggregate_ok=False)
+    if col.kind == "func" or item.alias is not None:
+        key = item.alias or f"expr{shape.expressions}"
+        shape.expressions += item.alias is None
+        if (id(shape), key.lower()) in seen:
+            raise ctx.malformed(expr, f"duplicate alias: {key}")
+        seen.add((id(shape), key.lower()))
+        shape.entries.append((key, "field", (stmt.out(sql), partial(to_wire, col.field))))
+        return
+    add_column(stmt, shape, col, seen, expr)
+
+
+def fields_function(stmt: Statement, node: ast.Func, limit: int | None) -> list[ast.Path]:
+    """``FIELDS(ALL | STANDARD | CUSTOM)`` as the paths of the object's fields, in schema order.
+    ALL and CUSTOM need a LIMIT of at most 200, as in Salesforce."""
+    arg = node.args[0] if len(node.args) == 1 else None
+    which = arg.text.upper() if isinstance(arg, ast.Path) and len(arg.parts) == 1 else None
+    if which not in ("ALL", "STANDARD", "CUSTOM"):
+        raise stmt.ctx.malformed(node, f"unexpected token: '{node.text}'")
+    if which != "STANDARD" and (limit is None or limit > FIELDS_LIMIT) and stmt.ctx.bounded:
+        raise stmt.ctx.malformed(node, f"The SOQL FIELDS function must have a LIMIT of at most "
+                                       f"{FIELDS_LIMIT}")
+    names = [f.name for f in stmt.scope.obj.fields.values()
+             if which == "ALL" or (which == "CUSTOM") == f.name.endswith("__c")]
+    return [ast.Path((n,), node.line, node.column) for n in names]
+
+
+def clause_tests(stmt: Statement, scope: Scope) -> list[tuple[str, list]]:
+    """USING SCOPE, WITH, FOR and UPDATE: their tests on the rows (only ``mine`` has one).
+
+    Where the fake differs from Salesforce: it has no field-level security or sharing, so
+    ``WITH SECURITY_ENFORCED``, ``USER_MODE`` and ``SYSTEM_MODE`` change nothing; ``FOR VIEW``
+    and ``FOR REFERENCE`` do not record views; ``FOR UPDATE`` locks nothing beyond the org's own
+    lock; ``UPDATE TRACKING`` / ``VIEWSTAT`` keep no article statistics."""
+    ctx, select = stmt.ctx, stmt.select
+    tests: list[tuple[str, list]] = []
+    for clause in select.clauses:
+        node = ast.Value("word", clause.words[0], clause.line, clause.column)
+        words = set(clause.words)
+        if clause.kind == "USING SCOPE":
+            name = clause.words[0]
+            if name == "EVERYTHING":
+                continue
+            if name == "MINE" and scope.obj.field("OwnerId") is not None and ctx.user_id:
+                tests.append((f"{scope.column('OwnerId')} = ?", [ctx.user_id]))
+                continue
+            raise refuse("SOQL USING SCOPE (other than everything and mine)",
+                         f"SOQL USING SCOPE {name.lower()}"
+                         + (f" on {scope.obj.name}" if name == "MINE" else ""))
+        if clause.kind == "WITH" and words <= {"SECURITY_ENFORCED", "USER_MODE", "SYSTEM_MODE"}:
+            continue
+        if clause.kind == "FOR" and words <= {"VIEW", "REFERENCE", "UPDATE"}:
+            if "UPDATE" in words and select.order_by:
+                raise ctx.malformed(select.order_by[0].expr,
+                                    "FOR UPDATE cannot be used with ORDER BY")
+            continue
+        if clause.kind == "UPDATE" and words <= {"TRACKING", "VIEWSTAT"}:
+            continue
+        bad = next(w for w in clause.words if w not in {"SECURITY_ENFORCED", "USER_MODE",
+                                                        "SYSTEM_MODE", "VIEW", "REFERENCE",
+                                                        "UPDATE", "TRACKING", "VIEWSTAT"})
+        raise ctx.malformed(node, f"unexpected token: '{bad}'")
+    return tests
+
+
 def _where(stmt: Statement, scope: Scope, extra: list[tuple[str, list]]) -> tuple[str, list]:
     tests, params = [], []
     deleted = scope.deleted_filter()
@@ -649,7 +840,10 @@ def compile_query(ctx: Context, select: ast.Select, *, driver: tuple[str, list] 
     """The main statement. ``driver`` (SQL selecting ``id``, with its parameters) restricts the
     rows to those ids, read first (SOSL's phone-key lookup); ``extra_where`` is one more test
     on the FROM object, in terms of its alias ``t0`` (SOSL's term match)."""
+    refuse_unimplemented(select)
     scope = Scope(ctx, select.source)
+    for path, alias in select.joins:
+        scope.add_alias(path, alias)
     stmt = Statement(ctx, select, scope)
     limit = integer(ctx, select.limit)
     offset = integer(ctx, select.offset) or 0
@@ -669,14 +863,9 @@ def compile_query(ctx: Context, select: ast.Select, *, driver: tuple[str, list] 
             children.append(plan)
             shape.entries.append((plan.key, "child", plan))
             continue
-        if isinstance(item.expr, ast.Func):
-            stmt.expr(item.expr, aggregate_ok=False)
-        if item.alias is not None:
-            raise ctx.error(ctx.error_class, ast.Value("word", item.alias, item.alias_line,
-                                                       item.alias_column),
-                            f"unexpected token: '{item.alias}'")
-        add_column(stmt, shape, scope.resolve(item.expr), seen, item.expr)
-    where_sql, where_params = _where(stmt, scope, [extra_where] if extra_where else [])
+        select_item(stmt, shape, item, seen, limit)
+    extra = clause_tests(stmt, scope) + ([extra_where] if extra_where else [])
+    where_sql, where_params = _where(stmt, scope, extra)
     order = stmt.order_sql(select.order_by, aggregate=False) + stmt.default_order(scope)
     from_sql = scope.table_sql(driver[0] if driver else None)
     driver_params = list(driver[1]) if driver else []
@@ -689,24 +878,27 @@ def compile_query(ctx: Context, select: ast.Select, *, driver: tuple[str, list] 
 def _compile_aggregate(ctx: Context, stmt: Statement, scope: Scope, limit, offset) -> Compiled:
     select = stmt.select
     group = [stmt.expr(g, aggregate_ok=False) for g in select.group_by]
-    for g, (_, col, _agg) in zip(select.group_by, group):
-        if isinstance(g, ast.Func):
-            raise errors.NotImplementedByFake(f"GROUP BY {g.name.upper()}() is not implemented by "
-                                              "the fake org")
     stmt.group_sql = {sql for sql, _, _ in group}
+    if any(isinstance(i, ast.TypeOf) for i in select.items):
+        raise refuse("SOQL TYPEOF")
     items = [i for i in select.items if not isinstance(i, ast.SelectSubquery)]
     if len(items) != len(select.items):
         raise ctx.malformed(select.source, "Nested queries are not supported in aggregate queries")
+    tests = clause_tests(stmt, scope)
     only_count = [i for i in items if isinstance(i.expr, ast.Func) and i.expr.name.upper() == "COUNT"
                   and not i.expr.args]
     if only_count:
         if len(items) != 1 or select.group_by:
             raise ctx.malformed(only_count[0].expr, "COUNT() must be the only element in the SELECT "
                                                     "list")
-        where_sql, where_params = _where(stmt, scope, [])
+        where_sql, where_params = _where(stmt, scope, tests)
         count_sql = f"SELECT COUNT(*) FROM {scope.table_sql()}{where_sql}"
         return Compiled("count", count_sql, where_params, count_sql, where_params, limit, offset,
                         None, [])
+    if limit is not None and not select.group_by:
+        # One row at most: Salesforce wants GROUP BY before it takes a LIMIT here.
+        raise ctx.malformed(select.limit, "An aggregate query without GROUP BY cannot have a LIMIT "
+                                          "clause")
     shape = Shape("AggregateResult", -1, aggregate=True)
     keys: set = set()
     n = 0
@@ -715,7 +907,10 @@ def _compile_aggregate(ctx: Context, stmt: Statement, scope: Scope, limit, offse
         if agg is None:
             if sql not in stmt.group_sql:
                 raise ctx.malformed(item.expr, f"Field must be grouped or aggregated: {item.expr.text}")
-            key = item.alias or col.name
+            key = item.alias or (col.name if col.kind != "func" else None)
+            if key is None:
+                key = f"expr{n}"
+                n += 1
             convert = partial(to_wire, col.field)
         else:
             key = item.alias
@@ -727,7 +922,7 @@ def _compile_aggregate(ctx: Context, stmt: Statement, scope: Scope, limit, offse
             raise ctx.malformed(item.expr, f"duplicate alias: {key}")
         keys.add(key.lower())
         shape.entries.append((key, "field", (stmt.out(sql), convert)))
-    where_sql, where_params = _where(stmt, scope, [])
+    where_sql, where_params = _where(stmt, scope, tests)
     sql = f"SELECT {', '.join(stmt.columns)} FROM {scope.table_sql()}{where_sql}"
     params = list(where_params)
     if group:
@@ -754,6 +949,10 @@ def _aggregate_converter(agg: str, col: Column | None) -> Callable:
 def compile_child(ctx: Context, parent: Scope, select: ast.Select) -> ChildPlan:
     """A child subquery: rows of the child object whose reference points at the page's parents."""
     rel = parent.obj.child(select.source.name)
+    owner = select.source.path[:-1]
+    if owner and (len(owner) > 1 or owner[0].lower() not in (parent.obj.name.lower(),
+                                                              parent.object_alias)):
+        rel = None
     if rel is None:
         raise ctx.error(errors.InvalidType, select.source,
                         f"Didn't understand relationship '{select.source.name}' in FROM part of "
@@ -766,20 +965,15 @@ def compile_child(ctx: Context, parent: Scope, select: ast.Select) -> ChildPlan:
     stmt.out(scope.column(rel.field))          # column 0: the parent's id
     shape = Shape(child.name, stmt.out(scope.column("Id")))
     seen: set = set()
-    for item in select.items:
-        if isinstance(item, ast.SelectSubquery):
-            raise ctx.malformed(item.select.source, "Nesting of child relationship queries is not "
-                                                     "supported")
-        if item.alias is not None or isinstance(item.expr, ast.Func):
-            node = item.expr if isinstance(item.expr, ast.Func) else ast.Value(
-                "word", item.alias, item.alias_line, item.alias_column)
-            raise ctx.malformed(node, f"unexpected token: '{getattr(node, 'text', item.alias)}'")
-        add_column(stmt, shape, scope.resolve(item.expr), seen, item.expr)
     limit = integer(ctx, select.limit)
     offset = integer(ctx, select.offset) or 0
+    for item in select.items:
+        if isinstance(item, ast.SelectSubquery):
+            raise refuse("SOQL nested child subqueries (2+ levels)")
+        select_item(stmt, shape, item, seen, limit)
     # The parents' ids are the statement's first parameter, a JSON list filled in per page.
     parents = (f"{scope.column(rel.field)} IN (SELECT value FROM json_each(?))", [None])
-    where_sql, where_params = _where(stmt, scope, [parents])
+    where_sql, where_params = _where(stmt, scope, [parents, *clause_tests(stmt, scope)])
     order = stmt.order_sql(select.order_by, aggregate=False) + stmt.default_order(scope)
     sql = (f"SELECT {', '.join(stmt.columns)} FROM {scope.table_sql()}{where_sql} "
            f"ORDER BY {', '.join(order)}")

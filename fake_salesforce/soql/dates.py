@@ -1,14 +1,14 @@
 """SOQL date literals (TODAY, LAST_N_DAYS:n, THIS_MONTH, ...) as half-open ranges of dates.
 
 Where the fake differs from Salesforce: ranges are computed in UTC on the org clock, not in the
-running user's time zone; weeks start on Sunday (the en_US locale); fiscal periods are not
-implemented (an explicit FAKE_NOT_IMPLEMENTED error).
+running user's time zone; weeks start on Sunday (the en_US locale). Fiscal periods follow a
+standard fiscal year starting on the first of ``fiscal_start_month`` (January unless the org is
+configured otherwise); custom fiscal years are not modelled.
 """
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from .. import errors
 
 FIXED = {"TODAY", "YESTERDAY", "TOMORROW", "LAST_WEEK", "THIS_WEEK", "NEXT_WEEK", "LAST_MONTH",
          "THIS_MONTH", "NEXT_MONTH", "LAST_90_DAYS", "NEXT_90_DAYS", "THIS_QUARTER",
@@ -35,13 +35,32 @@ def takes_n(name: str) -> bool:
     return name.upper() in WITH_N or name.upper().startswith(("LAST_N_FISCAL", "NEXT_N_FISCAL", "N_FISCAL"))
 
 
-def date_range(name: str, n: int | None, now: datetime) -> tuple[date, date]:
+def fiscal_year_start(today: date, start_month: int = 1) -> date:
+    """The first day of the fiscal year ``today`` is in."""
+    year = today.year if today.month >= start_month else today.year - 1
+    return date(year, start_month, 1)
+
+
+def date_range(name: str, n: int | None, now: datetime, fiscal_start_month: int = 1) -> tuple[date, date]:
     """The half-open range ``[start, end)`` of dates a literal stands for."""
     upper = name.upper()
-    if upper in FISCAL:
-        raise errors.NotImplementedByFake(f"The date literal {upper} (fiscal periods) is not "
-                                          "implemented by the fake org")
     today = now.date()
+    if upper in FISCAL:
+        fiscal_year = fiscal_year_start(today, fiscal_start_month)
+        quarter = _add_months(fiscal_year, (today.month - fiscal_start_month) % 12 // 3 * 3)
+        start, size = (quarter, 3) if "QUARTER" in upper else (fiscal_year, 12)
+        n = n or 0
+        if upper.startswith("THIS_"):
+            return start, _add_months(start, size)
+        if upper.startswith("LAST_N_"):
+            return _add_months(start, -size * n), start
+        if upper.startswith("NEXT_N_"):
+            return _add_months(start, size), _add_months(start, size * (n + 1))
+        if upper.startswith("N_"):
+            return _add_months(start, -size * n), _add_months(start, -size * (n - 1))
+        if upper.startswith("LAST_"):
+            return _add_months(start, -size), start
+        return _add_months(start, size), _add_months(start, 2 * size)
     week = today - timedelta(days=(today.weekday() + 1) % 7)   # Sunday
     month = today.replace(day=1)
     quarter = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
@@ -89,4 +108,4 @@ def date_range(name: str, n: int | None, now: datetime) -> tuple[date, date]:
             return _add_months(start, size), _add_months(start, size * (n + 1))
         if upper == f"N_{suffix}_AGO":
             return _add_months(start, -size * n), _add_months(start, -size * (n - 1))
-    raise errors.NotImplementedByFake(f"The date literal {upper} is not implemented by the fake org")
+    raise ValueError(f"not a date literal: {upper}")

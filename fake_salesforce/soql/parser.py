@@ -14,12 +14,24 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, Un
 
 from .. import errors
 from . import ast
+from .unsupported import refuse
 
 MAX_LENGTH = 100_000
-# Constructs Salesforce has and the fake does not: named in the error instead of "unexpected token".
-_UNSUPPORTED = {
-    "TYPEOF": "TYPEOF", "FOR": "FOR UPDATE / FOR VIEW / FOR REFERENCE", "WITH": "WITH",
-    "USING": "USING SCOPE", "UPDATE": "UPDATE TRACKING / UPDATE VIEWSTAT",
+# Known constructs the grammar does not take, found before a syntax error: (language, word,
+# the word after it, or None for any) -> the entry of ``unsupported.NOT_IMPLEMENTED``.
+_FALLBACK = {
+    ("SOQL", "WITH", "DATA"): "SOQL WITH DATA CATEGORY",
+    ("SOQL", "WITH", "RECORDVISIBILITYCONTEXT"): "SOQL WITH RECORDVISIBILITYCONTEXT",
+    ("SOQL", "WITH", "USERID"): "SOQL WITH USERID",
+    ("SOQL", "USING", "LOOKUP"): "SOQL USING LOOKUP",
+    ("SOSL", "WITH", "DATA"): "SOSL WITH DATA CATEGORY",
+    ("SOSL", "WITH", "SNIPPET"): "SOSL WITH SNIPPET",
+    ("SOSL", "WITH", "NETWORK"): "SOSL WITH NETWORK",
+    ("SOSL", "WITH", "DIVISION"): "SOSL WITH DIVISION",
+    ("SOSL", "WITH", "PRICEBOOKID"): "SOSL WITH PRICEBOOKID",
+    ("SOSL", "WITH", "HIGHLIGHT"): "SOSL WITH HIGHLIGHT",
+    ("SOSL", "WITH", "METADATA"): "SOSL WITH METADATA",
+    ("SOSL", "USING", None): "SOSL USING (ListView, LOOKUP, ADVANCED SEARCH)",
 }
 _LITERALS = re.compile(r"'(?:[^'\\]|\\.)*'|\{(?:[^}\\]|\\.)*\}", re.S)
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -52,10 +64,45 @@ class _Build(Transformer):
     def query(self, select):
         return select
 
-    def select(self, items, source, where, group, order, limit, offset):
+    def select(self, items, from_list, using, where, *rest):
+        *withs, group, order, limit, offset, for_, update = rest
+        source, joins = from_list
         group_by, having = group if group else ((), None)
+        clauses = tuple(c for c in (using, *withs, for_, update) if c is not None)
         return ast.Select(items=items, source=source, where=where, group_by=group_by, having=having,
-                          order_by=order or (), limit=limit, offset=offset)
+                          order_by=order or (), limit=limit, offset=offset, joins=joins,
+                          clauses=clauses)
+
+    def from_list(self, source, *rest):
+        joins = tuple((rest[i], str(rest[i + 1]) if rest[i + 1] is not None else None)
+                      for i in range(0, len(rest), 2))
+        return source, joins
+
+    def typeof(self, path, *rest):
+        *whens, otherwise = rest
+        return ast.TypeOf(path, tuple(whens), otherwise or ())
+
+    def typeof_when(self, name, *paths):
+        return str(name), tuple(paths)
+
+    def typeof_else(self, *paths):
+        return tuple(paths)
+
+    def _clause(kind):  # noqa: N805 - a factory for the clause callbacks below
+        def build(self, *words):
+            line, column = _pos(words[0])
+            return ast.Clause(kind, tuple(str(w).upper() for w in words), line, column)
+        return build
+
+    using_clause = _clause("USING SCOPE")
+    with_clause = _clause("WITH")
+    for_clause = _clause("FOR")
+    update_clause = _clause("UPDATE")
+    del _clause
+
+    def search_with(self, name, value):
+        line, column = _pos(name)
+        return ast.Clause("WITH", (str(name).upper(),), line, column, value)
 
     def select_list(self, *items):
         return tuple(items)
@@ -69,6 +116,9 @@ class _Build(Transformer):
     def select_subquery(self, select):
         return ast.SelectSubquery(select)
 
+    def select_typeof(self, typeof):
+        return typeof
+
     def path(self, *names):
         line, column = _pos(names[0])
         return ast.Path(tuple(str(n) for n in names), line, column)
@@ -77,9 +127,13 @@ class _Build(Transformer):
         line, column = _pos(name)
         return ast.Func(str(name), tuple(a for a in args if a is not None), line, column)
 
-    def object_ref(self, name, alias):
-        line, column = _pos(name)
-        return ast.ObjectRef(str(name), str(alias) if alias is not None else None, line, column)
+    def object_ref(self, path, alias):
+        if alias is not None and _RUN_ON_NUMBER.match(alias):
+            # ``FROM Account LIMIT1``: a clause word with its number run into it, not an alias.
+            line, column = _pos(alias)
+            raise _Misplaced(alias)
+        return ast.ObjectRef(path.parts[-1], str(alias) if alias is not None else None, path.line,
+                             path.column, path.parts if len(path.parts) > 1 else ())
 
     def where_clause(self, condition):
         return condition
@@ -168,11 +222,13 @@ class _Build(Transformer):
         return ast.Value("bind", str(name), line, column - 1)
 
     # -- FIND --
-    def search(self, term, scope, returning, limit):
+    def search(self, term, scope, returning, *rest):
+        *withs, limit, update = rest
         text, line, column = term
         scope_line, scope_column = _pos(scope) if scope is not None else (0, 0)
+        clauses = tuple(c for c in (*withs, update) if c is not None)
         return ast.Search(text, line, column, str(scope) if scope is not None else None,
-                          returning or (), limit, scope_line, scope_column)
+                          returning or (), limit, scope_line, scope_column, clauses)
 
     def search_term(self, tok):
         line, column = _pos(tok)
@@ -190,8 +246,50 @@ class _Build(Transformer):
                              order or (), limit, offset)
 
 
+_RUN_ON_NUMBER = re.compile(r"(?i)(LIMIT|OFFSET)\d")
+
+
+class _Misplaced(Exception):
+    """A token the grammar accepted where Salesforce's does not."""
+
+    def __init__(self, token: Token):
+        super().__init__(token)
+        self.token = token
+
+
+class _RunTogether(Exception):
+    """A keyword with a word run into it (``SELECTName``, ``LIMIT1``): Salesforce reads one word."""
+
+    def __init__(self, keyword: Token, following: Token):
+        super().__init__(keyword)
+        self.keyword = keyword
+        self.following = following
+
+
+class _KeywordBoundary:
+    """Lark's lexer takes a keyword that is a prefix of a longer word when only the keyword
+    is expected there; Salesforce's lexer reads the whole word. Refuse the run-together form."""
+    always_accept = ()
+
+    def __init__(self):
+        self.keywords: frozenset[str] = frozenset()
+
+    def process(self, stream):
+        previous = None
+        for tok in stream:
+            if previous is not None and previous.type in self.keywords \
+                    and tok.start_pos == previous.end_pos and (tok[:1].isalnum() or tok[:1] == "_"):
+                raise _RunTogether(previous, tok)
+            previous = tok
+            yield tok
+
+
+_BOUNDARY = _KeywordBoundary()
 _PARSER = Lark.open("grammar.lark", rel_to=__file__, parser="lalr", lexer="contextual",
-                    start=["query", "search"], transformer=_Build(), maybe_placeholders=True)
+                    start=["query", "search"], transformer=_Build(), maybe_placeholders=True,
+                    postlex=_BOUNDARY)
+_BOUNDARY.keywords = frozenset(t.name for t in _PARSER.terminals
+                               if t.pattern.type == "str" and t.pattern.value.isalpha())
 
 
 def _token_text(tok: Token) -> str:
@@ -228,17 +326,19 @@ def _refuse_unsupported(text: str, line: int, column: int, error_class) -> None:
     rows = text.split("\n")
     stop = sum(len(r) + 1 for r in rows[:line - 1]) + column - 1
     bare = _LITERALS.sub(lambda m: " " * len(m.group()), text)
+    kind = "SOSL" if error_class is errors.MalformedSearch else "SOQL"
     for m in _WORD.finditer(bare):
         if m.start() > stop:
             break
         word = m.group().upper()
-        if word in _UNSUPPORTED:
-            following = _WORD.search(bare, m.end())
-            construct = _UNSUPPORTED[word]
-            if word == "WITH" and following:
-                construct = f"WITH {following.group().upper()}"
-            kind = "SOSL" if error_class is errors.MalformedSearch else "SOQL"
-            raise errors.NotImplementedByFake(f"{kind} {construct} is not implemented by the fake org")
+        following = _WORD.search(bare, m.end())
+        after = following.group().upper() if following else ""
+        construct = _FALLBACK.get((kind, word, after)) or _FALLBACK.get((kind, word, None))
+        if construct:
+            shown = construct if "(" in construct else f"{kind} {word} {after}".strip()
+            if construct.endswith("DATA CATEGORY"):
+                shown = construct
+            raise refuse(construct, shown)
 
 
 def _check_text(text: str, error_class) -> None:
@@ -261,11 +361,20 @@ def _run(text: str, start: str, error_class):
     _check_text(text, error_class)
     try:
         return _parse(text, start)
+    except _Misplaced as e:
+        raise error_class(caret(text, *_pos(e.token), f"unexpected token: '{e.token}'")) from None
+    except _RunTogether as e:
+        word = str(e.keyword) + str(e.following)
+        line, column = _pos(e.keyword)
+        raise error_class(caret(text, line, column, f"unexpected token: '{word}'")) from None
     except UnexpectedInput as e:
         raise _syntax_error(text, e, error_class) from None
     except VisitError as e:
         if isinstance(e.orig_exc, errors.SalesforceError):
             raise e.orig_exc from None
+        if isinstance(e.orig_exc, _Misplaced):
+            tok = e.orig_exc.token
+            raise error_class(caret(text, *_pos(tok), f"unexpected token: '{tok}'")) from None
         raise error_class(caret(text, *end_position(text), "unexpected token: '<EOF>'")) from None
     except (LarkError, RecursionError):
         raise error_class(caret(text, *end_position(text), "unexpected token: '<EOF>'")) from None

@@ -28,14 +28,18 @@ from ..soql import ast
 from ..soql.compiler import Context, Ordering, compile_query, integer
 from ..soql.engine import guard, shape_rows
 from ..soql.parser import caret, parse_search
+from ..soql.unsupported import NOT_IMPLEMENTED, refuse
 
 DEFAULT_LIMIT = 2000
 SCOPES = {"ALL", "NAME", "EMAIL", "PHONE", "SIDEBAR"}
+# Functions a RETURNING field list takes (the date and aggregate functions it does not).
+RETURNING_FUNCTIONS = {"FIELDS", "TOLABEL", "CONVERTCURRENCY", "FORMAT"}
 _NO_BRACES = re.compile(r"\s*FIND\s+[^\s{']", re.IGNORECASE)
 _WORD = re.compile(r'"[^"]*"|\S+')
 
 
-def run_search(store, schema, text: str, *, now: datetime, order: Ordering, region: str) -> dict:
+def run_search(store, schema, text: str, *, now: datetime, order: Ordering, region: str,
+               fiscal_start_month: int = 1) -> dict:
     """Run SOSL: ``{"searchRecords": [...]}``, records grouped in RETURNING order. ``region``: the
     country whose dialling rules read a phone term without a country code."""
     if _NO_BRACES.match(text or ""):
@@ -46,15 +50,18 @@ def run_search(store, schema, text: str, *, now: datetime, order: Ordering, regi
         raise errors.MalformedSearch(caret(text, search.scope_line, search.scope_column,
                                            f"unexpected token: '{search.scope}'"))
     if scope == "SIDEBAR":
-        raise errors.NotImplementedByFake("SOSL IN SIDEBAR FIELDS is not implemented by the fake org")
+        raise refuse("SOSL IN SIDEBAR FIELDS")
     term = _Term.parse(search)
-    ctx = Context(schema, text, now=now, order=order, error_class=errors.MalformedSearch)
+    ctx = Context(schema, text, now=now, order=order, error_class=errors.MalformedSearch,
+                  fiscal_start_month=fiscal_start_month)
+    _clauses(text, search)
     total_limit = integer(ctx, search.limit)
     remaining = DEFAULT_LIMIT if total_limit is None else min(total_limit, DEFAULT_LIMIT)
     returning = search.returning or tuple(
         ast.Returning(ast.ObjectRef(o.name, None, search.line, search.column))
         for o in schema if o.name_field and o.searchable)
-    plan = partial(_plan, schema, text, now=now, order=order, scope=scope, term=term, region=region)
+    plan = partial(_plan, schema, text, now=now, order=order, scope=scope, term=term, region=region,
+                   fiscal_start_month=fiscal_start_month)
     plans = guard(lambda: [plan(item) for item in returning], errors.MalformedSearch)
     records: list[dict] = []
     for compiled, driver_empty in plans:
@@ -71,10 +78,28 @@ def run_search(store, schema, text: str, *, now: datetime, order: Ordering, regi
     return {"searchRecords": records}
 
 
+def _clauses(text: str, search: ast.Search) -> None:
+    """SOSL's WITH and UPDATE clauses: ``WITH SPELL_CORRECTION`` is accepted (the fake matches
+    words exactly either way) and ``UPDATE TRACKING`` / ``VIEWSTAT`` keep no statistics; the
+    other WITH clauses are refused by name."""
+    for clause in search.clauses:
+        word = clause.words[0]
+        if clause.kind == "UPDATE" and set(clause.words) <= {"TRACKING", "VIEWSTAT"}:
+            continue
+        if clause.kind == "WITH" and word == "SPELL_CORRECTION" and clause.value is not None \
+                and clause.value.text.lower() in ("true", "false"):
+            continue
+        if clause.kind == "WITH" and f"SOSL WITH {word}" in NOT_IMPLEMENTED:
+            raise refuse(f"SOSL WITH {word}")
+        raise errors.MalformedSearch(caret(text, clause.line, clause.column,
+                                           f"unexpected token: '{word}'"))
+
+
 def _plan(schema, text: str, item: ast.Returning, *, now: datetime, order: Ordering, scope: str,
-          term: "_Term", region: str):
+          term: "_Term", region: str, fiscal_start_month: int = 1):
     """The compiled statement of one RETURNING object (None when it cannot match)."""
-    ctx = Context(schema, text, now=now, order=order, error_class=errors.MalformedSearch)
+    ctx = Context(schema, text, now=now, order=order, error_class=errors.MalformedSearch,
+                  fiscal_start_month=fiscal_start_month)
     items = item.items or (ast.SelectField(ast.Path(("Id",), item.source.line, item.source.column), None),)
     select = ast.Select(items=items, source=item.source, where=item.where, order_by=item.order_by,
                         limit=item.limit, offset=item.offset)
@@ -82,7 +107,8 @@ def _plan(schema, text: str, item: ast.Returning, *, now: datetime, order: Order
     if obj is not None and not obj.searchable:
         raise errors.InvalidType(caret(text, item.source.line, item.source.column,
                                        f"entity type {obj.name} does not support search"))
-    if any(isinstance(i, ast.SelectSubquery) or isinstance(i.expr, ast.Func) for i in items):
+    if any(isinstance(i, (ast.SelectSubquery, ast.TypeOf)) or isinstance(i.expr, ast.Func)
+           and i.expr.name.upper() not in RETURNING_FUNCTIONS for i in items):
         raise errors.MalformedSearch(caret(text, item.source.line, item.source.column,
                                            "RETURNING field lists take fields, not subqueries or "
                                            "functions"))
@@ -178,8 +204,7 @@ class _Term:
     def sql(self, fields: list[str]) -> tuple[str, list]:
         """A test on ``t0`` true when the term matches the record's ``fields``."""
         if self.grouped:
-            raise errors.NotImplementedByFake("SOSL grouping with parentheses in the search term is "
-                                              "not implemented by the fake org")
+            raise refuse("SOSL grouping with parentheses in the search term")
         if not fields or not self.groups:
             return "0", []
         group_sql, params = [], []

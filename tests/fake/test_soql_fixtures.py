@@ -40,6 +40,15 @@ def _with_ids(value, ids: list[str]):
 def test_fixture(fake_org, sf, table, case):
     org = fake_org.org
     org.clock.set(datetime.fromisoformat(table["now"].replace("Z", "+00:00")))
+    fiscal = org.config.fiscal_year_start_month
+    org.config.fiscal_year_start_month = table.get("fiscal_year_start_month", 1)
+    try:
+        _check(org, sf, table, case)
+    finally:
+        org.config.fiscal_year_start_month = fiscal
+
+
+def _check(org, sf, table, case):
     ids = org.seed(table.get("seed") or [])
     query = case["query"]
     for i, record_id in enumerate(ids):

@@ -1,0 +1,46 @@
+"""The SOQL and SOSL constructs the fake org knows but does not implement.
+
+Each is refused with HTTP 501, errorCode ``FAKE_NOT_IMPLEMENTED``, naming the construct; nothing
+here is ever silently ignored. This table is the one list of them: the parser and the compiler
+refuse only through ``refuse``, and the documentation's table of refused constructs is
+generated from ``NOT_IMPLEMENTED``.
+"""
+from __future__ import annotations
+
+from .. import errors
+
+# construct -> what Salesforce does with it (why the fake cannot just accept it)
+NOT_IMPLEMENTED: dict[str, str] = {
+    "SOQL TYPEOF": "selects different fields by the type of a polymorphic relationship's record",
+    "SOQL WITH DATA CATEGORY": "filters Knowledge articles and questions by data category",
+    "SOQL WITH RECORDVISIBILITYCONTEXT": "returns record visibility details (Knowledge)",
+    "SOQL WITH USERID": "runs the query as another user (Knowledge)",
+    "SOQL USING SCOPE (other than everything and mine)":
+        "filters by team, territory, delegation, recent use or a scoping rule",
+    "SOQL USING LOOKUP": "filters by a lookup field's filter (lookup search)",
+    "SOQL GROUP BY ROLLUP / CUBE and GROUPING()": "adds subtotal rows to an aggregate query",
+    "SOQL DISTANCE() / GEOLOCATION()": "distance between geolocation fields and points",
+    "SOQL FORMAT()": "formats numbers, dates and currencies in the running user's locale",
+    "SOQL nested child subqueries (2+ levels)": "parent-to-child subqueries inside subqueries",
+    "Apex bind variables (:name)": "put the value in the query text",
+    "SOSL WITH DATA CATEGORY": "filters Knowledge articles by data category",
+    "SOSL WITH DIVISION": "filters by division (an org feature the fake does not have)",
+    "SOSL WITH HIGHLIGHT": "marks the matching words in the returned fields",
+    "SOSL WITH METADATA": "adds field labels to the answer",
+    "SOSL WITH NETWORK": "searches the records of Experience Cloud sites",
+    "SOSL WITH PRICEBOOKID": "returns the products of one price book",
+    "SOSL WITH SNIPPET": "returns snippets of matching Knowledge articles",
+    "SOSL IN SIDEBAR FIELDS": "the sidebar search's field set",
+    "SOSL USING (ListView, LOOKUP, ADVANCED SEARCH)": "search options of the Lightning UI",
+    "SOSL grouping with parentheses in the search term": "(a OR b) AND c inside the braces",
+}
+
+
+def refuse(construct: str, shown: str | None = None) -> errors.SalesforceError:
+    """The 501 for ``construct`` (a key of ``NOT_IMPLEMENTED``); ``shown`` names it as written."""
+    if construct not in NOT_IMPLEMENTED:
+        raise KeyError(f"{construct!r} is not in the table of unimplemented constructs")
+    message = f"{shown or construct} is not implemented by the fake org"
+    if construct == "Apex bind variables (:name)":
+        message = f"{construct} are not implemented by the fake org: {NOT_IMPLEMENTED[construct]}"
+    return errors.NotImplementedByFake(message)
