@@ -745,9 +745,7 @@ def select_item(stmt: Statement, shape: Shape, item, seen: set, limit: int | Non
     name = expr.name.upper()
     if name == "FIELDS":
         for path in fields_function(stmt, expr, limit):
-            col = stmt.scope.resolve(path)
-            if (id(shape), col.name.lower()) not in seen:
-                add_column(stmt, shape, col, seen, path)
+            add_column(stmt, shape, stmt.scope.resolve(path), seen, path)
         return
     sql, col, _ = stmt.expr(expr, aggregate_ok=False)
     if col.kind == "func" or item.alias is not None:
