@@ -1,4 +1,5 @@
 """sObject definitions as data, and the registry that reads them."""
-from .registry import ChildRelationship, FieldDef, Schema, SchemaError, SObjectDef, load_schema
+from .registry import ChildRelationship, FieldDef, Schema, SObjectDef, load_schema
+from .spec import SchemaError
 
 __all__ = ["ChildRelationship", "FieldDef", "Schema", "SchemaError", "SObjectDef", "load_schema"]

@@ -9,23 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..fieldtypes import TYPES
+from .spec import FieldSpec, ObjectSpec, SchemaError, read_schema_file
 
 STANDARD_SCHEMA = Path(__file__).with_name("standard.yaml")
-
-FIELD_TYPES = set(TYPES)
-_FIELD_KEYS = {"type", "length", "required", "createable", "updateable", "derived", "picklist",
-               "restricted", "default", "reference_to", "relationship_name", "child_relationship",
-               "external_id", "unique", "phone", "label", "precision", "scale", "compose",
-               "true_when", "stamped_when", "cascade_delete"}
-_OBJECT_KEYS = {"key_prefix", "label", "name_field", "owned", "createable", "fields", "label_plural",
-                "searchable"}
-
-
-class SchemaError(ValueError):
-    """A schema file is malformed; the message names the file and the key."""
 
 
 @dataclass
@@ -180,7 +167,7 @@ class Schema:
         return iter(self.objects.values())
 
 
-def _system_fields(owned: bool) -> dict[str, dict]:
+def _system_fields(owned: bool) -> dict[str, FieldSpec]:
     user_ref = {"type": "reference", "reference_to": ["User"], "derived": True}
     fields = {
         "Id": {"type": "id", "derived": True},
@@ -193,51 +180,22 @@ def _system_fields(owned: bool) -> dict[str, dict]:
     }
     if owned:
         fields["OwnerId"] = {"type": "reference", "reference_to": ["User"], "relationship_name": "Owner"}
-    return fields
+    return {name: FieldSpec(**spec) for name, spec in fields.items()}
 
 
-def _check_keys(where: str, spec: Any, allowed: set[str], what: str) -> None:
-    if not isinstance(spec, dict):
-        raise SchemaError(f"{where}: expected a mapping of {what}")
-    unknown = set(spec) - allowed
-    if unknown:
-        raise SchemaError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; "
-                          f"expected some of {', '.join(sorted(allowed))}")
-
-
-def _field(where: str, name: str, spec: Any, system: bool) -> FieldDef:
-    _check_keys(where, spec, _FIELD_KEYS, "field properties")
-    ftype = spec.get("type")
-    if ftype not in FIELD_TYPES:
-        raise SchemaError(f"{where}.type: {ftype!r} is not one of {', '.join(sorted(FIELD_TYPES))}")
-    if ftype == "reference" and not spec.get("reference_to"):
-        raise SchemaError(f"{where}.reference_to: a reference field needs the objects it points to")
-    derived = bool(spec.get("derived", False))
+def _field(name: str, spec: FieldSpec, system: bool) -> FieldDef:
     return FieldDef(
-        name=name,
-        type=ftype,
-        length=spec.get("length") or TYPES[ftype].length,
-        required=bool(spec.get("required", False)),
-        createable=not derived and spec.get("createable", True),
-        updateable=not derived and spec.get("updateable", True),
-        derived=derived,
-        picklist=[str(v) for v in spec.get("picklist", [])],
-        restricted=bool(spec.get("restricted", False)),
-        default=spec.get("default"),
-        reference_to=list(spec.get("reference_to", [])),
-        relationship_name=spec.get("relationship_name"),
-        child_relationship=spec.get("child_relationship"),
-        external_id=bool(spec.get("external_id", False)),
-        unique=bool(spec.get("unique", False)),
-        phone=bool(spec.get("phone", ftype == "phone")),
-        label=spec.get("label") or _label(name),
-        precision=spec.get("precision"),
-        scale=spec.get("scale"),
-        system=system,
-        compose=[str(n) for n in spec.get("compose", [])],
-        true_when={str(k): [str(v) for v in vs] for k, vs in (spec.get("true_when") or {}).items()},
-        stamped_when=spec.get("stamped_when"),
-        cascade_delete=bool(spec.get("cascade_delete", False)),
+        name=name, type=spec.type, length=spec.length or TYPES[spec.type].length,
+        required=spec.required, createable=not spec.derived and spec.createable,
+        updateable=not spec.derived and spec.updateable, derived=spec.derived,
+        picklist=list(spec.picklist), restricted=spec.restricted, default=spec.default,
+        reference_to=list(spec.reference_to), relationship_name=spec.relationship_name,
+        child_relationship=spec.child_relationship, external_id=spec.external_id,
+        unique=spec.unique, phone=spec.type == "phone" if spec.phone is None else spec.phone,
+        label=spec.label or _label(name), precision=spec.precision, scale=spec.scale,
+        system=system, compose=list(spec.compose),
+        true_when={k: list(v) for k, v in spec.true_when.items()},
+        stamped_when=spec.stamped_when, cascade_delete=spec.cascade_delete,
     )
 
 
@@ -253,64 +211,49 @@ def _label(name: str) -> str:
     return "".join(out).replace("_", " ")
 
 
-def _read(path: Path) -> dict:
-    try:
-        data = yaml.safe_load(Path(path).read_text())
-    except OSError as e:
-        raise SchemaError(f"{path}: cannot read schema file: {e.strerror}") from None
-    except yaml.YAMLError as e:
-        raise SchemaError(f"{path}: not valid YAML: {e}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("objects"), dict):
-        raise SchemaError(f"{path}: expected a top-level 'objects:' mapping")
-    return data["objects"]
-
-
 def load_schema(*extra: str | Path) -> Schema:
     """The standard objects, extended by each extra schema file in turn.
 
     An extra file may add objects, or add fields to an existing object (listing only the new
     fields). Custom names should end in ``__c`` as in Salesforce, but this is not enforced.
     """
-    raw: dict[str, tuple[str, dict]] = {}
+    raw: dict[str, tuple[str, ObjectSpec]] = {}
+    origin: dict[tuple[str, str], Path] = {}  # (object, field) -> the file that defines it
     for path in (STANDARD_SCHEMA, *extra):
-        for name, spec in _read(Path(path)).items():
+        for name, spec in read_schema_file(path).objects.items():
             where = f"{path}: objects.{name}"
-            _check_keys(where, spec, _OBJECT_KEYS, "object properties")
-            if name in raw:
+            origin.update({(name, f): path for f in spec.fields})
+            if name in raw:  # an extension: its fields are added to (or replace) the object's
                 base_where, base = raw[name]
-                merged = dict(base)
-                merged["fields"] = {**base.get("fields", {}), **(spec.get("fields") or {})}
-                raw[name] = (base_where, merged)
+                raw[name] = (base_where, base.model_copy(update={"fields": {**base.fields, **spec.fields}}))
+            elif spec.key_prefix is None:
+                raise SchemaError(f"{where}.key_prefix: a new object needs a 3-character key prefix")
             else:
-                if not spec.get("key_prefix") or len(str(spec["key_prefix"])) != 3:
-                    raise SchemaError(f"{where}.key_prefix: a new object needs a 3-character key prefix")
                 raw[name] = (where, spec)
 
     objects: dict[str, SObjectDef] = {}
     prefixes: dict[str, str] = {}
     for name, (where, spec) in raw.items():
-        prefix = str(spec["key_prefix"])
-        if prefix in prefixes:
-            raise SchemaError(f"{where}.key_prefix: {prefix!r} is already used by {prefixes[prefix]}")
-        prefixes[prefix] = name
-        fields = {n: _field(f"{where}.fields.{n}", n, s, True)
-                  for n, s in _system_fields(bool(spec.get("owned"))).items()}
-        for fname, fspec in (spec.get("fields") or {}).items():
-            fields[fname] = _field(f"{where}.fields.{fname}", fname, fspec, False)
-        label = spec.get("label") or _label(name)
+        if spec.key_prefix in prefixes:
+            raise SchemaError(f"{where}.key_prefix: {spec.key_prefix!r} is already used by "
+                              f"{prefixes[spec.key_prefix]}")
+        prefixes[spec.key_prefix] = name
+        fields = {n: _field(n, s, True) for n, s in _system_fields(spec.owned).items()}
+        fields.update({n: _field(n, s, False) for n, s in spec.fields.items()})
+        label = spec.label or _label(name)
         objects[name] = SObjectDef(
-            name=name, key_prefix=prefix, label=label,
-            label_plural=spec.get("label_plural") or (label + ("es" if label.endswith("s") else "s")),
-            fields=fields, name_field=spec.get("name_field"), owned=bool(spec.get("owned")),
-            createable=spec.get("createable", True), searchable=spec.get("searchable", True),
+            name=name, key_prefix=spec.key_prefix, label=label,
+            label_plural=spec.label_plural or (label + ("es" if label.endswith("s") else "s")),
+            fields=fields, name_field=spec.name_field, owned=spec.owned,
+            createable=spec.createable, searchable=spec.searchable,
         )
 
     for obj in objects.values():
         for f in obj.fields.values():
             for target in f.reference_to:
                 if target not in objects:
-                    raise SchemaError(f"objects.{obj.name}.fields.{f.name}.reference_to: "
-                                      f"unknown object {target!r}")
+                    raise SchemaError(f"{origin[obj.name, f.name]}: objects.{obj.name}.fields."
+                                      f"{f.name}.reference_to: unknown object {target!r}")
                 if f.child_relationship:
                     objects[target].children[f.child_relationship] = ChildRelationship(
                         f.child_relationship, obj.name, f.name)

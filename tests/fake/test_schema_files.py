@@ -1,0 +1,61 @@
+"""Schema files (``--schema``): every mistake is named by file, key path and what was wrong."""
+import pytest
+
+import fake_salesforce
+from fake_salesforce.schema import SchemaError
+
+
+@pytest.mark.parametrize("text, message", [
+    ("objects:\n  Thing__c: {fields: {}}\n",
+     "objects.Thing__c.key_prefix: a new object needs a 3-character key prefix"),
+    ("objects:\n  Thing__c: {key_prefix: a0, fields: {}}\n",
+     "objects.Thing__c.key_prefix: a key prefix is 3 characters (the start of the object's ids), not 'a0'"),
+    ("objects:\n  Thing__c: {key_prefix: a01, feilds: {}}\n",
+     "objects.Thing__c.feilds: unknown key; did you mean 'fields'?"),
+    ("objects:\n  Contact:\n    fields:\n      Tier__c: {type: picklist, picklsit: [A]}\n",
+     "objects.Contact.fields.Tier__c.picklsit: unknown key; did you mean 'picklist'?"),
+    ("objects:\n  Contact:\n    fields:\n      Tier__c: {type: text}\n",
+     "objects.Contact.fields.Tier__c.type: 'text' is not one of boolean, combobox, currency"),
+    ("objects:\n  Contact:\n    fields:\n      Boss__c: {type: reference}\n",
+     "objects.Contact.fields.Boss__c.reference_to: a reference field needs the objects it points to"),
+    ("objects:\n  Contact:\n    fields:\n      Size__c: {type: int, length: -1}\n",
+     "objects.Contact.fields.Size__c.length: Input should be greater than 0"),
+    ("objects:\n  Contact:\n    fields:\n      Flag__c: {type: boolean, required: maybe}\n",
+     "objects.Contact.fields.Flag__c.required: Input should be a valid boolean"),
+    ("objects:\n  Contact:\n    fields:\n      Boss__c: {type: reference, reference_to: [Nobody]}\n",
+     "objects.Contact.fields.Boss__c.reference_to: unknown object 'Nobody'"),
+    ("objects:\n  Thing__c: {key_prefix: '003'}\n",
+     "objects.Thing__c.key_prefix: '003' is already used by Contact"),
+    ("contacts: []\n", "contacts: unknown key; expected one of objects"),
+    ("object: {}\n", "object: unknown key; did you mean 'objects'?"),
+    ("- just a list\n", "(top): expected a mapping with a top-level 'objects:' key"),
+    ("objects: [\n", "not valid YAML"),
+])
+def test_schema_file_mistakes_are_named(tmp_path, text, message):
+    path = tmp_path / "schema.yaml"
+    path.write_text(text)
+    with pytest.raises(SchemaError) as info:
+        fake_salesforce.Org(schema_files=(str(path),))
+    assert message in str(info.value)
+    assert str(info.value).startswith(f"{path}: ")
+
+
+def test_several_mistakes_are_reported_together(tmp_path):
+    path = tmp_path / "schema.yaml"
+    path.write_text("objects:\n  Contact:\n    fields:\n"
+                    "      A__c: {type: sting}\n      B__c: {type: int, lenght: 3}\n")
+    with pytest.raises(SchemaError) as info:
+        fake_salesforce.Org(schema_files=(str(path),))
+    lines = str(info.value).splitlines()
+    assert lines == [f"{path}: objects.Contact.fields.A__c.type: 'sting' is not one of "
+                     + ", ".join(sorted(fake_salesforce.fieldtypes.TYPES)),
+                     f"{path}: objects.Contact.fields.B__c.lenght: unknown key; did you mean 'length'?"]
+
+
+def test_yaml_scalars_are_names_in_picklists(tmp_path):
+    path = tmp_path / "schema.yaml"
+    path.write_text("objects:\n  Contact:\n    fields:\n"
+                    "      Answer__c: {type: picklist, restricted: true, picklist: [Yes, No, 42]}\n")
+    sf = fake_salesforce.connect(fake_salesforce.Org(schema_files=(str(path),)))
+    values = [v["value"] for v in {f["name"]: f for f in sf.Contact.describe()["fields"]}["Answer__c"]["picklistValues"]]
+    assert values == ["True", "False", "42"]
