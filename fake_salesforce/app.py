@@ -12,13 +12,19 @@ from .api.http import API_CALL, ERROR_CODE, USER_ID, json_response
 from .org import Org, RequestLogEntry
 
 
-def create_app(org: Org | None = None, **org_options) -> Flask:
-    """The fake org's WSGI app; the same app serves sockets and the in-process transport."""
-    from . import soql, sosl  # noqa: F401  (build the query grammar now, not at the first query)
+def create_app(org: Org | None = None, *, pages_open: bool = False, **org_options) -> Flask:
+    """The fake org's WSGI app; the same app serves sockets and the in-process transport.
+
+    ``pages_open``: the web pages (``/``, ``/lightning/...``) need no login.
+    """
+    from . import pages, soql, sosl  # noqa: F401  (build the query grammar now, not at the first query)
+    from .pages.render import install
 
     org = org or Org(**org_options)
     app = Flask("fake_salesforce")
     app.config["ORG"] = org
+    app.config[pages.PAGES_OPEN] = pages_open
+    install(app.jinja_env)
     app.json.sort_keys = False
     app.url_map.strict_slashes = False
     app.register_blueprint(auth.bp)
@@ -27,6 +33,7 @@ def create_app(org: Org | None = None, **org_options) -> Flask:
     app.register_blueprint(soap.bp)
     app.register_blueprint(control.bp)
     app.register_blueprint(other.bp)
+    app.register_blueprint(pages.bp)
 
     @app.errorhandler(errors.SalesforceError)
     def _salesforce_error(e: errors.SalesforceError):

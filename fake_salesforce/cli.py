@@ -66,8 +66,10 @@ def main():
 @click.option("--cert-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where --tls writes its certificate (default: a temporary directory).")
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
+@click.option("--pages-open", is_flag=True,
+              help="Serve the web pages without a login (for local use only).")
 def serve(host, port, db, schema_files, seed_file, id_seed, order, username, password,
-          security_token, jwt_certs, tls, cert_dir, quiet):
+          security_token, jwt_certs, tls, cert_dir, quiet, pages_open):
     """Serve a fake org until Ctrl-C."""
     from .server import FakeServer
 
@@ -98,7 +100,8 @@ def serve(host, port, db, schema_files, seed_file, id_seed, order, username, pas
         certfile, keyfile = make_self_signed(cert_dir or tempfile.mkdtemp(prefix="fake-salesforce-"),
                                              ("localhost", host))
     try:
-        server = FakeServer(org, host, port, certfile=certfile, keyfile=keyfile, quiet=quiet)
+        server = FakeServer(org, host, port, certfile=certfile, keyfile=keyfile, quiet=quiet,
+                            pages_open=pages_open)
     except OSError as e:
         raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror}") from None
 
@@ -111,6 +114,8 @@ def serve(host, port, db, schema_files, seed_file, id_seed, order, username, pas
     try:
         verify = f', verify="{certfile}"' if certfile else ""
         click.echo(f"Fake Salesforce org listening on {server.url}")
+        click.echo(f"  web pages: {server.url}/" + (" (no login: --pages-open)" if pages_open else
+                                                    " (log in with the credentials below)"))
         click.echo(f"  username: {username}   password: {password}   security token: "
                    f"{security_token or '(empty)'}")
         if db:

@@ -87,9 +87,9 @@ class FakeServer:
 
     def __init__(self, org: Org | None = None, host: str = "127.0.0.1", port: int = 0, *,
                  certfile: str | Path | None = None, keyfile: str | Path | None = None,
-                 quiet: bool = True, threads: int = 16):
+                 quiet: bool = True, threads: int = 16, pages_open: bool = False):
         self.org = org or Org()
-        self.app = create_app(self.org)
+        self.app = create_app(self.org, pages_open=pages_open)
         self._server = wsgi.Server((host, port), self.app if quiet else _AccessLog(self.app),
                                    numthreads=threads, server_name="fake-salesforce")
         self._server.ConnectionClass = _Connection
