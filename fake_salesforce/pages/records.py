@@ -8,7 +8,6 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
 
 from ..clock import parse_date, parse_datetime
 from ..schema import FieldDef, SObjectDef
@@ -27,6 +26,7 @@ LIST_PREFERENCE = ("Subject", "Company", "AccountId", "ContactId", "OpportunityI
                    "PersonEmail", "Type", "Industry")
 LIST_COLUMNS = 5
 _SOSL_RESERVED = re.compile(r'([?&|!{}\[\]()^~:\\"\'+\-])')
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):(?!\d)", re.I)   # a port is no scheme
 _PHONE_LIKE = re.compile(r"^[\d\s()+./-]+$")
 
 
@@ -103,9 +103,11 @@ def format_value(org, f: FieldDef, value: Any, names: dict[str, tuple[str, str]]
 
 def safe_url(text: str) -> str | None:
     """A link target for a URL field: only http(s), never ``javascript:`` and the like."""
-    candidate = text if "://" in text else "http://" + text
-    scheme = urlsplit(candidate).scheme.lower()
-    return candidate if scheme in ("http", "https") else None
+    text = text.strip()
+    scheme = _SCHEME.match(text)
+    if scheme is None:
+        return "http://" + text       # www.example.com, as Salesforce links it
+    return text if scheme.group(1).lower() in ("http", "https") else None
 
 
 def format_date_text(value: str | date | None) -> str:
