@@ -74,7 +74,7 @@ def main():
 @click.option("-k", "pattern", metavar="PATTERN",
               help="Only scenarios whose name or file matches (substring, or a glob with * ?).")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Also write report.md and report.json into this directory.")
+              help="Also write report.md, report.json and index.html into this directory.")
 @click.option("--format", "fmt", type=click.Choice(["terminal", "markdown", "json"]), default="terminal",
               show_default=True, help="Output format on standard output.")
 @click.option("--server", metavar="URL", help="Run against a `fake-salesforce serve` at URL "
@@ -118,7 +118,7 @@ def run(paths, pattern, report_dir, fmt, server, verbose):
     results = runner.run_all(scenarios, progress)
     click.echo(render(results, fmt, verbose=verbose))
     if report_dir:
-        for path in write_reports(results, report_dir):
+        for path in write_reports(results, report_dir, server):
             click.echo(f"wrote {path}", err=True)
     sys.exit(0 if all(r.passed for r in results) else 1)
 

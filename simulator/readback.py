@@ -13,6 +13,10 @@ from simulator.core.outcome import sobject_of
 
 PAST, NEXT = "past_activities", "next_steps"
 SECTION_TITLES = {PAST: "Past Activities", NEXT: "Next Steps"}
+# The Task fields needed to draw a timeline as the record page does (simulator.html).
+TIMELINE_FIELDS = ("Id", "Subject", "CallObject", "IsClosed", "Status", "ActivityDate", "CreatedDate",
+                   "CompletedDateTime", "TaskSubtype", "CallType", "CallDurationInSeconds",
+                   "CallDisposition", "Description", "WhoId", "Who.Name", "WhatId", "What.Name")
 KIND_NAMES = {"Contact": "Contact", "Lead": "Lead", "Account": "Account",
               "PersonAccount": "Person Account", "Case": "Case", "Opportunity": "Opportunity",
               "User": "User"}
@@ -35,8 +39,9 @@ class OrgView:
         return self.query(format_soql(f"SELECT {', '.join(fields)} FROM Task WHERE CallObject = {{}}",
                                       key))
 
-    def timeline(self, record_id: str, sobject: str) -> dict[str, list[dict]]:
-        """A record's Activity timeline as Salesforce builds it: Tasks by section.
+    def timeline(self, record_id: str, sobject: str,
+                 fields=("Id", "Subject", "CallObject", "IsClosed")) -> dict[str, list[dict]]:
+        """A record's Activity timeline as Salesforce builds it: Tasks (with ``fields``) by section.
 
         Contacts and Leads show Tasks by WhoId; Accounts by WhatId or AccountId; a person
         account also shows its person Contact's; Cases and Opportunities by WhatId.
@@ -51,7 +56,7 @@ class OrgView:
             where = format_soql("WhatId = {} OR WhoId = {}", record_id, contact)
         else:  # Case, Opportunity
             where = format_soql("WhatId = {}", record_id)
-        rows = self.query(f"SELECT Id, Subject, CallObject, IsClosed FROM Task WHERE {where}")
+        rows = self.query(f"SELECT {', '.join(fields)} FROM Task WHERE {where}")
         return {PAST: [r for r in rows if section_of(r) == PAST],
                 NEXT: [r for r in rows if section_of(r) == NEXT]}
 

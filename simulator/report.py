@@ -114,12 +114,16 @@ def to_json(results: list[ScenarioResult]) -> dict:
     }
 
 
-def write_reports(results: list[ScenarioResult], directory: str | Path) -> list[Path]:
-    """Write ``report.md`` (every scenario) and ``report.json`` into ``directory``."""
+def write_reports(results: list[ScenarioResult], directory: str | Path,
+                  server: str | None = None) -> list[Path]:
+    """Write ``report.md`` (every scenario), ``report.json`` and ``index.html`` into ``directory``;
+    with the ``server`` the run used, the HTML report links records to its pages."""
+    from .html import write_index
+
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     md = directory / "report.md"
     md.write_text(render(results, "markdown", verbose=True) + "\n")
     js = directory / "report.json"
     js.write_text(json.dumps(to_json(results), indent=2, default=str) + "\n")
-    return [md, js]
+    return [md, js, write_index(results, directory, server)]

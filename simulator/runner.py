@@ -11,6 +11,7 @@ import hashlib
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from simple_salesforce import Salesforce, format_soql
@@ -21,7 +22,7 @@ from fake_salesforce.clock import parse_datetime
 from fake_salesforce.control import ControlClient
 from simulator.aircall import ScenarioWebhooks
 from simulator.core import CallLogger, CoreError, Outcome, RetryPolicy, Settings
-from simulator.readback import NEXT, PAST, SECTION_TITLES, OrgView
+from simulator.readback import NEXT, PAST, SECTION_TITLES, TIMELINE_FIELDS, OrgView
 from simulator.scenario import (
     ADMIN_REF,
     CallStep,
@@ -59,6 +60,19 @@ class Check:
 
 
 @dataclass
+class Timeline:
+    """A record's Activity timeline as read back after the events: its Tasks, each with the
+    label of the event that logged it, and the org's date then (what "overdue" is judged by)."""
+
+    ref: str
+    sobject: str         # as the scenario names it: Contact, PersonAccount, Case ...
+    record_id: str
+    tasks: list[dict]
+    labels: dict[str, str]   # Task Id -> event ref (or a description of a stray Task)
+    today: date
+
+
+@dataclass
 class EventResult:
     index: int
     kind: str
@@ -75,6 +89,7 @@ class ScenarioResult:
     error: str | None = None
     seconds: float = 0.0
     requests: int = 0
+    timelines: list[Timeline] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -142,6 +157,7 @@ class _Replay:
         self.task_refs: dict[str, str] = {}     # Task Id -> event ref
         self.keys: dict[str, str] = {}          # event ref -> idempotency key (CallObject)
         self.sf: Salesforce | None = None
+        self.today: date | None = None
 
     # -- set-up ---------------------------------------------------------------------------------
     def run(self) -> None:
@@ -299,8 +315,14 @@ class _Replay:
     def _timeline(self, ref: str) -> dict[str, list[str]]:
         """The record's Activity timeline (docs/scenario-format.md), Tasks named by their events."""
         sobject = self.sobjects.get(ref) or self._expected_sobject(ref)
-        return {section: [self._label(t) for t in tasks]
-                for section, tasks in self.view.timeline(self._id(ref), sobject).items()}
+        record_id = self._id(ref)
+        sections = self.view.timeline(record_id, sobject, TIMELINE_FIELDS)
+        rows = [*sections[PAST], *sections[NEXT]]
+        labels = {r["Id"]: self._label(r) for r in rows}
+        if self.today is None:
+            self.today = parse_datetime(self.runner.control.info()["clock"]["now"]).date()
+        self.result.timelines.append(Timeline(ref, sobject, record_id, rows, labels, self.today))
+        return {section: [labels[t["Id"]] for t in tasks] for section, tasks in sections.items()}
 
     @property
     def view(self) -> OrgView:
