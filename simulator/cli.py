@@ -197,15 +197,16 @@ def webhooks(settings_file, token, host, port, connect):
 
 @main.command("docs")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
-              show_default=True, help="Directory of behaviour.md.")
+              show_default=True, help="Directory of behaviour.md and behaviour.html.")
 @click.option("--check", is_flag=True,
-              help="Write nothing; exit 1 when DIR/behaviour.md differs from what would be generated.")
+              help="Write nothing; exit 1 when DIR/behaviour.md or behaviour.html differs from what "
+                   "would be generated.")
 @click.option("--scenarios", "scenarios_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Scenario library for the rule coverage table (default: ./scenarios).")
 @click.option("--rules", "rules_file", type=click.Path(dir_okay=False, path_type=Path),
               help="The logging rules, as docs/rules.md (default: the copy inside the package).")
 def docs_command(out_dir, check, scenarios_dir, rules_file):
-    """Write behaviour.md: tables built by running the logging core against a fake org.
+    """Write behaviour.md and behaviour.html: tables built by running the logging core against a fake org.
 
     Every table is a matrix of generated scenarios replayed through the real core; each cell is
     read back from the org. With --check, exit 0 when the file is current and 1 (printing a
@@ -214,30 +215,35 @@ def docs_command(out_dir, check, scenarios_dir, rules_file):
     import time
 
     from . import docs as behaviour
+    from .html import render_behaviour
     from .rules import RulesError, read_rules
 
     started = time.perf_counter()
     try:
         read_rules(rules_file)
-        text = behaviour.generate(scenarios_dir=scenarios_dir or Path("scenarios"),
-                                  rules_file=rules_file, progress=lambda line: click.echo(line, err=True))
+        tables = behaviour.build_tables(scenarios_dir=scenarios_dir or Path("scenarios"),
+                                        rules_file=rules_file,
+                                        progress=lambda line: click.echo(line, err=True))
     except (RulesError, behaviour.DocsError) as e:
         click.echo(f"Error: {e}", err=True)
         sys.exit(2)
-    path = out_dir / behaviour.REPORT_NAME
+    outputs = [(out_dir / behaviour.REPORT_NAME, behaviour.render(tables)),
+               (out_dir / behaviour.HTML_NAME, render_behaviour(tables, behaviour.INTRO))]
     elapsed = f"{time.perf_counter() - started:.1f} s"
     if check:
-        diff = behaviour.stale_diff(path, text)
-        if diff is None:
-            click.echo(f"{path} is up to date ({elapsed})", err=True)
+        stale = [(path, diff) for path, text in outputs
+                 if (diff := behaviour.stale_diff(path, text)) is not None]
+        if not stale:
+            click.echo(f"{' and '.join(str(p) for p, _ in outputs)} are up to date ({elapsed})", err=True)
             return
-        click.echo(f"{path} is stale: run `callsim docs --out {out_dir}` and commit it", err=True)
-        click.echo(diff)
+        for path, diff in stale:
+            click.echo(f"{path} is stale: run `callsim docs --out {out_dir}` and commit it", err=True)
+            click.echo(diff)
         sys.exit(1)
     out_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {path} ({elapsed})", err=True)
-
+    for path, text in outputs:
+        path.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {path} ({elapsed})", err=True)
 
 if __name__ == "__main__":
     main()

@@ -24,12 +24,13 @@ import yaml
 from simple_salesforce import format_soql
 
 import fake_salesforce
+from fake_salesforce.clock import parse_datetime
 from simulator.core.outcome import sobject_of
 from simulator.core import Action, Settings, UnknownNumber
 from simulator import readback
 from simulator.readback import KIND_NAMES, SECTION_TITLES, OrgView, section_of
 from simulator.rules import RulesError, read_rules
-from simulator.runner import Runner, ScenarioResult
+from simulator.runner import Runner, ScenarioResult, Timeline
 from simulator.scenario import (
     CALL_TYPES,
     DEFAULT_NOW,
@@ -43,6 +44,7 @@ from simulator.scenario import (
 WORKFLOW_ACTIONS = tuple(a.value for a in Action)
 UNKNOWN_NUMBER_ACTIONS = tuple(u.value for u in UnknownNumber)
 REPORT_NAME = "behaviour.md"
+HTML_NAME = "behaviour.html"
 
 CALLER = "+33 6 12 34 56 78"
 START = DEFAULT_NOW + timedelta(minutes=1)   # the first event; seeded records predate it
@@ -107,6 +109,8 @@ class Table:
     headers: list[str]
     rows: list[list[Any]]
     notes: list[str] = field(default_factory=list)
+    # Headline cases drawn as the record page draws them (behaviour.html only): (caption, timeline)
+    snippets: list[tuple[str, Timeline]] = field(default_factory=list)
 
     def body(self) -> str:
         """The table with its fixed conditions and notes, without a heading."""
@@ -194,16 +198,25 @@ class Lab:
         self.count += 1
         info = self.runner.control.info()
         sf = fake_salesforce.connect(self.runner.target, info["username"], session=self.runner.session)
-        return Run(result, sf)
+        return Run(result, sf, parse_datetime(info["clock"]["now"]).date())
 
 
 class Run(OrgView):
     """The org after one scenario: Tasks by event ref, records shown by type and name."""
 
-    def __init__(self, result: ScenarioResult, sf):
+    def __init__(self, result: ScenarioResult, sf, today=None):
         super().__init__(lambda soql: sf.query_all(soql)["records"])
         self.result = result
         self.sf = sf
+        self.today = today
+
+    def snapshot(self, sobject: str, record_id: str, ref: str) -> Timeline:
+        """The record's timeline to draw, each Task labelled with the event that logged it."""
+        sections = self.timeline(record_id, sobject, readback.TIMELINE_FIELDS)
+        rows = [*sections[readback.PAST], *sections[readback.NEXT]]
+        events = {e.outcome.key: e.ref for e in self.result.events if e.outcome and e.outcome.key}
+        labels = {r["Id"]: events.get(r.get("CallObject"), r.get("Subject") or r["Id"]) for r in rows}
+        return Timeline(ref, sobject, record_id, rows, labels, self.today)
 
     def event(self, ref: str):
         for event in self.result.events:
@@ -251,11 +264,16 @@ class Run(OrgView):
 def call_workflow(lab: Lab) -> Table:
     """Table 1: where each call type lands for each workflow action, and the Task Status."""
     results: dict[str, dict[str, str]] = {t: {} for t in CALL_TYPES}
+    snippets = []
     for action in WORKFLOW_ACTIONS:
         settings = {"call_workflow": {t: action for t in CALL_TYPES}}
         events = [call(t, t) for t in CALL_TYPES]
         run = lab.run(scenario_data(f"docs 1 workflow {action}", events, settings=settings,
                                     records=[OWNERS["Contact"]]))
+        task = run.task(CALL_TYPES[0])
+        if task is not None:
+            snippets.append((f"The Contact Alice Martin after one call of each type, every call type "
+                             f"set to `{action}`", run.snapshot("Contact", task["WhoId"], "alice")))
         for call_type in CALL_TYPES:
             task = run.task(call_type)
             results[call_type][action] = (run.not_logged(call_type) if task is None else
@@ -265,7 +283,7 @@ def call_workflow(lab: Lab) -> Table:
                  "the caller's number belongs to the Contact Alice Martin, the Aircall number is "
                  "open. Each cell: the section of the Contact's timeline where the call's Task "
                  "appears, and the Task's Status.", _settings_text("call_workflow"),
-                 ["call type", *(f"`{a}`" for a in WORKFLOW_ACTIONS)], rows)
+                 ["call type", *(f"`{a}`" for a in WORKFLOW_ACTIONS)], rows, snippets=snippets)
 
 
 def call_workflow_markdown(runner: Runner | None = None) -> str:
@@ -417,19 +435,26 @@ def _what(run: Run, task: dict | None, ref: str) -> str:
 def related_records(lab: Lab) -> Table:
     """Table 4: the WhatId chosen, or the Case created, per ``log_on_related`` and situation."""
     rows = []
+    snippets = []
     for n, (label, kind, extra) in enumerate(RELATED_SITUATIONS):
         row = [label]
         for m, (_, settings) in enumerate(RELATED_SETTINGS):
             run = lab.run(scenario_data(f"docs 4 related {n} {m}", [call("c1", "inbound_answered")],
                                         settings=settings, records=[OWNERS[kind], *extra]))
-            row.append(_what(run, run.task("c1"), "c1"))
+            task = run.task("c1")
+            row.append(_what(run, task, "c1"))
+            if not snippets and task and task.get("WhatId") and sobject_of(task["WhatId"]) == "Case":
+                caption = f"{label}, `log_on_related`: {RELATED_SETTINGS[m][0]}: the Case and the Contact"
+                snippets += [(f"{caption} (Case)", run.snapshot("Case", task["WhatId"], "case1")),
+                             (f"{caption} (Contact)", run.snapshot("Contact", task["WhoId"], "alice"))]
         rows.append(row)
     return Table("4", "Related records (Case / Opportunity)", "R5.1 to R5.8, R6.1, R6.2",
                  f"one inbound answered call from {CALLER}, owned by the record of the row. Each "
                  "cell is the Task's WhatId as read from the org. Salesforce Cases have no Lead "
                  "lookup: the Lead's Case carries its name and number in SuppliedName / "
                  "SuppliedPhone.", _settings_text("log_on_related", "create_case"),
-                 ["caller's record", *(f"`log_on_related`: {s}" for s, _ in RELATED_SETTINGS)], rows)
+                 ["caller's record", *(f"`log_on_related`: {s}" for s, _ in RELATED_SETTINGS)], rows,
+                 snippets=snippets)
 
 
 # --- 5. business hours -------------------------------------------------------------------------
@@ -558,11 +583,15 @@ def task_fields(lab: Lab) -> list[Table]:
              "last 95 s with 12 s of wait; every call carries the comment \"Wants a callback\" and "
              "the tag \"billing\"; answered calls have a recording. Values are read from the "
              "Tasks in the org; record Ids are shown as the records they name.")
+    alice = run.task(events[0][0])
+    snippets = [("The Contact Alice Martin after these events (the default workflow)",
+                 run.snapshot("Contact", alice["WhoId"], "alice"))] if alice else []
     return [
         Table("7a", "Task fields for each call type and SMS", "R6.1 to R6.11, R7.1", fixed,
               _settings_text(),
               ["event", "Status", "CallType", "ActivityDate", "CallDurationInSeconds", "Type",
-               "TaskSubtype", "Priority", "CallObject", "WhoId", "WhatId", "AccountId", "OwnerId"], short),
+               "TaskSubtype", "Priority", "CallObject", "WhoId", "WhatId", "AccountId", "OwnerId"], short,
+              snippets=snippets),
         Table("7b", "Task Subject and Description", "R6.4, R6.7 to R6.9, R7.1",
               "the same run as table 7a.", "", ["event", "Subject", "Description"], text),
     ]

@@ -75,3 +75,25 @@ def write_index(results: list[ScenarioResult], directory: str | Path, server: st
     path = Path(directory) / INDEX_NAME
     path.write_text(render_index(results, server), encoding="utf-8")
     return path
+
+
+def markdown_block(text: str) -> jinja2.runtime.Markup:
+    """Markdown prose of the behaviour document as HTML (any HTML in it is escaped)."""
+    return jinja2.runtime.Markup(_MARKDOWN.render(text))
+
+
+def cell_text(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def render_behaviour(tables, intro: str) -> str:
+    """``behaviour.html``: the tables of ``behaviour.md``, and the headline cases' timelines
+    drawn as the record page draws them."""
+    e = env()
+    e.filters.setdefault("markdown", markdown_block)
+    e.filters.setdefault("cell", lambda v: inline_markdown(cell_text(v)))
+    return e.get_template("behaviour.html").render(tables=tables, intro=intro, drawn=drawn)
