@@ -156,8 +156,7 @@ def _object(sobject: str):
 def _page_number() -> int:
     raw = request.args.get("page", "1")
     if not raw.isdigit() or int(raw) < 1:
-        raise errors.SalesforceError(f"page must be a positive whole number, not {raw!r}",
-                                     error_code="INVALID_PARAMETER_VALUE")
+        raise errors.InvalidParameterValue(f"page must be a positive whole number, not {raw!r}")
     return int(raw)
 
 
@@ -165,15 +164,14 @@ def _sort(columns: list[Column]) -> tuple[Column, bool]:
     name = request.args.get("sort")
     descending = request.args.get("dir", "desc" if name is None else "asc") == "desc"
     if request.args.get("dir") not in (None, "asc", "desc"):
-        raise errors.SalesforceError("dir must be asc or desc", error_code="INVALID_PARAMETER_VALUE")
+        raise errors.InvalidParameterValue("dir must be asc or desc")
     if name is None:
         return columns[-1], True
     for column in columns:
         if column.name == name and column.sortable:
             return column, descending
-    raise errors.SalesforceError(f"cannot sort by {name!r}: sort by one of the list's columns "
-                                 f"({', '.join(c.name for c in columns if c.sortable)})",
-                                 error_code="INVALID_PARAMETER_VALUE")
+    raise errors.InvalidParameterValue(f"cannot sort by {name!r}: sort by one of the list's columns "
+                                       f"({', '.join(c.name for c in columns if c.sortable)})")
 
 
 @bp.get("/lightning/o/<sobject>/list")
@@ -271,8 +269,8 @@ def record_by_id(record_id: str):
 def _more(section: str) -> int:
     raw = request.args.get(section, str(TIMELINE_PAGE))
     if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
-        raise errors.SalesforceError(f"{section} must be a number of entries from 1 to 10000, "
-                                     f"not {raw!r}", error_code="INVALID_PARAMETER_VALUE")
+        raise errors.InvalidParameterValue(f"{section} must be a number of entries from 1 to 10000, "
+                                     f"not {raw!r}")
     return int(raw)
 
 
@@ -341,16 +339,14 @@ def calls():
     call_types = task.fields["CallType"].picklist
     call_type = request.args.get("type", "")
     if call_type and call_type not in call_types:
-        raise errors.SalesforceError(f"type must be one of {', '.join(call_types)}, not {call_type!r}",
-                                     error_code="INVALID_PARAMETER_VALUE")
+        raise errors.InvalidParameterValue(f"type must be one of {', '.join(call_types)}, not {call_type!r}")
     results = [r["CallDisposition"] for r in o.query(
         "SELECT CallDisposition FROM Task WHERE CallObject != null AND CallDisposition != null "
         "GROUP BY CallDisposition ORDER BY CallDisposition")["records"]]
     result = request.args.get("result", "")
     status = request.args.get("status", "")
     if status not in ("", "open", "closed"):
-        raise errors.SalesforceError(f"status must be open or closed, not {status!r}",
-                                     error_code="INVALID_PARAMETER_VALUE")
+        raise errors.InvalidParameterValue(f"status must be open or closed, not {status!r}")
     page = _page_number()
     where = ["CallObject != null"]
     if call_type:
