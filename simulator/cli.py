@@ -23,12 +23,19 @@ def default_paths() -> list[Path]:
     return [local]
 
 
+class OrgUnreachable(click.ClickException):
+    """The org (a URL given on the command line) does not answer: exit 3."""
+
+    exit_code = 3
+
+
 def org_options(func):
     """--url/--username/--password/--security-token: the Salesforce org to write to."""
     @click.option("--url", required=True, metavar="URL",
-                  help="The org: a fake-salesforce server URL (http://127.0.0.1:8080).")
-    @click.option("--username", default="admin@example.com", show_default=True)
-    @click.option("--password", default="password", show_default=True)
+                  help="The org to log into: the URL that `fake-salesforce serve` prints, for one.")
+    @click.option("--username", default="admin@example.com", show_default=True,
+                  help="The user to log in as (the fake's admin by default).")
+    @click.option("--password", default="password", show_default=True, help="Their password.")
     @click.option("--security-token", default="", help="Appended to the password at login.")
     @click.option("--verify", default=None, metavar="CERT", help="CA certificate for an https URL.")
     @wraps(func)
@@ -45,7 +52,7 @@ def org_options(func):
             except ValueError as e:
                 raise click.BadParameter(str(e), param_hint="--url") from None
             except OSError as e:
-                raise click.ClickException(f"cannot reach {url}: {e}") from None
+                raise OrgUnreachable(f"cannot reach {url}: {_reason(e)}") from None
 
         return func(*args, connect=connect, **kwargs)
 
@@ -69,7 +76,16 @@ def main():
     """Test how Aircall logs calls into Salesforce, against a fake org."""
 
 
-@main.command()
+EXIT_CODES = """\b
+Exit status:
+  0  every scenario passed
+  1  a scenario failed: an expectation was not met, or it could not be run
+  2  bad usage: a bad option, an invalid scenario file, no scenario selected,
+     or --server holding records without --reset-ok
+  3  the org at --server cannot be reached"""
+
+
+@main.command(short_help="Replay scenarios and compare with expectations.", epilog=EXIT_CODES)
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("-k", "pattern", metavar="PATTERN",
               help="Only scenarios whose name or file matches (substring, or a glob with * ?).")
@@ -77,14 +93,16 @@ def main():
               help="Also write report.md, report.json and index.html into this directory.")
 @click.option("--format", "fmt", type=click.Choice(["terminal", "markdown", "json"]), default="terminal",
               show_default=True, help="Output format on standard output.")
-@click.option("--server", metavar="URL", help="Run against a `fake-salesforce serve` at URL "
-              "instead of an in-process org.")
+@click.option("--server", metavar="URL", help="Run against a `fake-salesforce serve` at URL instead of "
+              "an in-process org. Its org is RESET (every record deleted) before each scenario and "
+              "once more at the end.")
+@click.option("--reset-ok", is_flag=True, help="Let --server reset an org that holds records "
+              "(without it, callsim refuses to delete them).")
 @click.option("-v", "--verbose", is_flag=True, help="Show the tables of passing scenarios too.")
-def run(paths, pattern, report_dir, fmt, server, verbose):
+def run(paths, pattern, report_dir, fmt, server, reset_ok, verbose):
     """Replay scenarios through the logging core and compare with expectations.
 
-    PATHS are scenario files or directories (default: ./scenarios). Exit status: 0 when every
-    scenario passes, 1 when an expectation fails, 2 when a file is invalid.
+    PATHS are scenario files or directories (default: ./scenarios).
     """
     from .report import render, write_reports
     from .runner import Runner
@@ -99,12 +117,15 @@ def run(paths, pattern, report_dir, fmt, server, verbose):
         scenarios = [s for s in scenarios if _matches(pattern, s.name, s.path)]
     if not scenarios:
         click.echo("no scenarios to run" + (f" (nothing matches -k {pattern!r})" if pattern else ""), err=True)
-        sys.exit(2 if not pattern else 0)
-    try:
-        runner = Runner(server)
-        runner.control.info()
-    except Exception as e:
-        raise click.ClickException(f"cannot reach the fake org at {server}: {e}") from None
+        sys.exit(2)
+    if report_dir:
+        try:
+            report_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise click.BadParameter(f"cannot create {report_dir}: {e.strerror or e}", param_hint="--report")
+    runner = _runner(Runner, server)
+    if server and not reset_ok:
+        _refuse_to_wipe(runner, server)
 
     show_progress = fmt == "terminal" and sys.stderr.isatty() or len(scenarios) >= 20
 
@@ -116,11 +137,67 @@ def run(paths, pattern, report_dir, fmt, server, verbose):
                 click.echo(f" {n}/{total}", err=True)
 
     results = runner.run_all(scenarios, progress)
+    if server:
+        _reset_after(runner, server)
     click.echo(render(results, fmt, verbose=verbose))
     if report_dir:
         for path in write_reports(results, report_dir, server):
             click.echo(f"wrote {path}", err=True)
     sys.exit(0 if all(r.passed for r in results) else 1)
+
+
+def _runner(runner_class, server: str | None):
+    """A Runner on the in-process org, or on the fake at ``server`` once it answers."""
+    import requests
+
+    from fake_salesforce.control import ControlError
+
+    try:
+        runner = runner_class(server)
+    except ValueError as e:  # not a URL the client can use
+        raise click.BadParameter(str(e), param_hint="--server") from None
+    try:
+        runner.control.info()
+    except ValueError as e:  # requests' InvalidURL, MissingSchema...
+        raise click.BadParameter(f"{server!r}: {e}", param_hint="--server") from None
+    except requests.exceptions.RequestException as e:
+        raise OrgUnreachable(f"cannot reach the fake org at {server}: {_reason(e)} "
+                             "(is `fake-salesforce serve` running there?)") from None
+    except ControlError as e:
+        raise OrgUnreachable(f"{server} does not answer as a fake-salesforce server: {e}") from None
+    return runner
+
+
+def _reason(error: Exception) -> str:
+    """The innermost cause of a connection error, e.g. "Connection refused"."""
+    while error.__context__ is not None or error.args and isinstance(error.args[0], Exception):
+        error = error.__context__ or error.args[0]
+    return str(getattr(error, "strerror", None) or error)
+
+
+def _reset_after(runner, server: str) -> None:
+    """Leave a fresh org, which the next run may reset without asking."""
+    import requests
+
+    from fake_salesforce.control import ControlError
+
+    try:
+        runner.control.reset()
+    except (requests.exceptions.RequestException, ControlError) as e:
+        click.echo(f"warning: could not reset the org at {server} after the run: {e}", err=True)
+
+
+def _refuse_to_wipe(runner, server: str) -> None:
+    held = runner.records_beyond_fresh()
+    if held:
+        listed = ", ".join(f"{n} {name}" for name, n in sorted(held.items()))
+        click.echo(f"Error: the org at {server} holds records ({listed}); callsim run resets the org "
+                   "before each scenario, which deletes them. Pass --reset-ok to go ahead.", err=True)
+        sys.exit(2)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _matches(pattern: str, *texts: str) -> bool:
@@ -131,7 +208,7 @@ def _matches(pattern: str, *texts: str) -> bool:
     return False
 
 
-@main.command()
+@main.command(short_help="Check scenario files without running them.")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 def validate(paths):
     """Check scenario files without running them (exit 2 when any is invalid)."""
@@ -141,16 +218,35 @@ def validate(paths):
         for line in errors:
             click.echo(line, err=True)
         sys.exit(2)
-    click.echo(f"{len(scenario_files(paths))} scenario files are valid")
+    count = len(scenario_files(paths))
+    click.echo(f"{_plural(count, 'scenario file')} {'is' if count == 1 else 'are'} valid")
 
 
-@main.command("log")
+ORG_EXIT_CODES = """\b
+Exit status:
+  0  done (webhooks: stopped with Ctrl-C)
+  1  refused: a bad event or settings file, a failed login, an org error,
+     a port in use
+  2  bad usage: a bad option or a missing file
+  3  the org at --url cannot be reached"""
+
+
+def settings_option(func):
+    return click.option(
+        "--settings", "settings_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Settings YAML: the keys of a scenario's settings: block (workflow actions, unknown "
+             "numbers, business hours...). Defaults apply when absent.")(func)
+
+
+@main.command("log", short_help="Log Aircall webhook JSON files into an org.", epilog=ORG_EXIT_CODES)
 @click.argument("event_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--settings", "settings_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Settings YAML (the keys of a scenario's settings:); defaults when absent.")
+@settings_option
 @org_options
 def log_command(event_file, settings_file, connect):
-    """Log the Aircall webhook(s) of EVENT_FILE (one JSON object or a list) into an org."""
+    """Log the Aircall webhook(s) of EVENT_FILE (one JSON object or a list) into an org.
+
+    Prints each delivery's outcome as one line of JSON.
+    """
     from .core import CoreError, log_file
 
     settings = _settings(settings_file)
@@ -163,17 +259,25 @@ def log_command(event_file, settings_file, connect):
         click.echo(json.dumps(outcome.to_dict(), default=str))
 
 
-@main.command()
-@click.option("--settings", "settings_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--token", required=True, help="The Aircall webhook token deliveries must carry.")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8090, show_default=True, type=click.IntRange(0, 65535))
+@main.command(short_help="Receive Aircall webhooks and log them into an org.", epilog=ORG_EXIT_CODES)
+@settings_option
+@click.option("--token", required=True, help="The Aircall webhook token every delivery must carry "
+              "in its JSON body (\"token\": ...); others get 401.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8090, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free port).")
 @org_options
 def webhooks(settings_file, token, host, port, connect):
-    """Receive Aircall webhooks on POST /webhooks/aircall and log each delivery into the org."""
+    """Receive Aircall webhooks on POST /webhooks/aircall and log each delivery into the org.
+
+    Prints one line per delivery (event, call id, status, outcome, time taken) until Ctrl-C.
+    """
+    import logging
+
     from cheroot import wsgi
 
     from .core.receiver import create_receiver
+    from .core.receiver import log as delivery_log
 
     settings = _settings(settings_file)
     connect()  # fail now, not at the first delivery, when the org is unreachable
@@ -182,7 +286,11 @@ def webhooks(settings_file, token, host, port, connect):
     try:
         server.prepare()
     except OSError as e:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {e}") from None
+        raise click.ClickException(f"cannot listen on {host}:{port}: {_reason(e)}") from None
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    delivery_log.addHandler(handler)
+    delivery_log.setLevel(logging.INFO)
     # Ctrl-C and SIGTERM stop the server from another thread: its loop then returns.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: threading.Thread(target=server.stop, daemon=True).start())
@@ -193,9 +301,11 @@ def webhooks(settings_file, token, host, port, connect):
         server.serve()
     finally:
         server.stop()
+        delivery_log.removeHandler(handler)
+        click.echo("Stopped.")
 
 
-@main.command("docs")
+@main.command("docs", short_help="Write or check the behaviour tables (behaviour.md).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
               show_default=True, help="Directory of behaviour.md and behaviour.html.")
 @click.option("--check", is_flag=True,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from .runner import Check, ScenarioResult
 FORMATS = ("terminal", "markdown", "json")
 _TABLEFMT = {"terminal": "simple_grid", "markdown": "github"}
 _MAX_CELL = 160
+TERMINAL_WIDTH = 100  # the terminal summary table fits this many columns
 
 
 def _cell(value: Any) -> str:
@@ -75,25 +77,50 @@ def scenario_report(result: ScenarioResult, fmt: str = "terminal") -> str:
 
 
 def summary_table(results: list[ScenarioResult], fmt: str = "terminal") -> str:
-    rows = [[r.scenario.name, r.scenario.path, sum(c.passed for c in r.checks), len(r.checks),
-             f"{r.seconds * 1000:.0f}", _mark(r.passed, fmt)] for r in results]
-    table = tabulate(rows, headers=["scenario", "file", "checks passed", "checks", "ms", "result"],
-                     tablefmt="simple" if fmt == "terminal" else _TABLEFMT[fmt], disable_numparse=True)
+    """One row per scenario, then the totals. The terminal table fits ``TERMINAL_WIDTH``
+    columns: no file column (failing scenarios name theirs above it) and long names wrapped."""
     passed = sum(r.passed for r in results)
     total_s = sum(r.seconds for r in results)
-    line = f"{passed} passed, {len(results) - passed} failed ({len(results)} scenarios, {total_s:.2f} s)"
+    line = (f"{passed} passed, {len(results) - passed} failed "
+            f"({len(results)} scenario{'' if len(results) == 1 else 's'}, {total_s:.2f} s)")
+    if fmt == "terminal":
+        rows = [[r.scenario.name, f"{sum(c.passed for c in r.checks)}/{len(r.checks)}",
+                 f"{r.seconds * 1000:.0f}", _mark(r.passed, fmt)] for r in results]
+        table = _fitted(rows, ["scenario", "checks", "ms", "result"])
+    else:
+        rows = [[r.scenario.name, r.scenario.path, sum(c.passed for c in r.checks), len(r.checks),
+                 f"{r.seconds * 1000:.0f}", _mark(r.passed, fmt)] for r in results]
+        table = tabulate(rows, headers=["scenario", "file", "checks passed", "checks", "ms", "result"],
+                         tablefmt=_TABLEFMT[fmt], disable_numparse=True)
     return f"{table}\n\n{line}"
 
 
+def _fitted(rows: list[list[str]], headers: list[str]) -> str:
+    """A "simple" table whose first column wraps (continuation lines indented) to fit."""
+    def table(width: int | None) -> str:
+        cells = rows if width is None else [
+            [textwrap.fill(row[0], width, subsequent_indent="  "), *row[1:]] for row in rows]
+        return tabulate(cells, headers=headers, tablefmt="simple", disable_numparse=True)
+
+    text = table(None)
+    excess = max(map(len, text.splitlines())) - TERMINAL_WIDTH
+    if excess <= 0:
+        return text
+    longest = max(len(headers[0]), *(len(row[0]) for row in rows))
+    return table(max(20, longest - excess))
+
+
 def render(results: list[ScenarioResult], fmt: str = "terminal", *, verbose: bool = False) -> str:
-    """The whole report: each failing scenario (every one when verbose), then the summary."""
+    """The whole report. On a terminal: each failing scenario (every one when verbose), then the
+    summary, last, where the eye lands. In markdown: the summary first, then the scenarios."""
     if fmt == "json":
         return json.dumps(to_json(results), indent=2, default=str)
     shown = [r for r in results if verbose or not r.passed]
     sections = [scenario_report(r, fmt) for r in shown]
-    title = "# Scenario report\n\n" if fmt == "markdown" else ""
-    return title + "\n\n".join([*sections, "Summary" if fmt == "terminal" else "## Summary",
-                                summary_table(results, fmt)])
+    if fmt == "markdown":
+        details = ["## Scenarios", *sections] if sections else []
+        return "\n\n".join(["# Scenario report", "## Summary", summary_table(results, fmt), *details])
+    return "\n\n".join([*sections, "Summary", summary_table(results, fmt)])
 
 
 def to_json(results: list[ScenarioResult]) -> dict:

@@ -125,6 +125,13 @@ class Runner:
         self.session = fake_salesforce.make_session(self.target, verify=verify)
         self.control = ControlClient(self.target, self.session)
 
+    def records_beyond_fresh(self) -> dict[str, int]:
+        """What the org holds beyond a freshly reset org (its admin user and record types),
+        per sObject, read from the control API's record counts: what a reset would delete."""
+        fresh = fake_salesforce.Org().counts()
+        counts = self.control.info()["counts"]
+        return {name: n - fresh.get(name, 0) for name, n in counts.items() if n > fresh.get(name, 0)}
+
     # -- running --------------------------------------------------------------------------------
     def run(self, scenario: Scenario) -> ScenarioResult:
         result = ScenarioResult(scenario)

@@ -86,3 +86,22 @@ def test_a_delivery_is_logged_and_answered_with_the_outcome(fake_org, sf):
     assert body["record"]["kind"] == "Contact" and body["call_type"] == "inbound_answered"
     again = client.post(DEFAULT_PATH, json=call_webhook(token=TOKEN)).get_json()
     assert again["task_action"] == "unchanged" and again["task_id"] == body["task_id"]
+
+
+def test_every_delivery_is_logged_in_one_line(fake_org, sf, caplog):
+    fake_org.control.seed("Contact", [{"LastName": "Martin", "Phone": "+33612345678"}])
+    client = client_for(sf)
+    caplog.set_level("INFO", logger="callsim.webhooks")
+    client.post(DEFAULT_PATH, json=call_webhook(token=TOKEN, call_id=42))
+    client.post(DEFAULT_PATH, json=call_webhook(token="nope", call_id=43))
+    client.post(DEFAULT_PATH, json=call_webhook(token=TOKEN, call_id=44, external="+1 202 555 0100"))
+    client.post(DEFAULT_PATH, data="not json", content_type="application/json")
+    lines = [r.getMessage() for r in caplog.records if r.name == "callsim.webhooks"]
+    assert len(lines) == 4, lines
+    logged, refused, unknown, garbage = lines
+    assert logged.startswith("call.ended call 42: 200 logged: Task 00T")
+    assert " created on Contact 003" in logged and logged.endswith(" ms)")
+    assert refused.startswith("call.ended call 43: 401 invalid_token: ")
+    assert unknown.startswith("call.ended call 44: 200 not logged (R3.5: ")
+    assert garbage.startswith("(not JSON) -: 400 invalid_event: ")
+    assert TOKEN not in "".join(lines)

@@ -151,14 +151,14 @@ def test_run_with_server(tmp_path):
 def test_run_with_unreachable_server(tmp_path):
     good = _write(tmp_path, "good.yaml", PASSING)
     result = CliRunner().invoke(main, ["run", str(good), "--server", "http://127.0.0.1:9"])
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "cannot reach the fake org at http://127.0.0.1:9" in result.output
 
 
 def test_validate(tmp_path):
     _write(tmp_path, "good.yaml", PASSING)
     result = CliRunner().invoke(main, ["validate", str(tmp_path)])
-    assert result.exit_code == 0 and "1 scenario files are valid" in result.output
+    assert result.exit_code == 0 and "1 scenario file is valid" in result.output
     _write(tmp_path, "bad.yaml", "name: x\nevents: []\nextrenal: 1\n")
     result = CliRunner().invoke(main, ["validate", str(tmp_path)])
     assert result.exit_code == 2

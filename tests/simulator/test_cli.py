@@ -1,0 +1,204 @@
+"""`callsim` as a new user meets it: exit codes, a server org it must not wipe unasked, help
+text, the webhook receiver's log, and reports that read well on a terminal."""
+import json
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+import fake_salesforce
+from fake_salesforce.server import FakeServer
+from simulator.cli import main
+from simulator.core.webhooks import call_webhook
+from simulator.scenario import load_scenarios
+
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text()
+LIBRARY_SCENARIO = ROOT / "scenarios" / "matching" / "owners" / "owners_c_l.yaml"
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def single_line_error(result) -> str:
+    """The one clear line a user gets instead of a traceback."""
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return result.output
+
+
+# -- callsim run --server: it resets the org, so it asks first -------------------------------------
+@pytest.fixture
+def server():
+    with FakeServer() as s:
+        yield s
+
+
+def test_run_refuses_to_reset_an_org_holding_records_without_reset_ok(server):
+    sf = fake_salesforce.connect(server.url)
+    sf.Contact.create({"LastName": "Mine", "Phone": "+33612345678"})
+    sf.Lead.create({"LastName": "Also mine", "Company": "Acme"})
+    result = invoke("run", LIBRARY_SCENARIO, "--server", server.url)
+    assert result.exit_code == 2
+    assert f"the org at {server.url} holds records (1 Contact, 1 Lead)" in result.output
+    assert "--reset-ok" in result.output
+    assert sf.query("SELECT Id FROM Contact WHERE LastName = 'Mine'")["totalSize"] == 1
+
+
+def test_run_with_reset_ok_resets_the_org_and_leaves_it_fresh(server):
+    sf = fake_salesforce.connect(server.url)
+    sf.Contact.create({"LastName": "Mine"})
+    result = invoke("run", LIBRARY_SCENARIO, "--server", server.url, "--reset-ok")
+    assert result.exit_code == 0, result.output
+    sf = fake_salesforce.connect(server.url)  # the reset ended the old session
+    assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 0
+    assert sf.query("SELECT COUNT() FROM Task")["totalSize"] == 0
+    # What callsim leaves behind is a fresh org: the next run needs no --reset-ok.
+    again = invoke("run", LIBRARY_SCENARIO, "--server", server.url)
+    assert again.exit_code == 0, again.output
+
+
+def test_the_reset_is_said_in_help_and_readme():
+    help_text = " ".join(invoke("run", "--help").output.split())
+    assert "RESET (every record deleted) before each scenario" in help_text
+    assert "--reset-ok" in help_text
+    assert "--reset-ok" in README and "resets the org" in README
+
+
+# -- exit codes ---------------------------------------------------------------------------------
+def test_k_matching_nothing_exits_2():
+    result = invoke("run", LIBRARY_SCENARIO, "-k", "nomatch")
+    assert result.exit_code == 2
+    assert "no scenarios to run (nothing matches -k 'nomatch')" in result.output
+
+
+def test_an_unreachable_server_exits_3_not_1():
+    result = invoke("run", LIBRARY_SCENARIO, "--server", "http://127.0.0.1:9")
+    assert result.exit_code == 3
+    assert single_line_error(result).strip() == (
+        "Error: cannot reach the fake org at http://127.0.0.1:9: Connection refused "
+        "(is `fake-salesforce serve` running there?)")
+
+
+@pytest.mark.parametrize("url", ["foo", "ftp://x", "http://127.0.0.1:99999", "http://[::1"])
+def test_a_server_that_is_not_a_url_is_a_usage_error(url):
+    result = invoke("run", LIBRARY_SCENARIO, "--server", url)
+    assert result.exit_code == 2
+    assert "Invalid value for --server" in single_line_error(result)
+
+
+def test_log_and_webhooks_exit_3_when_the_org_cannot_be_reached(tmp_path):
+    event = tmp_path / "call.json"
+    event.write_text(json.dumps(call_webhook()))
+    result = invoke("log", event, "--url", "http://127.0.0.1:9")
+    assert result.exit_code == 3
+    assert single_line_error(result).strip() == "Error: cannot reach http://127.0.0.1:9: Connection refused"
+    result = invoke("webhooks", "--token", "t", "--url", "http://127.0.0.1:9")
+    assert result.exit_code == 3
+
+
+def test_exit_codes_are_documented_in_help_and_readme():
+    for command in ("run", "log", "webhooks"):
+        help_text = invoke(command, "--help").output
+        assert "Exit status:" in help_text
+        assert re.search(r"^\s+3\s+the org at --(server|url) cannot be reached", help_text, re.M), help_text
+    run_help = invoke("run", "--help").output
+    for code in "0123":
+        assert re.search(rf"^\s+{code}\s+\w", run_help, re.M)
+    section = README[README.index("## Exit status"):]
+    for code in "0123":
+        assert f"| {code} |" in section
+
+
+def test_a_report_dir_that_cannot_be_made_is_one_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = invoke("run", LIBRARY_SCENARIO, "--report", blocker / "out")
+    assert result.exit_code == 2
+    assert "Invalid value for --report: cannot create" in single_line_error(result)
+
+
+# -- help text ----------------------------------------------------------------------------------
+def test_callsim_help_lists_every_command_without_cutting_it_off():
+    listing = invoke("--help").output.split("Commands:", 1)[1]
+    lines = [line for line in listing.splitlines() if line.strip()]
+    assert len(lines) == len(main.commands)
+    assert not any(line.rstrip().endswith("...") for line in lines), listing
+
+
+def test_every_option_has_help_and_url_shows_no_default():
+    for name, command in main.commands.items():
+        for param in command.params:
+            if param.param_type_name == "option" and param.name != "help":
+                assert param.help, f"callsim {name} {param.opts[0]} has no help text"
+    help_text = invoke("log", "--help").output
+    url_help = help_text[help_text.index("--url"):help_text.index("--username")]
+    assert "[required]" in url_help and "(http" not in url_help and "default" not in url_help
+
+
+def test_plurals():
+    result = invoke("validate", LIBRARY_SCENARIO)
+    assert "1 scenario file is valid" in result.output
+    result = invoke("run", LIBRARY_SCENARIO)
+    assert "(1 scenario, " in result.output
+
+
+# -- the webhook receiver -----------------------------------------------------------------------
+def test_webhooks_prints_one_line_per_delivery_and_stopped(server):
+    fake_salesforce.connect(server.url).Contact.create({"LastName": "Martin", "Phone": "+33612345678"})
+    proc = subprocess.Popen([sys.executable, "-m", "simulator.cli", "webhooks", "--url", server.url,
+                             "--token", "s3cret", "--port", "0"], stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        endpoint = line.split(" on ", 1)[1].split(" ")[0]
+        assert requests.post(endpoint, json=call_webhook(token="s3cret", call_id=77), timeout=10).ok
+        logged = proc.stdout.readline()
+        assert re.fullmatch(r"\d\d:\d\d:\d\d call\.ended call 77: 200 logged: Task 00T\w+ created "
+                            r"on Contact 003\w+ \(\d+ ms\)\n", logged), logged
+        assert requests.post(endpoint, json=call_webhook(token="wrong", call_id=78), timeout=10).status_code == 401
+        assert "call.ended call 78: 401 invalid_token" in proc.stdout.readline()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=10)
+    assert rest == "Stopped.\n"
+    assert proc.returncode == 0
+
+
+# -- reports ------------------------------------------------------------------------------------
+def test_report_md_starts_with_the_summary(tmp_path):
+    out = tmp_path / "out"
+    result = invoke("run", LIBRARY_SCENARIO.parent, "--report", out)
+    assert result.exit_code == 0, result.output
+    lines = (out / "report.md").read_text().splitlines()
+    assert lines[:3] == ["# Scenario report", "", "## Summary"]
+    summary_end = next(n for n, line in enumerate(lines) if re.match(r"\d+ passed, \d+ failed", line))
+    assert summary_end < lines.index("## Scenarios")
+    assert "| file " in lines[4]  # the full table, file column included
+
+
+def test_the_summary_of_the_library_run_fits_100_columns():
+    result = invoke("run", ROOT / "scenarios")
+    assert result.exit_code == 0, result.output
+    widest = max(result.output.splitlines(), key=len)
+    assert len(widest) <= 100, widest
+    # Nothing is lost but the file column: every scenario's name is in the first column,
+    # its continuation lines indented.
+    header, _rule, *rows = result.output[result.output.index("\nscenario ") + 1:].splitlines()
+    boundary = header.index("checks")
+    names: list[str] = []
+    for line in rows:
+        if not line.strip():
+            break
+        cell = line[:boundary].rstrip()
+        if cell.startswith("  "):
+            names[-1] += " " + cell.strip()
+        else:
+            names.append(cell)
+    expected = [" ".join(sc.name.split()) for sc in load_scenarios([ROOT / "scenarios"])]
+    assert sorted(names) == sorted(expected)
