@@ -1,10 +1,12 @@
 """`callsim` as a new user meets it: exit codes, a server org it must not wipe unasked, help
 text, the webhook receiver's log, and reports that read well on a terminal."""
 import json
+import queue
 import re
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -154,19 +156,27 @@ def test_webhooks_prints_one_line_per_delivery_and_stopped(server):
     fake_salesforce.connect(server.url).Contact.create({"LastName": "Martin", "Phone": "+33612345678"})
     proc = subprocess.Popen([sys.executable, "-m", "simulator.cli", "webhooks", "--url", server.url,
                              "--token", "s3cret", "--port", "0"], stdout=subprocess.PIPE, text=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+
+    def next_line() -> str:
+        try:
+            return lines.get(timeout=20)
+        except queue.Empty:
+            return "(nothing printed)"
+
     try:
-        line = proc.stdout.readline()
-        endpoint = line.split(" on ", 1)[1].split(" ")[0]
+        endpoint = next_line().split(" on ", 1)[1].split(" ")[0]
         assert requests.post(endpoint, json=call_webhook(token="s3cret", call_id=77), timeout=10).ok
-        logged = proc.stdout.readline()
+        logged = next_line()
         assert re.fullmatch(r"\d\d:\d\d:\d\d call\.ended call 77: 200 logged: Task 00T\w+ created "
                             r"on Contact 003\w+ \(\d+ ms\)\n", logged), logged
         assert requests.post(endpoint, json=call_webhook(token="wrong", call_id=78), timeout=10).status_code == 401
-        assert "call.ended call 78: 401 invalid_token" in proc.stdout.readline()
+        assert "call.ended call 78: 401 invalid_token" in next_line()
     finally:
         proc.send_signal(signal.SIGINT)
-        rest, _ = proc.communicate(timeout=10)
-    assert rest == "Stopped.\n"
+        proc.wait(timeout=10)
+    assert next_line() == "Stopped.\n"
     assert proc.returncode == 0
 
 
