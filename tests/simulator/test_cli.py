@@ -16,7 +16,7 @@ from click.testing import CliRunner
 import fake_salesforce
 from fake_salesforce.server import FakeServer
 from simulator.cli import main
-from simulator.core.webhooks import call_webhook
+from simulator.aircall import call_webhook
 from simulator.scenario import load_scenarios
 
 ROOT = Path(__file__).resolve().parents[2]
