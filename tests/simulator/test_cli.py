@@ -3,6 +3,7 @@ text, the webhook receiver's log, and reports that read well on a terminal."""
 import json
 import queue
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -152,10 +153,8 @@ def test_plurals():
 
 
 # -- the webhook receiver -----------------------------------------------------------------------
-def test_webhooks_prints_one_line_per_delivery_and_stopped(server):
-    fake_salesforce.connect(server.url).Contact.create({"LastName": "Martin", "Phone": "+33612345678"})
-    proc = subprocess.Popen([sys.executable, "-m", "simulator.cli", "webhooks", "--url", server.url,
-                             "--token", "s3cret", "--port", "0"], stdout=subprocess.PIPE, text=True)
+def line_reader(proc: subprocess.Popen):
+    """``next_line()``: the process's next line of output, or "(nothing printed)" after 20 s."""
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
 
@@ -165,6 +164,14 @@ def test_webhooks_prints_one_line_per_delivery_and_stopped(server):
         except queue.Empty:
             return "(nothing printed)"
 
+    return next_line
+
+
+def test_webhooks_prints_one_line_per_delivery_and_stopped(server):
+    fake_salesforce.connect(server.url).Contact.create({"LastName": "Martin", "Phone": "+33612345678"})
+    proc = subprocess.Popen([sys.executable, "-m", "simulator.cli", "webhooks", "--url", server.url,
+                             "--token", "s3cret", "--port", "0"], stdout=subprocess.PIPE, text=True)
+    next_line = line_reader(proc)
     try:
         endpoint = next_line().split(" on ", 1)[1].split(" ")[0]
         assert requests.post(endpoint, json=call_webhook(token="s3cret", call_id=77), timeout=10).ok
@@ -212,3 +219,23 @@ def test_the_summary_of_the_library_run_fits_100_columns():
             names.append(cell)
     expected = [" ".join(sc.name.split()) for sc in load_scenarios([ROOT / "scenarios"])]
     assert sorted(names) == sorted(expected)
+
+
+# -- the README's receiver example, run as written (but on free ports) ------------------------------
+def test_readme_webhooks_and_curl_examples_run(server):
+    section = README[README.index("## The logging core on its own"):]
+    receiver = next(line for line in section.splitlines() if line.startswith("callsim webhooks "))
+    curl = next(line for line in section.splitlines() if line.startswith("curl "))
+    argv = shlex.split(receiver.replace("http://127.0.0.1:8080", server.url))
+    proc = subprocess.Popen([sys.executable, "-m", "simulator.cli", *argv[1:], "--port", "0"], cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True)
+    next_line = line_reader(proc)
+    try:
+        port = next_line().split("http://127.0.0.1:", 1)[1].split("/")[0]
+        sent = subprocess.run(curl.replace(":8090/", f":{port}/"), shell=True, cwd=ROOT,
+                              capture_output=True, text=True, timeout=30)
+        assert json.loads(sent.stdout)["logged"] is True, sent.stdout + sent.stderr
+        assert ": 200 logged: Task 00T" in next_line()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)
