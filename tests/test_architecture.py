@@ -52,9 +52,10 @@ def private_uses(source: str, where: str = "<source>"):
 
 
 def test_http_layer_uses_only_the_public_org():
-    # The blueprints parse, call the Org's public methods, and serialize: nothing private on
-    # the org (or on anything else) is reached from fake_salesforce/api/.
-    found = [use for path in sorted((ROOT / "fake_salesforce" / "api").rglob("*.py"))
+    # The blueprints (REST API and web pages) parse, call the Org's public methods, and
+    # serialize: nothing private on the org (or on anything else) is reached from them.
+    found = [use for package in ("api", "pages")
+             for path in sorted((ROOT / "fake_salesforce" / package).rglob("*.py"))
              for use in private_uses(path.read_text(), str(path.relative_to(ROOT)))]
     assert found == []
 
