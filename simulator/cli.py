@@ -37,7 +37,8 @@ def org_options(func):
                   help="The user to log in as (the fake's admin by default).")
     @click.option("--password", default="password", show_default=True, help="Their password.")
     @click.option("--security-token", default="", help="Appended to the password at login.")
-    @click.option("--verify", default=None, metavar="CERT", help="CA certificate for an https URL.")
+    @click.option("--verify", default=None, metavar="CERT", type=click.Path(exists=True),
+                  help="CA certificate (file or directory) for an https URL.")
     @wraps(func)
     def wrapper(*args, url, username, password, security_token, verify, **kwargs):
         import fake_salesforce
@@ -280,6 +281,8 @@ def webhooks(settings_file, token, host, port, connect):
     from .core.receiver import log as delivery_log
 
     settings = _settings(settings_file)
+    if not token.strip():
+        raise click.BadParameter("must not be empty", param_hint="--token")
     connect()  # fail now, not at the first delivery, when the org is unreachable
     app = create_receiver(connect, settings, token)
     server = wsgi.Server((host, port), app, numthreads=4, server_name="callsim-webhooks")

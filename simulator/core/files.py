@@ -22,6 +22,8 @@ def read_deliveries(path: str | Path) -> list[dict]:
     except ValueError as exc:
         raise InvalidEvent(f"{path}: not valid JSON: {exc}") from None
     deliveries = data if isinstance(data, list) else [data]
+    if not deliveries:
+        raise InvalidEvent(f"{path}: an empty list: expected a webhook object or a list of them")
     for index, item in enumerate(deliveries):
         if not isinstance(item, dict):
             where = f"[{index}]" if isinstance(data, list) else ""

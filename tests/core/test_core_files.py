@@ -30,6 +30,9 @@ def test_file_errors_name_the_file(tmp_path):
     bad.write_text("[1]")
     with pytest.raises(InvalidEvent, match=rf"^{bad}\[0\]: expected a webhook object, got int"):
         read_deliveries(bad)
+    bad.write_text("[]")
+    with pytest.raises(InvalidEvent, match=rf"^{bad}: an empty list: expected a webhook object"):
+        read_deliveries(bad)
 
 
 def test_a_malformed_delivery_stops_the_file_before_any_write(tmp_path):

@@ -127,6 +127,24 @@ def test_a_report_dir_that_cannot_be_made_is_one_line(tmp_path):
     assert "Invalid value for --report: cannot create" in single_line_error(result)
 
 
+@pytest.mark.parametrize("args, code, message", [
+    (["webhooks", "--token", "", "--url", "{url}"], 2, "Invalid value for --token: must not be empty"),
+    (["webhooks", "--token", "t", "--url", "{url}", "--port", "{port}"], 1,
+     "Error: cannot listen on 127.0.0.1:{port}: "),
+    (["log", "{empty}", "--url", "{url}"], 1, "an empty list: expected a webhook object"),
+    (["log", "{empty}", "--url", "{url}", "--verify", "/no/such.pem"], 2,
+     "Invalid value for '--verify': Path '/no/such.pem' does not exist."),
+], ids=["empty token", "busy port", "empty event list", "missing CA file"])
+def test_bad_input_gets_one_clear_line(server, tmp_path, args, code, message):
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]")
+    port = str(server.url.rsplit(":", 1)[1])
+    fill = {"url": server.url, "port": port, "empty": str(empty)}
+    result = invoke(*[a.format(**fill) for a in args])
+    assert result.exit_code == code, result.output
+    assert message.format(**fill) in single_line_error(result)
+
+
 # -- help text ----------------------------------------------------------------------------------
 def test_callsim_help_lists_every_command_without_cutting_it_off():
     listing = invoke("--help").output.split("Commands:", 1)[1]
