@@ -279,6 +279,7 @@ class _Replay:
     # -- checks ---------------------------------------------------------------------------------
     def _check(self) -> None:
         expect = self.sc.expect
+        self._check_deliveries(expect.rejected)
         for spec in expect.records:
             self._check_record(spec)
         for ref, timeline in expect.timelines.items():
@@ -299,6 +300,18 @@ class _Replay:
         if expect.task_count is not None:
             count = self._query("SELECT COUNT() FROM Task")["totalSize"]
             self._add("task_count", "org", "Tasks", expect.task_count, count, count == expect.task_count)
+
+    def _check_deliveries(self, rejected: list[str]) -> None:
+        """Events in ``rejected`` must be refused by the core; every other one accepted."""
+        refused = {}
+        for out in self.result.events:
+            name = out.ref or f"events[{out.index}]"
+            if out.error:
+                refused[name] = out.error
+                if name not in rejected:
+                    self._add("delivery", name, "accepted", "accepted", out.error, False)
+        for ref in rejected:
+            self._add("delivery", ref, "rejected", "rejected", refused.get(ref, "accepted"), ref in refused)
 
     def _add(self, kind, subject, item, expected, actual, passed) -> None:
         self.result.checks.append(Check(kind, subject, item, expected, actual, bool(passed)))

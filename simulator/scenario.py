@@ -472,6 +472,7 @@ class Expectations(Strict):
     timelines: dict[str, ExpectedTimeline] = {}
     records: Annotated[list[ExpectedRecord], list_of("a list")] = []
     not_logged: Strings = []
+    rejected: Strings = []
     tasks: dict[str, ExpectedTask] = {}
     task_count: Count | None = None
 
@@ -908,6 +909,8 @@ class _References:
         not_logged = _list(expect.get("not_logged"))
         for j, ref in enumerate(not_logged):
             self.use(f"expect.not_logged[{j}]", ref, *_LOGGED)
+        for j, ref in enumerate(_list(expect.get("rejected"))):
+            self.use(f"expect.rejected[{j}]", ref, *_LOGGED)
         tasks = _mapping(expect.get("tasks"))
         for key, task in tasks.items():
             self.use(f"expect.tasks.{key}", key, *_LOGGED)

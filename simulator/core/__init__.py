@@ -4,14 +4,14 @@ It is handed a ``simple_salesforce.Salesforce`` and uses only what a real org of
 """
 from .api import RetryPolicy, sosl_escape
 from .errors import CoreError, InvalidEvent, SalesforceUnavailable, SalesforceWriteError, SettingsError
-from .events import CallEvent, MessageEvent, parse_webhook
+from .events import CallEvent, IgnoredEvent, MessageEvent, parse_webhook
 from .files import log_file, read_deliveries
 from .logger import CallLogger, log_event
 from .outcome import Outcome, RecordRef
 from .settings import Action, CallType, LogOnRelated, Settings, UnknownNumber
 
 __all__ = [
-    "Action", "CallEvent", "CallLogger", "CallType", "CoreError", "InvalidEvent", "LogOnRelated",
+    "Action", "CallEvent", "CallLogger", "CallType", "CoreError", "IgnoredEvent", "InvalidEvent", "LogOnRelated",
     "MessageEvent", "Outcome", "RecordRef", "RetryPolicy", "SalesforceUnavailable",
     "SalesforceWriteError", "Settings", "SettingsError", "UnknownNumber", "log_event", "log_file",
     "parse_webhook", "read_deliveries", "sosl_escape",

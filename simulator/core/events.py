@@ -13,6 +13,7 @@ keys over time; the keys it reads are checked for type.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Annotated, Any, Literal, Mapping, Union
@@ -29,6 +30,11 @@ from .validation import Wording, fail, key_path, message_of, raise_at
 CALL_EVENTS = ("call.ended", "call.commented", "call.tagged", "call.comm_assets_generated")
 MESSAGE_EVENTS = ("message.sent", "message.received")
 SUPPORTED_EVENTS = CALL_EVENTS + MESSAGE_EVENTS
+# Every other Aircall event (call.created, call.ringing_on_agent, call.transferred,
+# message.status_updated, contact.*, user.*, number.* ...) changes nothing in Salesforce: it is
+# accepted and ignored, so that a webhook subscribed to every event never fails (Aircall
+# disables a webhook after repeated failures).
+_EVENT_NAME = re.compile(r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$")
 
 ANONYMOUS = "anonymous"
 OUT_OF_HOURS = "out_of_opening_hours"
@@ -405,7 +411,21 @@ class MessageEvent:
         return self.sent_at.astimezone(self.number.zone()).date()
 
 
-Event = CallEvent | MessageEvent
+@dataclass(frozen=True)
+class IgnoredEvent:
+    """An Aircall event that changes nothing in Salesforce; only its name is read."""
+
+    event: str
+    id: str | None = None
+
+    kind = "ignored"
+
+    @property
+    def key(self) -> str:
+        return f"{self.event}:{self.id}" if self.id else self.event
+
+
+Event = CallEvent | MessageEvent | IgnoredEvent
 
 
 
@@ -502,8 +522,12 @@ def parse_webhook(payload: Any) -> Event:
         raise InvalidEvent(f"webhook: event: required field is missing or not a string "
                            f"(got {_show(event)})", path="event")
     if event not in SUPPORTED_EVENTS:
-        raise InvalidEvent(f"{event}: event: unsupported event; expected one of "
-                           f"{', '.join(SUPPORTED_EVENTS)}", event=event, path="event")
+        if not _EVENT_NAME.match(event):
+            raise InvalidEvent(f"{event}: event: not an Aircall event name (such as call.ended)",
+                               event=event, path="event")
+        data = payload.get("data")
+        raw_id = data.get("id") if isinstance(data, Mapping) else None
+        return IgnoredEvent(event, None if raw_id is None else str(raw_id))
     try:
         hook = _DELIVERY.validate_python(dict(payload))
     except ValidationError as exc:

@@ -22,7 +22,7 @@ from simple_salesforce import Salesforce
 from . import matching, related as related_records, task as tasks
 from .api import RetryPolicy, SalesforceApi
 from .errors import SalesforceWriteError, SettingsError
-from .events import CallEvent, Event, MessageEvent, parse_webhook
+from .events import CallEvent, Event, IgnoredEvent, MessageEvent, parse_webhook
 from .outcome import Outcome, RecordRef, sobject_of
 from .settings import Action, LogOnRelated, Settings, UnknownNumber
 from .text import merge_description
@@ -133,6 +133,10 @@ class CallLogger:
         api = self._api()
         outcome = Outcome(event=event.event, key=event.key, logged=False,
                           call_type=event.call_type if isinstance(event, CallEvent) else None)
+        if isinstance(event, IgnoredEvent):
+            outcome.task_action = "ignored"
+            outcome.reason = f"ignored: {event.event} changes nothing in Salesforce"
+            return outcome
         try:
             return self._log(api, event, outcome)
         finally:
@@ -279,6 +283,6 @@ def log_event(sf: Salesforce, settings: Settings | None, event: Mapping[str, Any
     CallLogger for many events: it caches the org's users.
     """
     logger = CallLogger(sf, settings, **options)
-    if isinstance(event, (CallEvent, MessageEvent)):
+    if isinstance(event, (CallEvent, MessageEvent, IgnoredEvent)):
         return logger.log(event)
     return logger.handle(event)

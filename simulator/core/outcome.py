@@ -40,7 +40,8 @@ class Outcome:
     ``logged`` is False when the rules say not to log; ``rule`` then names the rule
     (``R1.5`` do_nothing workflow, ``R2.2`` number closed, ``R3.5`` unknown number,
     ``R3.6`` anonymous caller) and ``reason`` says it in words. ``task_action`` is
-    ``created``, ``updated`` (a later event, R8.2) or ``unchanged`` (a redelivery, R8.1).
+    ``created``, ``updated`` (a later event, R8.2), ``unchanged`` (a redelivery, R8.1) or
+    ``ignored`` (an Aircall event that changes nothing in Salesforce; ``reason`` says so).
     ``requests`` counts the HTTP requests made to Salesforce, retries included.
     """
 

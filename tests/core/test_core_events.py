@@ -230,9 +230,7 @@ def _drop(path):
     (_set(("resource",), "message"), "call.ended: resource: expected 'call', got 'message'"),
     (_set(("token",), 5), "call.ended: token: expected a string, got 5"),
     (_set(("timestamp",), "now"), "call.ended: timestamp: expected a number, got 'now'"),
-    (_set(("event",), "call.created"),
-     "call.created: event: unsupported event; expected one of call.ended, call.commented, "
-     "call.tagged, call.comm_assets_generated, message.sent, message.received"),
+    (_set(("event",), "Call Ended"), "Call Ended: event: not an Aircall event name (such as call.ended)"),
     (_drop(("event",)), "webhook: event: required field is missing or not a string (got None)"),
 ])
 def test_malformed_call_events_name_event_and_field(mutate, message):

@@ -51,6 +51,19 @@ def test_malformed_delivery_is_400_with_the_message():
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize("event", ["call.created", "call.ringing_on_agent", "call.transferred",
+                                   "call.assigned", "message.status_updated", "contact.created",
+                                   "user.opened", "number.closed"])
+def test_events_that_change_nothing_are_200_and_ignored(event):
+    client = client_for(FailingSF(AssertionError("must not be called")))
+    response = client.post(DEFAULT_PATH, json={**call_webhook(token=TOKEN), "event": event,
+                                               "resource": event.split(".")[0]})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert (body["event"], body["logged"], body["task_action"]) == (event, False, "ignored")
+    assert "ignored" in body["reason"]
+
+
 def test_salesforce_unavailable_is_503_so_aircall_retries():
     client = client_for(FailingSF(requests.ConnectionError("down")))
     response = client.post(DEFAULT_PATH, json=call_webhook(token=TOKEN))

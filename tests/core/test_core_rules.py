@@ -780,8 +780,16 @@ def test_R8_4_malformed_events_are_rejected_before_any_request(org, sf):
     with pytest.raises(InvalidEvent) as info:
         log_event(sf, Settings(unknown_number="create_contact"), hook)
     assert str(info.value) == "call.ended: data.direction: expected 'inbound' or 'outbound', got 'sideways'"
-    with pytest.raises(InvalidEvent, match=r"^call\.answered: event: unsupported event"):
-        log_event(sf, Settings(), {**call_webhook(), "event": "call.answered"})
+    with pytest.raises(InvalidEvent, match=r"^call\.ENDED: event: not an Aircall event name"):
+        log_event(sf, Settings(), {**call_webhook(), "event": "call.ENDED"})
+    assert api_requests(org) == []
+
+
+def test_R8_5_events_that_change_nothing_are_ignored_without_a_request(org, sf):
+    org.control.clear_requests()
+    outcome = log_event(sf, Settings(), {**call_webhook(), "event": "call.ringing_on_agent"})
+    assert (outcome.logged, outcome.task_action) == (False, "ignored")
+    assert outcome.reason == "ignored: call.ringing_on_agent changes nothing in Salesforce"
     assert api_requests(org) == []
 
 

@@ -57,9 +57,9 @@ def test_log_rejects_bad_settings_and_bad_events(server, example, tmp_path):
     assert result.exit_code == 1
     assert "unknown_number" in result.output and "create_widget" in result.output
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"resource": "call", "event": "call.exploded", "timestamp": 1, "token": "t", "data": {}}))
+    bad.write_text(json.dumps({"resource": "call", "event": "call ended", "timestamp": 1, "token": "t", "data": {}}))
     result = CliRunner().invoke(main, ["log", str(bad), "--url", server.url])
-    assert result.exit_code == 1 and "call.exploded" in result.output
+    assert result.exit_code == 1 and "call ended" in result.output
     sf = fake_salesforce.connect(server.url)
     assert sf.query("SELECT COUNT() FROM Task")["totalSize"] == 0
 
