@@ -13,13 +13,16 @@ import yaml
 from . import errors
 from .org import DEFAULT_PASSWORD, DEFAULT_USERNAME, ORDERS, Org
 from .schema import SchemaError
+from .store import StoreError, holds_org
 
 
 def _load_seed(path: Path) -> list[dict]:
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as e:
         raise click.BadParameter(f"cannot read {path}: {e.strerror}", param_hint="--seed") from None
+    except UnicodeDecodeError:
+        raise click.BadParameter(f"cannot read {path}: not UTF-8 text", param_hint="--seed") from None
     except yaml.YAMLError as e:
         raise click.BadParameter(f"{path} is not valid YAML/JSON: {e}", param_hint="--seed") from None
     records = data.get("records") if isinstance(data, dict) else data
@@ -28,6 +31,41 @@ def _load_seed(path: Path) -> list[dict]:
                                  param_hint="--seed")
     return records
 
+
+def _load_jwt_certs(items: tuple[str, ...]) -> dict[str, str]:
+    """``CONSUMER_KEY=CERT.pem`` pairs, each file checked to be a certificate or public key."""
+    from .tls import public_key
+
+    certs = {}
+    for item in items:
+        key, sep, path = item.partition("=")
+        if not sep or not key or not path:
+            raise click.BadParameter(f"expected CONSUMER_KEY=CERT.pem, got {item!r}", param_hint="--jwt-cert")
+        try:
+            pem = Path(path).read_text(encoding="utf-8")
+            public_key(pem)
+        except OSError as e:
+            raise click.BadParameter(f"cannot read {path}: {e.strerror}", param_hint="--jwt-cert") from None
+        except ValueError:  # not UTF-8 text, or not PEM
+            raise click.BadParameter(f"{path} is not a PEM certificate or public key",
+                                     param_hint="--jwt-cert") from None
+        certs[key] = pem
+    return certs
+
+
+def _open_db(db: Path | None) -> bool:
+    """Whether ``--db`` names a file that already holds an org; a clear error if it cannot."""
+    if db is None:
+        return False
+    try:
+        return holds_org(db)
+    except StoreError as e:
+        raise click.BadParameter(str(e), param_hint="--db") from None
+
+
+def _remove_db(db: Path) -> None:
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        path.unlink(missing_ok=True)
 
 
 SNIPPET = """\
@@ -53,12 +91,15 @@ def main():
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="YAML file of extra objects or fields (repeatable).")
 @click.option("--seed", "seed_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="YAML/JSON file of records to create at start: records: [{sobject, fields}].")
+              help="YAML/JSON file of records to create, records: [{sobject, fields}], only into a "
+                   "new org: with a --db file that already holds one, it is skipped (and says so).")
 @click.option("--id-seed", default="0", show_default=True, help="Seed for deterministic record ids.")
 @click.option("--order", type=click.Choice(ORDERS), default="recent", show_default=True,
               help="Row order of queries without ORDER BY.")
-@click.option("--username", default=DEFAULT_USERNAME, show_default=True)
-@click.option("--password", default=DEFAULT_PASSWORD, show_default=True)
+@click.option("--username", default=DEFAULT_USERNAME, show_default=True,
+              help="Login of the admin user of a new org (an org kept in --db keeps its own).")
+@click.option("--password", default=DEFAULT_PASSWORD, show_default=True,
+              help="Password of the admin user.")
 @click.option("--security-token", default="", help="Appended to the password at login.")
 @click.option("--jwt-cert", "jwt_certs", multiple=True, metavar="CONSUMER_KEY=CERT.pem",
               help="Accept JWT bearer logins from this connected app, signed by this certificate.")
@@ -73,37 +114,44 @@ def serve(host, port, db, schema_files, seed_file, id_seed, order, username, pas
     """Serve a fake org until Ctrl-C."""
     from .server import FakeServer
 
+    if not username.strip():
+        raise click.BadParameter("the admin user needs a login", param_hint="--username")
+    certs = _load_jwt_certs(jwt_certs)
+    records = _load_seed(seed_file) if seed_file else None
+    existing = _open_db(db)
     try:
         org = Org(schema_files=tuple(str(p) for p in schema_files), db_path=str(db) if db else None,
                   seed=id_seed, order=order, username=username, password=password,
-                  security_token=security_token)
-    except SchemaError as e:
+                  security_token=security_token, jwt_certificates=certs)
+    except (SchemaError, StoreError) as e:
         raise click.ClickException(str(e)) from None
-    for item in jwt_certs:
-        key, sep, path = item.partition("=")
-        if not sep or not key or not path:
-            raise click.BadParameter(f"expected CONSUMER_KEY=CERT.pem, got {item!r}", param_hint="--jwt-cert")
-        try:
-            org.config.jwt_certificates[key] = Path(path).read_text()
-        except OSError as e:
-            raise click.BadParameter(f"cannot read {path}: {e.strerror}", param_hint="--jwt-cert") from None
-    if seed_file:
-        try:
-            ids = org.seed(_load_seed(seed_file))
-        except errors.SalesforceError as e:
-            raise click.ClickException(f"--seed {seed_file}: {e.error_code}: {e.message}") from None
-        click.echo(f"Seeded {len(ids)} records from {seed_file}")
-    certfile = keyfile = None
-    if tls:
-        from .tls import make_self_signed
-
-        certfile, keyfile = make_self_signed(cert_dir or tempfile.mkdtemp(prefix="fake-salesforce-"),
-                                             ("localhost", host))
     try:
-        server = FakeServer(org, host, port, certfile=certfile, keyfile=keyfile, quiet=quiet,
-                            pages_open=pages_open)
-    except OSError as e:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror}") from None
+        seeded = None
+        if records is not None and not existing:
+            try:
+                seeded = org.seed(records)
+            except errors.SalesforceError as e:
+                raise click.ClickException(f"--seed {seed_file}: {e.error_code}: {e.message}") from None
+        certfile = keyfile = None
+        if tls:
+            from .tls import make_self_signed
+
+            folder = cert_dir or tempfile.mkdtemp(prefix="fake-salesforce-")
+            try:
+                certfile, keyfile = make_self_signed(folder, ("localhost", host))
+            except OSError as e:
+                raise click.ClickException(f"cannot write the TLS certificate into {folder}: "
+                                           f"{e.strerror}") from None
+        try:
+            server = FakeServer(org, host, port, certfile=certfile, keyfile=keyfile, quiet=quiet,
+                                pages_open=pages_open)
+        except OSError as e:
+            raise click.ClickException(str(e)) from None
+    except BaseException:
+        org.store.close()
+        if db and not existing:
+            _remove_db(db)  # a failed start leaves no half-made org behind
+        raise
 
     # Ctrl-C and SIGTERM stop the server from another thread: its loop then returns.
     def stop(*_):
@@ -119,7 +167,15 @@ def serve(host, port, db, schema_files, seed_file, id_seed, order, username, pas
         click.echo(f"  username: {username}   password: {password}   security token: "
                    f"{security_token or '(empty)'}")
         if db:
-            click.echo(f"  data kept in {db}")
+            click.echo(f"  data kept in {db}" + (" (an org from an earlier run)" if existing else ""))
+        if existing and org.authenticate(username, password + security_token) is None:
+            click.echo(f"  note: these credentials do not log in to the org in {db}: it keeps the "
+                       "admin login it was made with")
+        if seeded is not None:
+            click.echo(f"  seeded {len(seeded)} record{'s' * (len(seeded) != 1)} from {seed_file}")
+        elif records is not None:
+            click.echo(f"  --seed {seed_file} skipped: {db} already holds an org, whose records are "
+                       "kept (delete the file to start again from the seed)")
         if certfile:
             click.echo(f"  TLS certificate: {certfile}")
         click.echo("Connect from Python:\n" + SNIPPET.format(url=server.url, verify=verify))

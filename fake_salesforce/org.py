@@ -23,12 +23,14 @@ from .schema import FieldDef, Schema, SObjectDef, load_schema
 from .soql import Cursors, Ordering, query_more, run_query
 from .sosl import run_search
 from .store import Store, q
+from .tls import public_key
 from .values import to_storage, to_wire
 
 DEFAULT_USERNAME = "admin@example.com"
 DEFAULT_PASSWORD = "password"
 AUDIT_FIELDS = ("CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById")
 ORDERS = ("recent", "insertion", "shuffle")
+SEED_ITEM_KEYS = ("sobject", "fields", "password", "security_token")
 
 
 BATCH_OPS = ("create", "update", "delete")
@@ -262,6 +264,10 @@ class Org:
         if not isinstance(client_id, str) or not client_id or not isinstance(certificate_pem, str) \
                 or "-----BEGIN" not in certificate_pem:
             raise errors.InvalidParameterValue("Give 'client_id' and 'certificate' (PEM text)")
+        try:
+            public_key(certificate_pem)
+        except ValueError:
+            raise errors.InvalidParameterValue("'certificate' is not a PEM certificate or public key") from None
         self.config.jwt_certificates[client_id] = certificate_pem
 
     # == requests and limits =======================================================================
@@ -656,9 +662,21 @@ class Org:
                 sobject = item.get("sobject")
                 if not isinstance(sobject, str) or self.schema.get(sobject) is None and sobject != "PersonAccount":
                     raise errors.InvalidType(f"records[{i}]: sObject type '{sobject}' is not supported.")
-                values = {k: (ids[int(v[1:])] if isinstance(v, str) and v[:1] == "@" and v[1:].isdigit()
-                              and int(v[1:]) < len(ids) else v)
-                          for k, v in (item.get("fields") or {}).items()}
+                unknown = [k for k in item if k not in SEED_ITEM_KEYS]
+                if unknown:
+                    raise errors.JsonParserError(
+                        f"records[{i}] ({sobject}): unknown key {unknown[0]!r}; a record has "
+                        f"{', '.join(SEED_ITEM_KEYS)} (field values go under 'fields:')")
+                obj = self.schema.get("Account" if sobject == "PersonAccount" else sobject)
+                values = {}
+                for k, v in (item.get("fields") or {}).items():
+                    if isinstance(v, str) and v[:1] == "@" and v[1:].isdigit():
+                        if int(v[1:]) < len(ids):
+                            v = ids[int(v[1:])]
+                        elif getattr(obj.field(str(k)), "type", None) == "reference":
+                            raise errors.MalformedId(f"records[{i}] ({sobject}): {k}: {v!r} must name "
+                                                     "an earlier record of the batch", [k])
+                    values[k] = v
                 if sobject == "PersonAccount":
                     sobject = "Account"
                     values["RecordTypeId"] = self.person_record_type_id

@@ -6,6 +6,7 @@ reused (werkzeug's development server closes every connection).
 from __future__ import annotations
 
 import re
+import socket
 import sys
 import threading
 import time
@@ -77,6 +78,23 @@ class _Connection(cheroot_server.HTTPConnection):
     RequestHandlerClass = _Request
 
 
+def _why_not_bound(host: str, port: int) -> str | None:
+    """The system's own reason why ``host:port`` cannot be listened on (the server's message
+    buries it in a longer text)."""
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as e:
+        return f"unknown host ({e.strerror})"
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
+            try:
+                probe.bind(address)
+            except OSError as e:
+                return e.strerror
+    return None
+
+
 class FakeServer:
     """Serve ``org`` on ``host:port`` (port 0 picks a free one).
 
@@ -100,7 +118,10 @@ class FakeServer:
 
             self._server.ssl_adapter = BuiltinSSLAdapter(str(certfile), str(keyfile))
             self.scheme = "https"
-        self._server.prepare()  # binds now, so the port is known and errors surface here
+        try:
+            self._server.prepare()  # binds now, so the port is known and errors surface here
+        except OSError as e:
+            raise OSError(f"cannot listen on {host}:{port}: {_why_not_bound(host, port) or e}") from None
         self._thread: threading.Thread | None = None
         self._stop_lock = threading.Lock()
         self._stopped = False

@@ -8,11 +8,12 @@ interleave inside a write.
 """
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import threading
 import zlib
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -53,13 +54,49 @@ def regex_match(value, pattern) -> int:
 SQL_FUNCTIONS = {"shuffle_key": (2, shuffle_key), "regex_match": (2, regex_match)}
 
 
+class StoreError(ValueError):
+    """A database file cannot hold a fake org; the message names the file and says why."""
+
+
+def holds_org(path: str | Path) -> bool:
+    """Whether the SQLite file ``path`` already holds a fake org (False: it would be a new one).
+
+    Raises :class:`StoreError` for a file that cannot become one: in a missing or read-only
+    folder, not a SQLite database, or a database of another application (left untouched).
+    """
+    path = Path(path)
+    folder = path.parent
+    if not path.exists():
+        if not folder.is_dir():
+            raise StoreError(f"cannot create {path}: the folder {folder} does not exist")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise StoreError(f"cannot create {path}: the folder {folder} is not writable")
+        return False
+    if path.stat().st_size == 0:
+        return False
+    try:
+        with closing(sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)) as conn:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError:
+        raise StoreError(f"{path} is not a SQLite database") from None
+    if tables and META_TABLE not in tables:
+        raise StoreError(f"{path} holds tables of another application, not a fake org: "
+                         "give a new file name")
+    return bool(tables)
+
+
 class Store:
     def __init__(self, schema: Schema, path: str | Path | None = None):
         self.schema = schema
         self.path = str(path) if path else None
-        conn = sqlite3.connect(self.path or ":memory:", check_same_thread=False,
-                               isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL" if self.path else "PRAGMA journal_mode=MEMORY")
+        if self.path:
+            holds_org(self.path)
+        try:
+            conn = sqlite3.connect(self.path or ":memory:", check_same_thread=False,
+                                   isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL" if self.path else "PRAGMA journal_mode=MEMORY")
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot open {self.path}: {e}") from None
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA case_sensitive_like=OFF")
         for name, (n_args, function) in SQL_FUNCTIONS.items():

@@ -1,4 +1,5 @@
-"""A self-signed certificate for serving the fake org over TLS on this machine."""
+"""Certificates: a self-signed one for serving the fake org over TLS on this machine, and the
+public keys that check JWT bearer logins."""
 from __future__ import annotations
 
 import ipaddress
@@ -50,3 +51,18 @@ def make_self_signed(directory: str | Path, hosts: tuple[str, ...] = ("localhost
                                       serialization.NoEncryption()))
     pem.chmod(0o600)
     return crt, pem
+
+
+def public_key(pem: str):
+    """The public key of a PEM certificate or PEM public key; ValueError if it is neither."""
+    from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+
+    data = pem.encode()
+    try:
+        if b"-----BEGIN CERTIFICATE-----" in data:
+            return x509.load_pem_x509_certificate(data).public_key()
+        return serialization.load_pem_public_key(data)
+    except UnsupportedAlgorithm as e:
+        raise ValueError(str(e)) from None

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, request
 from .. import urls
 from . import base_url, org
 from .http import json_response
+from ..tls import public_key
 
 bp = Blueprint("auth", __name__)
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -84,7 +85,7 @@ def _jwt_user(o, assertion: str):
     if certificate is None:
         return None, None, _oauth_error("invalid_client_id", "client identifier invalid")
     try:
-        claims = jwt.decode(assertion, _public_key(certificate), algorithms=["RS256"],
+        claims = jwt.decode(assertion, public_key(certificate), algorithms=["RS256"],
                             options={"verify_aud": False, "require": ["exp", "sub", "aud"]})
     except jwt.ExpiredSignatureError:
         return None, None, _oauth_error("invalid_grant", "expired authorization code")
@@ -97,16 +98,6 @@ def _jwt_user(o, assertion: str):
     if user_id is None:
         return None, None, _oauth_error("invalid_grant", "user hasn't approved this consumer")
     return client_id, user_id, None
-
-
-def _public_key(pem: str):
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-
-    data = pem.encode()
-    if b"CERTIFICATE" in data:
-        return x509.load_pem_x509_certificate(data).public_key()
-    return serialization.load_pem_public_key(data)
 
 
 @bp.post(f"{urls.OAUTH}/revoke")

@@ -54,6 +54,34 @@ def test_seed_rejects_unknown_objects(fake_org):
     assert "INVALID_TYPE" in str(info.value)
 
 
+def test_seed_refuses_keys_outside_fields(fake_org):
+    with pytest.raises(ControlError) as info:
+        fake_org.control.seed([{"sobject": "Contact", "fields": {"LastName": "Martin"}, "Phone": "+1 415"}])
+    assert "records[0] (Contact): unknown key 'Phone'" in str(info.value)
+    assert fake_org.control.info()["counts"]["Contact"] == 0
+
+
+def test_seed_validates_values_as_create_does(fake_org):
+    with pytest.raises(ControlError) as info:
+        fake_org.control.seed([{"sobject": "Lead", "fields": {"LastName": "Stone", "Company": "Acme",
+                                                              "Email": "notanemail"}}])
+    assert "INVALID_EMAIL_ADDRESS" in str(info.value)
+    assert "records[0] (Lead): Email: invalid email address: notanemail" in str(info.value)
+
+
+def test_seed_reference_must_name_an_earlier_record(fake_org):
+    with pytest.raises(ControlError) as info:
+        fake_org.control.seed([{"sobject": "Contact", "fields": {"LastName": "A", "AccountId": "@0"}}])
+    assert "records[0] (Contact): AccountId: '@0' must name an earlier record" in str(info.value)
+
+
+def test_jwt_certificate_must_be_one(fake_org):
+    with pytest.raises(ControlError) as info:
+        fake_org.control.register_jwt_certificate(
+            "myapp", "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
+    assert "is not a PEM certificate or public key" in str(info.value)
+
+
 def test_request_log(fake_org, sf):
     fake_org.control.clear_requests()
     sf.Contact.create({"LastName": "Logged"})

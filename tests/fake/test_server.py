@@ -86,7 +86,30 @@ def test_seed_file_and_custom_schema(tmp_path):
         assert sf.Contact.get_by_custom_id("External_Id__c", "S-1")["LastName"] == "Seeded"
     finally:
         served.stop()
-    assert "Seeded 1 records" in "".join(served.lines)
+    assert "seeded 1 record from" in "".join(served.lines)
+
+
+def test_seed_goes_only_into_a_new_org(tmp_path):
+    db, seed = tmp_path / "org.db", tmp_path / "seed.yaml"
+    seed.write_text("records:\n  - {sobject: Contact, fields: {LastName: Seeded}}\n")
+    for run in range(2):
+        served = Served("--db", str(db), "--seed", str(seed))
+        try:
+            sf = fake_salesforce.connect(served.url)
+            assert sf.query("SELECT Id FROM Contact WHERE LastName = 'Seeded'")["totalSize"] == 1
+        finally:
+            served.stop()
+    text = "".join(served.lines)
+    assert f"--seed {seed} skipped: {db} already holds an org" in text
+    assert "seeded" not in text
+
+
+def test_credentials_that_do_not_open_a_kept_org_are_pointed_out(tmp_path):
+    db = tmp_path / "org.db"
+    Served("--db", str(db)).stop()
+    served = Served("--db", str(db), "--username", "ops@example.com")
+    served.stop()
+    assert f"these credentials do not log in to the org in {db}" in "".join(served.lines)
 
 
 def test_custom_credentials(tmp_path):

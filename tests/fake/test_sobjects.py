@@ -108,6 +108,25 @@ def test_string_too_long(sf):
     assert fields == ["Subject"]
 
 
+@pytest.mark.parametrize("address", ["notanemail", "jean@", "@acme.example", "jean martin@acme.example",
+                                     "jean..martin@acme.example", "jean@acme"])
+def test_email_fields_refuse_what_is_not_an_address(sf, address):
+    with pytest.raises(SalesforceMalformedRequest) as info:
+        sf.Contact.create({"LastName": "Martin", "Email": address})
+    assert error_of(info) == ("INVALID_EMAIL_ADDRESS", f"Email: invalid email address: {address}", ["Email"])
+    contact_id = sf.Contact.create({"LastName": "Martin"})["id"]
+    with pytest.raises(SalesforceMalformedRequest) as info:
+        sf.Contact.update(contact_id, {"Email": address})
+    assert error_of(info)[0] == "INVALID_EMAIL_ADDRESS"
+
+
+@pytest.mark.parametrize("address", ["jean@acme.example", "Jean.Martin+calls@Example.COM", "j@acme.test",
+                                     "o'neil@acme.co.uk"])
+def test_email_fields_keep_addresses_as_given(sf, address):
+    contact_id = sf.Contact.create({"LastName": "Martin", "Email": address})["id"]
+    assert sf.Contact.get(contact_id)["Email"] == address
+
+
 def test_malformed_id_in_a_reference(sf):
     with pytest.raises(SalesforceMalformedRequest) as info:
         sf.Contact.create({"LastName": "X", "AccountId": "not-an-id"})
