@@ -4,10 +4,15 @@ Fixtures: ``fake_org`` (a handle: ``.client()``, ``.control``, ``.url``, ``.org`
 logged-in simple-salesforce client on a clean org). Choose the transport with
 ``--fake-sf-transport=inprocess|http`` or the ``FAKE_SF_TRANSPORT`` environment variable;
 override the ``fake_sf_options`` fixture to configure the Org.
+
+``fake_org.url`` is always the address of a running server for the same org, so that tools
+outside Python (jsforce, the Salesforce CLI, curl) reach it too: under the in-process transport
+the first use of ``.url`` starts one, on a free loopback port, for the rest of the session.
 """
 from __future__ import annotations
 
 import os
+from typing import Callable
 
 import pytest
 
@@ -27,17 +32,24 @@ def pytest_configure(config):
 class FakeOrgHandle:
     """What a test gets: the org's address and a way to log in and to arrange it."""
 
-    def __init__(self, org, target, transport: str):
+    def __init__(self, org, target, transport: str, server_url: Callable[[], str]):
         from .control import ControlClient
 
         self.org = org
         self.target = target
         self.transport = transport
         self.control = ControlClient(target)
+        self._server_url = server_url
 
     @property
-    def url(self) -> str | None:
-        return self.target if isinstance(self.target, str) else None
+    def url(self) -> str:
+        """The base URL of a server for this org (``http://127.0.0.1:PORT``).
+
+        Under the HTTP transport it is the session's server. In-process, the first use starts
+        a server on a free loopback port that serves this same org (same records, clock and
+        sessions) until the session ends; tests that never read ``.url`` open no socket.
+        """
+        return self._server_url()
 
     def client(self, username: str | None = None, password: str | None = None, security_token: str = ""):
         from .client import connect
@@ -45,6 +57,30 @@ class FakeOrgHandle:
 
         return connect(self.target, username or self.org.config.username,
                        DEFAULT_PASSWORD if password is None else password, security_token)
+
+
+class _SessionOrg:
+    """The session's org, how tests reach it, and the server behind ``url`` once one is needed."""
+
+    def __init__(self, org, transport: str):
+        from .app import create_app
+        from .server import FakeServer
+
+        self.org = org
+        self.transport = transport
+        self.server = FakeServer(org).start() if transport == "http" else None
+        self.target = self.server.url if self.server else create_app(org)
+
+    def url(self) -> str:
+        if self.server is None:
+            from .server import FakeServer
+
+            self.server = FakeServer(self.org).start()
+        return self.server.url
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
 
 
 def _transport(config) -> str:
@@ -62,23 +98,16 @@ def fake_sf_options() -> dict:
 
 @pytest.fixture(scope="session")
 def _fake_sf_session(request, fake_sf_options):
-    from .app import create_app
     from .org import Org
-    from .server import FakeServer
 
-    org = Org(**fake_sf_options)
-    transport = _transport(request.config)
-    if transport == "http":
-        server = FakeServer(org).start()
-        yield org, server.url, transport
-        server.stop()
-    else:
-        yield org, create_app(org), transport
+    session = _SessionOrg(Org(**fake_sf_options), _transport(request.config))
+    yield session
+    session.close()
 
 
 @pytest.fixture
 def fake_org(_fake_sf_session, request) -> FakeOrgHandle:
-    org, target, transport = _fake_sf_session
+    org = _fake_sf_session.org
     marker = request.node.get_closest_marker("fake_sf_options")
     saved = {}
     if marker:
@@ -86,7 +115,7 @@ def fake_org(_fake_sf_session, request) -> FakeOrgHandle:
             saved[key] = getattr(org.config, key)
             setattr(org.config, key, value)
     org.reset()
-    yield FakeOrgHandle(org, target, transport)
+    yield FakeOrgHandle(org, _fake_sf_session.target, _fake_sf_session.transport, _fake_sf_session.url)
     for key, value in saved.items():
         setattr(org.config, key, value)
 

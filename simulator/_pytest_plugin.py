@@ -1,8 +1,14 @@
-"""pytest collects ``scenarios/**/*.yaml`` as test items; a failure shows the report's tables.
+"""pytest collects scenario files as test items; a failure shows the report's tables.
 
-Only files under the ``scenarios`` folder at the root of the run are collected. The transport
-follows the fake org's plugin: ``--fake-sf-transport=http`` (or ``FAKE_SF_TRANSPORT=http``) runs
-the scenarios against a real server on a socket.
+Opt-in: only the folders (or files) named by the ``callsim_scenarios`` ini option are
+collected, so a project's other YAML files are never taken for scenarios::
+
+    [tool.pytest.ini_options]
+    callsim_scenarios = ["scenarios"]
+
+Every ``.yaml``/``.yml`` file under them must then be a scenario. ``-p no:callsim`` turns the
+plugin off. The transport follows the fake org's plugin: ``--fake-sf-transport=http`` (or
+``FAKE_SF_TRANSPORT=http``) runs the scenarios against a real server on a socket.
 """
 from __future__ import annotations
 
@@ -12,6 +18,11 @@ from pathlib import Path
 import pytest
 
 _RUNNER_KEY = pytest.StashKey[dict]()
+
+
+def pytest_addoption(parser):
+    parser.addini("callsim_scenarios", type="paths", default=[],
+                  help="folders or files of callsim scenarios to collect as tests (none by default)")
 
 
 def pytest_configure(config):
@@ -45,10 +56,10 @@ def _runner(config):
 def pytest_collect_file(file_path: Path, parent):
     if file_path.suffix not in (".yaml", ".yml"):
         return None
-    root = Path(str(parent.config.rootpath)) / "scenarios"
-    if root not in file_path.parents:
-        return None
-    return ScenarioFile.from_parent(parent, path=file_path)
+    for root in parent.config.getini("callsim_scenarios"):
+        if file_path == root or root in file_path.parents:
+            return ScenarioFile.from_parent(parent, path=file_path)
+    return None
 
 
 class ScenarioFile(pytest.File):

@@ -37,6 +37,18 @@ def test_readme_fixture_example_is_a_working_test(sf, fake_org):
     namespace["test_my_integration"](sf, fake_org)
 
 
+def test_readme_seed_file_seeds_an_org():
+    import yaml
+
+    import fake_salesforce
+
+    block = re.search(r"```yaml\n(records:.*?)```", README, flags=re.S).group(1)
+    org = fake_salesforce.Org()
+    org.seed(yaml.safe_load(block)["records"])
+    rows = fake_salesforce.connect(org).query("SELECT Email, Account.Name FROM Contact")["records"]
+    assert [(r["Email"], r["Account"]["Name"]) for r in rows] == [("jean@acme.example", "Acme")]
+
+
 @pytest.mark.parametrize("group, tool", [(fake_main, "fake-salesforce"), (callsim_main, "callsim")])
 def test_every_command_has_help_and_is_in_the_readme(group: click.Group, tool: str):
     runner = CliRunner()
