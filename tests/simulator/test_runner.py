@@ -170,6 +170,7 @@ def test_pytest_collects_scenarios_and_shows_the_table(tmp_path):
     _write(tmp_path / "scenarios", "good.yaml", PASSING)
     _write(tmp_path / "scenarios", "bad.yaml", BROKEN.replace("Contact beats Lead", "Broken copy"))
     _write(tmp_path, "elsewhere.yaml", "not: a scenario\n")
+    _write(tmp_path, "pytest.ini", "[pytest]\ncallsim_scenarios = scenarios\n")
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
                             capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert "1 failed, 1 passed" in result.stdout, result.stdout + result.stderr
