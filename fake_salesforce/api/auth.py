@@ -9,9 +9,9 @@ import time
 from flask import Blueprint, Response, request
 
 from .. import urls
+from ..tls import public_key
 from . import base_url, org
 from .http import json_response
-from ..tls import public_key
 
 bp = Blueprint("auth", __name__)
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"

@@ -5,6 +5,7 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceExpiredSession
 
 from fake_salesforce import make_session
+from fake_salesforce.client import INPROCESS_HOST
 
 
 def test_soap_login_gives_a_working_client(fake_org):
@@ -87,7 +88,7 @@ def test_oauth_client_credentials_bad_secret(fake_org):
 
 def _raw(fake_org, headers):
     session = make_session(fake_org.target)
-    base = fake_org.url or "https://fake-org.my.salesforce.com"
+    base = fake_org.url if fake_org.transport == "http" else f"https://{INPROCESS_HOST}"
     return session.get(base + "/services/data/v59.0/sobjects/Contact/describe", headers=headers)
 
 

@@ -2,7 +2,7 @@
 besides login."""
 import pytest
 
-from fake_salesforce.client import make_session
+from fake_salesforce.client import INPROCESS_HOST, make_session
 
 SOAP = ('<?xml version="1.0"?><env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/">'
         '<env:Header><SessionHeader xmlns="urn:partner.soap.sforce.com"><sessionId>{token}</sessionId>'
@@ -11,7 +11,8 @@ SOAP = ('<?xml version="1.0"?><env:Envelope xmlns:env="http://schemas.xmlsoap.or
 
 
 def _base(fake_org):
-    return fake_org.url or "https://fake-org.my.salesforce.com"
+    """The base URL the test's clients reach: the server, or the host the in-process adapter answers."""
+    return fake_org.url if fake_org.transport == "http" else f"https://{INPROCESS_HOST}"
 
 
 def test_identity_url_and_userinfo_describe_the_session_user(fake_org, sf):
