@@ -89,9 +89,11 @@ class SchemaFile(_Spec):
 
 def read_schema_file(path: str | Path) -> SchemaFile:
     try:
-        data = yaml.load(Path(path).read_text(), Loader=_LOADER)
+        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_LOADER)
     except OSError as e:
         raise SchemaError(f"{path}: cannot read schema file: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise SchemaError(f"{path}: cannot read schema file: not UTF-8 text") from None
     except yaml.YAMLError as e:
         raise SchemaError(f"{path}: not valid YAML: {e}") from None
     try:
