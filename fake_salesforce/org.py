@@ -314,6 +314,16 @@ class Org:
             row = self._existing(obj, record_id, reading=True)
         return self.to_record(obj, row, self._field_list(obj, fields))
 
+    def get_many(self, sobject: str, record_ids: list[str], fields: Iterable[str] | None = None) -> list:
+        """Each record in order, None for an id that is missing or deleted (collections' GET)."""
+        out = []
+        for record_id in record_ids:
+            try:
+                out.append(self.get(sobject, record_id, fields))
+            except (errors.NotFound, errors.EntityIsDeleted):
+                out.append(None)
+        return out
+
     def _field_list(self, obj: SObjectDef, fields: Iterable[str] | None) -> list[FieldDef]:
         if fields is None:
             return list(obj.fields.values())
@@ -709,6 +719,16 @@ class Org:
                 full = to18(value)
                 return [full] if full and self.store.get(obj, full) else []
             return self.store.find(obj, f.name, to_storage(f, value))
+
+    def one_by_external_id(self, sobject: str, field_name: str, value: str) -> str:
+        """The one record whose external id ``field_name`` is ``value``: NOT_FOUND when there is
+        none, a 300 with their URLs when there are several."""
+        ids = self.find_by_external(sobject, field_name, value)
+        if not ids:
+            raise errors.NotFound("The requested resource does not exist")
+        if len(ids) > 1:
+            raise errors.MoreThanOneRecord([self.record_url(self.sobject(sobject).name, i) for i in ids])
+        return ids[0]
 
     def upsert(self, sobject: str, field_name: str, value: str, values: dict,
                user_id: str | None = None) -> tuple[str, bool]:

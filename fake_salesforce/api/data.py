@@ -114,20 +114,10 @@ def delete_record(version: str, sobject: str, record_id: str):
     return Response(status=204)
 
 
-def _one_by_external_id(sobject: str, field: str, value: str) -> str:
-    """The one record whose external id ``field`` is ``value``: 404 for none, 300 for several."""
-    o = org()
-    ids = o.find_by_external(sobject, field, value)
-    if not ids:
-        raise errors.NotFound("The requested resource does not exist")
-    if len(ids) > 1:
-        raise errors.MoreThanOneRecord([o.record_url(o.sobject(sobject).name, i) for i in ids])
-    return ids[0]
-
-
 @bp.get("/<version>/sobjects/<sobject>/<field>/<path:value>")
 def get_by_external_id(version: str, sobject: str, field: str, value: str):
-    return json_response(org().get(sobject, _one_by_external_id(sobject, field, value), _fields_param()))
+    o = org()
+    return json_response(o.get(sobject, o.one_by_external_id(sobject, field, value), _fields_param()))
 
 
 @bp.route("/<version>/sobjects/<sobject>/<field>/<path:value>", methods=["PATCH", "POST"])
@@ -139,7 +129,8 @@ def upsert(version: str, sobject: str, field: str, value: str):
 
 @bp.delete("/<version>/sobjects/<sobject>/<field>/<path:value>")
 def delete_by_external_id(version: str, sobject: str, field: str, value: str):
-    org().delete(sobject, _one_by_external_id(sobject, field, value), g.user_id)
+    o = org()
+    o.delete(sobject, o.one_by_external_id(sobject, field, value), g.user_id)
     return Response(status=204)
 
 
@@ -247,14 +238,7 @@ def collection_get(version: str, sobject: str):
     fields = _fields_param()
     if not ids or not fields:
         raise errors.InvalidParameterValue("The 'ids' and 'fields' parameters are required")
-    o = org()
-    out = []
-    for record_id in ids:
-        try:
-            out.append(o.get(sobject, record_id, fields))
-        except (errors.NotFound, errors.EntityIsDeleted):
-            out.append(None)
-    return json_response(out)
+    return json_response(org().get_many(sobject, ids, fields))
 
 
 # -- Salesforce APIs the fake does not implement: refused by name, never a misleading 404 ------------
