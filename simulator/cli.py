@@ -99,8 +99,10 @@ Exit status:
               "once more at the end.")
 @click.option("--reset-ok", is_flag=True, help="Let --server reset an org that holds records "
               "(without it, callsim refuses to delete them).")
+@click.option("--keep-last", is_flag=True, help="Leave the last scenario's records in the --server org "
+              "(no reset at the end), to look at them in its web pages.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the tables of passing scenarios too.")
-def run(paths, pattern, report_dir, fmt, server, reset_ok, verbose):
+def run(paths, pattern, report_dir, fmt, server, reset_ok, keep_last, verbose):
     """Replay scenarios through the logging core and compare with expectations.
 
     PATHS are scenario files or directories (default: ./scenarios).
@@ -108,6 +110,8 @@ def run(paths, pattern, report_dir, fmt, server, reset_ok, verbose):
     from .report import render, write_reports
     from .runner import Runner
 
+    if keep_last and not server:
+        raise click.BadParameter("only means something with --server", param_hint="--keep-last")
     paths = list(paths) or default_paths()
     try:
         scenarios = load_scenarios(paths)
@@ -138,7 +142,7 @@ def run(paths, pattern, report_dir, fmt, server, reset_ok, verbose):
                 click.echo(f" {n}/{total}", err=True)
 
     results = runner.run_all(scenarios, progress)
-    if server:
+    if server and not keep_last:
         _reset_after(runner, server)
     click.echo(render(results, fmt, verbose=verbose))
     if report_dir:

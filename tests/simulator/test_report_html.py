@@ -3,6 +3,7 @@ pass/fail marks and each record's Activity timeline drawn by the record page's t
 import textwrap
 
 import pytest
+import requests
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
@@ -83,14 +84,22 @@ def test_scenario_text_is_escaped(results):
 def test_run_with_a_server_links_records_to_their_pages(tmp_path):
     (tmp_path / "s.yaml").write_text(SCENARIO)
     out = tmp_path / "out"
-    with FakeServer() as server:
+    with FakeServer(pages_open=True) as server:
         result = CliRunner().invoke(main, ["run", str(tmp_path / "s.yaml"), "--server", server.url,
-                                           "--report", str(out)])
+                                           "--report", str(out), "--keep-last"])
         assert result.exit_code == 0, result.output
         soup = soup_of((out / "index.html").read_text())
         link = soup.select_one('.timeline-snippet[data-record="alice"] h3 a')
         assert link["href"].startswith(f"{server.url}/lightning/r/003")
+        page = requests.get(link["href"])     # the short record URL redirects to the record page
+        assert page.status_code == 200 and "Alice Martin" in page.text
     assert f"wrote {out / 'index.html'}" in result.stderr
+
+
+def test_keep_last_needs_a_server(tmp_path):
+    (tmp_path / "s.yaml").write_text(SCENARIO)
+    result = CliRunner().invoke(main, ["run", str(tmp_path / "s.yaml"), "--keep-last"])
+    assert result.exit_code == 2 and "--keep-last" in result.output
 
 
 def test_behaviour_html_is_written_and_checked(tmp_path):
