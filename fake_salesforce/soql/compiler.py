@@ -83,6 +83,7 @@ class Shape:
     polymorphic: bool = False
     aggregate: bool = False
     entries: list = field(default_factory=list)      # (key, kind, payload)
+    typed: bool = False                              # polymorphic, typed by its record (TYPEOF)
     _rels: dict = field(default_factory=dict)
     expressions: int = 0                             # exprN keys handed out
 
@@ -238,9 +239,15 @@ class Scope:
         id_sql = "COALESCE(" + ", ".join(f'{a}."Id"' for _, a in pairs) + ")"
         return Node(ref.relationship_name, None, None, id_sql, targets=pairs)
 
-    def resolve(self, path: ast.Path) -> Column:
-        parts = list(self._relative(path.parts))
-        node = self.root
+    def relationship_node(self, path: ast.Path) -> Node:
+        """The node a relationship path (``What``, ``Account.Owner``) reaches."""
+        parts = self._relative(path.parts)
+        return self.resolve(ast.Path(parts + ("Id",), path.line, path.column)).chain[-1]
+
+    def resolve(self, path: ast.Path, start: Node | None = None) -> Column:
+        """The column of a field path, from the FROM object or from ``start``."""
+        parts = list(self._relative(path.parts) if start is None else path.parts)
+        node = start or self.root
         chain: list[Node] = []
         for seg in parts[:-1]:
             ref = None if node.polymorphic else node.obj.relationship(seg)
@@ -584,6 +591,8 @@ class Statement:
     def _compare_type(self, col: Column, op: str, v, value: ast.Value) -> tuple[str, list]:
         if op not in ("=", "!="):
             raise self.ctx.malformed(value, f"unexpected token: '{op}'")
+        if v is None:
+            return f"{col.sql} IS {'NOT ' if op == '!=' else ''}NULL", []
         obj = self.ctx.schema.get(v) if v else None
         prefix = obj.key_prefix if obj else ""
         if op == "=":
@@ -717,8 +726,6 @@ def add_column(stmt: Statement, shape: Shape, col: Column, seen: set, node) -> N
 def refuse_unimplemented(node) -> None:
     """Refuse a construct the fake does not implement wherever it is in the statement, before
     any name in it is checked (its fields may exist only with the feature)."""
-    if isinstance(node, ast.TypeOf):
-        raise refuse("SOQL TYPEOF")
     if isinstance(node, ast.Func) and node.name.upper() in REFUSED_FUNCTIONS:
         raise refuse(REFUSED_FUNCTIONS[node.name.upper()])
     if isinstance(node, (tuple, list)):
@@ -734,7 +741,8 @@ def select_item(stmt: Statement, shape: Shape, item, seen: set, limit: int | Non
     ``toLabel()`` or ``convertCurrency()``."""
     ctx = stmt.ctx
     if isinstance(item, ast.TypeOf):
-        raise refuse("SOQL TYPEOF")
+        typeof_item(stmt, shape, item, seen)
+        return
     expr = item.expr
     if isinstance(expr, ast.Path):
         if item.alias is not None:
@@ -757,6 +765,42 @@ def select_item(stmt: Statement, shape: Shape, item, seen: set, limit: int | Non
         shape.entries.append((key, "field", (stmt.out(sql), partial(to_wire, col.field))))
         return
     add_column(stmt, shape, col, seen, expr)
+
+
+def typeof_item(stmt: Statement, shape: Shape, item: ast.TypeOf, seen: set) -> None:
+    """``TYPEOF What WHEN Account THEN Phone ... ELSE Name END``: the relationship's record with
+    the fields of the WHEN for its type, else those of ELSE (read as the Name object's), else
+    only its attributes."""
+    ctx, scope = stmt.ctx, stmt.scope
+    node = scope.relationship_node(item.path)
+    targets = {t.name.lower(): (t, a) for t, a in (node.targets if node.polymorphic
+                                                   else [(node.obj, node.alias)])}
+    whens: dict[str, Shape] = {}
+    for type_name, paths in item.whens:
+        obj = ctx.schema.get(type_name)
+        if obj is None:
+            raise ctx.error(errors.InvalidType, item.path,
+                            f"sObject type '{type_name}' is not supported. " + NO_OBJECT)
+        if obj.name.lower() not in targets or obj.name.lower() in whens:
+            raise ctx.malformed(item.path, f"TYPEOF {node.rel_name}: unexpected WHEN {type_name}")
+        target, alias = targets[obj.name.lower()]
+        start = Node(None, target, alias, f'{alias}."Id"')
+        sub = Shape(target.name, stmt.out(start.id_sql))
+        sub_seen: set = set()
+        for path in paths:
+            add_column(stmt, sub, scope.resolve(path, start), sub_seen, path)
+        whens[target.name.lower()] = sub
+    otherwise = None
+    if item.otherwise:
+        otherwise = Shape(None, stmt.out(node.id_sql), polymorphic=True, typed=True)
+        else_seen: set = set()
+        for path in item.otherwise:
+            add_column(stmt, otherwise, scope.resolve(path, node), else_seen, path)
+    key = node.rel_name
+    if (id(shape), key.lower()) in seen:
+        raise ctx.malformed(item.path, f"duplicate field selected: {key}")
+    seen.add((id(shape), key.lower()))
+    shape.entries.append((key, "typeof", (stmt.out(node.id_sql), whens, otherwise)))
 
 
 def fields_function(stmt: Statement, node: ast.Func, limit: int | None) -> list[ast.Path]:
@@ -878,7 +922,7 @@ def _compile_aggregate(ctx: Context, stmt: Statement, scope: Scope, limit, offse
     group = [stmt.expr(g, aggregate_ok=False) for g in select.group_by]
     stmt.group_sql = {sql for sql, _, _ in group}
     if any(isinstance(i, ast.TypeOf) for i in select.items):
-        raise refuse("SOQL TYPEOF")
+        raise ctx.malformed(select.source, "TYPEOF cannot be used in an aggregate query")
     items = [i for i in select.items if not isinstance(i, ast.SelectSubquery)]
     if len(items) != len(select.items):
         raise ctx.malformed(select.source, "Nested queries are not supported in aggregate queries")
@@ -980,6 +1024,8 @@ def compile_child(ctx: Context, parent: Scope, select: ast.Select) -> ChildPlan:
 
 def semi_join(ctx: Context, select: ast.Select) -> tuple[str, list]:
     """``Id IN (SELECT ContactId FROM Case ...)``: the inner statement as SQL."""
+    if any(isinstance(i, ast.TypeOf) for i in select.items):
+        raise refuse("SOQL TYPEOF in a semi-join")
     scope = Scope(ctx, select.source)
     stmt = Statement(ctx, select, scope)
     items = select.items

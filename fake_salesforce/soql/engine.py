@@ -111,7 +111,8 @@ def build(schema, shape: Shape, row, children: dict) -> dict | None:
         if shape.polymorphic:
             actual = schema.by_prefix(record_id[:3])
             url = urls.record_url(actual.name if actual else "Name", record_id)
-            record = {"attributes": {"type": "Name", "url": url}}
+            shown = actual.name if shape.typed and actual else "Name"
+            record = {"attributes": {"type": shown, "url": url}}
         else:
             record = {"attributes": {"type": shape.type_name,
                                      "url": urls.record_url(shape.type_name, record_id)}}
@@ -125,6 +126,16 @@ def build(schema, shape: Shape, row, children: dict) -> dict | None:
             value = row[payload]
             obj = schema.by_prefix(value[:3]) if value else None
             record[key] = obj.name if obj else None
+        elif kind == "typeof":
+            index, whens, otherwise = payload
+            value = row[index]
+            obj = schema.by_prefix(value[:3]) if value else None
+            if obj is None:
+                record[key] = None
+                continue
+            sub = whens.get(obj.name.lower(), otherwise)
+            record[key] = build(schema, sub, row, children) if sub is not None else {
+                "attributes": {"type": obj.name, "url": urls.record_url(obj.name, value)}}
         else:
             record[key] = children.get(key, {}).get(row[shape.id_index])
     return record

@@ -221,3 +221,16 @@ def test_backend_errors_are_salesforce_errors():
         org.query("SELECT Id FROM Contact WHERE (LastName = 'a'")
     with pytest.raises(errors.InvalidQueryLocator):
         org.query_more("nonsense")
+
+
+def test_typeof_records_carry_the_type_they_point_at(fake_org, sf):
+    account = sf.Account.create({"Name": "Acme"})["id"]
+    lead = sf.Lead.create({"LastName": "Lee", "Company": "Initech"})["id"]
+    sf.Task.create({"Subject": "a", "WhatId": account})
+    sf.Task.create({"Subject": "b", "WhoId": lead})
+    first, second = sf.query("SELECT TYPEOF What WHEN Account THEN Name END, TYPEOF Who WHEN "
+                             "Contact THEN Name ELSE Name END FROM Task ORDER BY Subject")["records"]
+    assert first["What"]["attributes"] == {
+        "type": "Account", "url": f"/services/data/v59.0/sobjects/Account/{account}"}
+    assert second["Who"]["attributes"] == {
+        "type": "Lead", "url": f"/services/data/v59.0/sobjects/Lead/{lead}"}
