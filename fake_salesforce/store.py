@@ -8,6 +8,7 @@ interleave inside a write.
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 import sqlite3
@@ -51,7 +52,21 @@ def regex_match(value, pattern) -> int:
     return int(_regex(pattern).search(str(value)) is not None)
 
 
-SQL_FUNCTIONS = {"shuffle_key": (2, shuffle_key), "regex_match": (2, regex_match)}
+EARTH_RADIUS = {"km": 6371.0088, "mi": 3958.7613}
+
+
+def geo_distance(lat1, lon1, lat2, lon2, unit) -> float | None:
+    """``geo_distance(lat, lon, lat, lon, 'mi' | 'km')``: great-circle (haversine) distance."""
+    if None in (lat1, lon1, lat2, lon2):
+        return None
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS[unit] * math.asin(min(1.0, math.sqrt(h)))
+
+
+SQL_FUNCTIONS = {"shuffle_key": (2, shuffle_key), "regex_match": (2, regex_match),
+                 "geo_distance": (5, geo_distance)}
 
 
 class StoreError(ValueError):

@@ -36,7 +36,6 @@ REFUSED_FUNCTIONS = {
     "FORMAT": "SOQL FORMAT()", "ROLLUP": "SOQL GROUP BY ROLLUP / CUBE and GROUPING()",
     "CUBE": "SOQL GROUP BY ROLLUP / CUBE and GROUPING()",
     "GROUPING": "SOQL GROUP BY ROLLUP / CUBE and GROUPING()",
-    "DISTANCE": "SOQL DISTANCE() / GEOLOCATION()", "GEOLOCATION": "SOQL DISTANCE() / GEOLOCATION()",
 }
 # Date functions: SQLite over the stored text (datetimes in UTC), as integers; DAY_ONLY a date.
 _MONTH = "CAST(strftime('%m', {x}) AS INTEGER)"
@@ -263,6 +262,10 @@ class Scope:
         last = parts[-1]
         if not node.polymorphic:
             f = node.obj.field(last)
+            if f is None and last.lower().endswith("__c"):
+                geo = _geolocation(node, last)
+                if geo is not None:
+                    return Column(geo[0], None, geo[1], chain, kind="geo", path=path)
             if f is None and chain and last.lower() == "type":
                 # Salesforce reads a relationship's ``Type`` from its Name record: the object
                 # the id points at (``Owner.Type`` is User or Group).
@@ -287,6 +290,18 @@ class Scope:
             "COALESCE(" + ", ".join(f"{a}.{q(f.name)}" for f, a in found) + ")"
         canonical = "Name" if last.lower() == "name" else found[0][0].name
         return Column(sql, found[0][0], canonical, chain, path=path)
+
+
+def _geolocation(node: Node, name: str) -> tuple[str, str] | None:
+    """A geolocation compound field (``Location__c``) stored as its ``__latitude__s`` and
+    ``__longitude__s`` parts: (SQL of the pair, canonical name)."""
+    base = name[:-3]
+    lat = node.obj.field(f"{base}__latitude__s")
+    lon = node.obj.field(f"{base}__longitude__s")
+    if lat is None or lon is None:
+        return None
+    canonical = lat.name[:-len("__latitude__s")] + "__c"
+    return f"{node.alias}.{q(lat.name)}, {node.alias}.{q(lon.name)}", canonical
 
 
 def resolve_object(ctx: Context, source: ast.ObjectRef) -> SObjectDef:
@@ -481,6 +496,9 @@ class Statement:
         if name in DATE_FUNCTIONS:
             col = self.date_function(node, name)
             return col.sql, col, None
+        if name == "DISTANCE":
+            col = self.distance(node)
+            return col.sql, col, None
         if name in SAME_VALUE_FUNCTIONS:
             col = self._one_field(node)
             if name == "CONVERTCURRENCY" and col.field.type != "currency":
@@ -514,6 +532,28 @@ class Statement:
         if col.kind != "field":
             raise self.ctx.malformed(node, f"unexpected token: '{node.text}'")
         return col
+
+    def distance(self, node: ast.Func) -> Column:
+        """``DISTANCE(Location__c, GEOLOCATION(lat, lon), 'mi' | 'km')``: great-circle distance.
+        GEOLOCATION's numbers are checked as numbers and written into the SQL."""
+        args = node.args
+        point = args[1] if len(args) == 3 else None
+        if not (isinstance(args[0], ast.Path) and isinstance(point, ast.Func)
+                and point.name.upper() == "GEOLOCATION" and len(point.args) == 2
+                and all(isinstance(a, ast.Value) and a.kind == "number" for a in point.args)
+                and isinstance(args[2], ast.Value) and args[2].kind == "string"):
+            raise self.ctx.malformed(node, f"unexpected token: '{node.text}'")
+        unit = args[2].text.lower()
+        if unit not in ("mi", "km"):
+            raise self.ctx.malformed(args[2], f"DISTANCE unit must be 'mi' or 'km', not '{args[2].text}'")
+        col = self.scope.resolve(args[0])
+        if col.kind != "geo":
+            raise self.ctx.error(errors.InvalidField, args[0], f"DISTANCE needs a geolocation field, "
+                                                               f"not '{col.name}'")
+        lat, lon = (float(a.text) for a in point.args)
+        sql = f"geo_distance({col.sql}, {lat!r}, {lon!r}, '{unit}')"
+        return Column(sql, FieldDef(name="DISTANCE", type="double"), "DISTANCE", [], kind="func",
+                      path=args[0])
 
     def date_function(self, node: ast.Func, name: str) -> Column:
         """``CALENDAR_YEAR(CreatedDate)``; ``convertTimezone()`` inside changes nothing (the fake
@@ -719,6 +759,9 @@ def add_column(stmt: Statement, shape: Shape, col: Column, seen: set, node) -> N
     seen.add(key)
     if col.kind == "type":
         target.entries.append((col.name, "type", stmt.out(col.sql)))
+    elif col.kind == "geo":
+        lat, lon = col.sql.split(", ")
+        target.entries.append((col.name, "geo", (stmt.out(lat), stmt.out(lon))))
     else:
         target.entries.append((col.name, "field", (stmt.out(col.sql), partial(to_wire, col.field))))
 

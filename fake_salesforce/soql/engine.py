@@ -126,6 +126,9 @@ def build(schema, shape: Shape, row, children: dict) -> dict | None:
             value = row[payload]
             obj = schema.by_prefix(value[:3]) if value else None
             record[key] = obj.name if obj else None
+        elif kind == "geo":
+            lat, lon = row[payload[0]], row[payload[1]]
+            record[key] = None if lat is None and lon is None else {"latitude": lat, "longitude": lon}
         elif kind == "typeof":
             index, whens, otherwise = payload
             value = row[index]
