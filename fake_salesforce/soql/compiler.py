@@ -14,7 +14,7 @@ Where the fake differs from Salesforce:
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timezone
 from functools import partial
 from typing import Callable
@@ -33,7 +33,7 @@ TEXT_TYPES, ID_TYPES, NUMBER_TYPES = fieldtypes.TEXT_TYPES, fieldtypes.ID_TYPES,
 AGGREGATES = {"COUNT", "COUNT_DISTINCT", "MIN", "MAX", "SUM", "AVG"}
 # Functions Salesforce has and the fake refuses by name (see ``unsupported``).
 REFUSED_FUNCTIONS = {
-    "FORMAT": "SOQL FORMAT()", "ROLLUP": "SOQL GROUP BY ROLLUP / CUBE and GROUPING()",
+    "ROLLUP": "SOQL GROUP BY ROLLUP / CUBE and GROUPING()",
     "CUBE": "SOQL GROUP BY ROLLUP / CUBE and GROUPING()",
     "GROUPING": "SOQL GROUP BY ROLLUP / CUBE and GROUPING()",
 }
@@ -174,8 +174,9 @@ class Column:
     field: FieldDef | None
     name: str                          # canonical name of the last segment
     chain: list[Node]                  # relationship nodes from the FROM object down
-    kind: str = "field"                # field, or type (``Who.Type``)
+    kind: str = "field"                # field, type (``Who.Type``), geo, or func (a function)
     path: ast.Path | None = None
+    formatted: bool = False            # inside FORMAT(): the value is shown as text
 
 
 class Scope:
@@ -499,6 +500,13 @@ class Statement:
         if name == "DISTANCE":
             col = self.distance(node)
             return col.sql, col, None
+        if name == "FORMAT":
+            if len(node.args) != 1 or isinstance(node.args[0], ast.Value):
+                raise self.ctx.malformed(node, f"unexpected token: '{node.text}'")
+            sql, col, agg = self.expr(node.args[0], aggregate_ok=aggregate_ok)
+            if col is None or col.kind not in ("field", "func"):
+                raise self.ctx.malformed(node, f"FORMAT cannot be applied to {node.args[0].text}")
+            return sql, replace(col, formatted=True), agg
         if name in SAME_VALUE_FUNCTIONS:
             col = self._one_field(node)
             if name == "CONVERTCURRENCY" and col.field.type != "currency":
@@ -763,7 +771,7 @@ def add_column(stmt: Statement, shape: Shape, col: Column, seen: set, node) -> N
         lat, lon = col.sql.split(", ")
         target.entries.append((col.name, "geo", (stmt.out(lat), stmt.out(lon))))
     else:
-        target.entries.append((col.name, "field", (stmt.out(col.sql), partial(to_wire, col.field))))
+        target.entries.append((col.name, "field", (stmt.out(col.sql), converter(col))))
 
 
 def refuse_unimplemented(node) -> None:
@@ -805,7 +813,7 @@ def select_item(stmt: Statement, shape: Shape, item, seen: set, limit: int | Non
         if (id(shape), key.lower()) in seen:
             raise ctx.malformed(expr, f"duplicate alias: {key}")
         seen.add((id(shape), key.lower()))
-        shape.entries.append((key, "field", (stmt.out(sql), partial(to_wire, col.field))))
+        shape.entries.append((key, "field", (stmt.out(sql), converter(col))))
         return
     add_column(stmt, shape, col, seen, expr)
 
@@ -916,8 +924,15 @@ def _where(stmt: Statement, scope: Scope, extra: list[tuple[str, list]]) -> tupl
 
 def _is_aggregate(select: ast.Select) -> bool:
     return bool(select.group_by) or any(
-        isinstance(i, ast.SelectField) and isinstance(i.expr, ast.Func)
-        and i.expr.name.upper() in AGGREGATES for i in select.items)
+        isinstance(i, ast.SelectField) and _aggregated(i.expr) for i in select.items)
+
+
+def _aggregated(expr) -> bool:
+    """An aggregate function, or one inside FORMAT()."""
+    if not isinstance(expr, ast.Func):
+        return False
+    name = expr.name.upper()
+    return name in AGGREGATES or name == "FORMAT" and any(_aggregated(a) for a in expr.args)
 
 
 def compile_query(ctx: Context, select: ast.Select, *, driver: tuple[str, list] | None = None,
@@ -996,13 +1011,16 @@ def _compile_aggregate(ctx: Context, stmt: Statement, scope: Scope, limit, offse
             if key is None:
                 key = f"expr{n}"
                 n += 1
-            convert = partial(to_wire, col.field)
+            convert = converter(col)
         else:
             key = item.alias
             if key is None:
                 key = f"expr{n}"
                 n += 1
             convert = _aggregate_converter(agg, col)
+            if col is not None and col.formatted:
+                kind = "int" if agg in ("COUNT", "COUNT_DISTINCT") else col.field.type
+                convert = partial(_formatted, kind, convert)
         if key.lower() in keys:
             raise ctx.malformed(item.expr, f"duplicate alias: {key}")
         keys.add(key.lower())
@@ -1021,6 +1039,36 @@ def _compile_aggregate(ctx: Context, stmt: Statement, scope: Scope, limit, offse
         sql += " ORDER BY " + ", ".join(order)
     count_sql = f"SELECT COUNT(*) FROM ({sql})"
     return Compiled("aggregate", sql, params, count_sql, params, limit, offset, shape, [])
+
+
+def converter(col: Column) -> Callable:
+    """Stored value -> JSON value of a selected column (as text under FORMAT())."""
+    wire = partial(to_wire, col.field)
+    return partial(_formatted, col.field.type, wire) if col.formatted else wire
+
+
+def _formatted(kind: str, wire: Callable, stored):
+    """FORMAT(): the value as the en_US locale shows it, datetimes in UTC.
+
+    Where the fake differs from Salesforce: every user reads en_US and UTC, whatever their
+    locale and time zone; the currency is the org's one currency, in dollars."""
+    value = wire(stored)
+    if value is None:
+        return None
+    if kind == "currency":
+        return ("-" if value < 0 else "") + f"${abs(value):,.2f}"
+    if kind in ("double", "percent"):
+        return f"{value:,.2f}" + ("%" if kind == "percent" else "")
+    if kind == "int":
+        return f"{value:,}"
+    if kind == "date":
+        d = date.fromisoformat(value)
+        return f"{d.month}/{d.day}/{d.year}"
+    if kind == "datetime":
+        t = parse_datetime(value)
+        hour = t.hour % 12 or 12
+        return f"{t.month}/{t.day}/{t.year}, {hour}:{t.minute:02d} {'AM' if t.hour < 12 else 'PM'}"
+    return value
 
 
 def _aggregate_converter(agg: str, col: Column | None) -> Callable:
