@@ -31,12 +31,6 @@ from .parser import caret
 
 TEXT_TYPES, ID_TYPES, NUMBER_TYPES = fieldtypes.TEXT_TYPES, fieldtypes.ID_TYPES, fieldtypes.NUMBER_TYPES
 AGGREGATES = {"COUNT", "COUNT_DISTINCT", "MIN", "MAX", "SUM", "AVG"}
-# Functions Salesforce has and the fake refuses by name (see ``unsupported``).
-REFUSED_FUNCTIONS = {
-    "ROLLUP": "SOQL GROUP BY ROLLUP / CUBE and GROUPING()",
-    "CUBE": "SOQL GROUP BY ROLLUP / CUBE and GROUPING()",
-    "GROUPING": "SOQL GROUP BY ROLLUP / CUBE and GROUPING()",
-}
 # Date functions: SQLite over the stored text (datetimes in UTC), as integers; DAY_ONLY a date.
 _MONTH = "CAST(strftime('%m', {x}) AS INTEGER)"
 DATE_FUNCTIONS = {
@@ -59,6 +53,11 @@ DATETIME_ONLY = {"HOUR_IN_DAY", "DAY_ONLY"}
 # translations), and the org has one currency (convertCurrency changes nothing).
 SAME_VALUE_FUNCTIONS = {"TOLABEL", "CONVERTCURRENCY"}
 FIELDS_LIMIT = 200
+# The fields of Salesforce's Name object (a polymorphic relationship's record).
+NAME_FIELDS = {n.lower(): (n, t) for n, t in [
+    ("Alias", "string"), ("Email", "email"), ("FirstName", "string"), ("LastName", "string"),
+    ("Phone", "phone"), ("Title", "string"), ("Username", "string"), ("IsActive", "boolean"),
+    ("UserRoleId", "reference"), ("ProfileId", "reference"), ("RecordTypeId", "reference")]}
 MAX_OFFSET = 2000
 MAX_INT = 2**63 - 1
 NO_COLUMN = ("If you are attempting to use a custom field, be sure to append the '__c' after the "
@@ -284,6 +283,10 @@ class Scope:
                 f = target.field(target.name_field)
             if f is not None:
                 found.append((f, alias))
+        if not found and last.lower() in NAME_FIELDS:
+            # A field of Salesforce's Name object that none of the targets has: always null.
+            name, kind = NAME_FIELDS[last.lower()]
+            return Column("NULL", FieldDef(name=name, type=kind), name, chain, path=path)
         if not found:
             raise self.ctx.error(errors.InvalidField, path,
                                  f"No such column '{last}' on entity 'Name'. " + NO_COLUMN)
@@ -514,8 +517,6 @@ class Statement:
                                                                 f"used with currency fields: {col.name}")
             return col.sql, col, None
         if name not in AGGREGATES:
-            if name in REFUSED_FUNCTIONS:
-                raise refuse(REFUSED_FUNCTIONS[name])
             raise self.ctx.malformed(node, f"Unknown function: {node.name}")
         if not aggregate_ok:
             raise self.ctx.malformed(node, "Aggregated expressions are not allowed here: "
@@ -774,19 +775,6 @@ def add_column(stmt: Statement, shape: Shape, col: Column, seen: set, node) -> N
         target.entries.append((col.name, "field", (stmt.out(col.sql), converter(col))))
 
 
-def refuse_unimplemented(node) -> None:
-    """Refuse a construct the fake does not implement wherever it is in the statement, before
-    any name in it is checked (its fields may exist only with the feature)."""
-    if isinstance(node, ast.Func) and node.name.upper() in REFUSED_FUNCTIONS:
-        raise refuse(REFUSED_FUNCTIONS[node.name.upper()])
-    if isinstance(node, (tuple, list)):
-        for item in node:
-            refuse_unimplemented(item)
-    elif hasattr(node, "__dataclass_fields__"):
-        for name in node.__dataclass_fields__:
-            refuse_unimplemented(getattr(node, name))
-
-
 def select_item(stmt: Statement, shape: Shape, item, seen: set, limit: int | None) -> None:
     """One item of a non-aggregate SELECT list: a field path, ``FIELDS(...)``, a date function,
     ``toLabel()`` or ``convertCurrency()``."""
@@ -940,7 +928,6 @@ def compile_query(ctx: Context, select: ast.Select, *, driver: tuple[str, list] 
     """The main statement. ``driver`` (SQL selecting ``id``, with its parameters) restricts the
     rows to those ids, read first (SOSL's phone-key lookup); ``extra_where`` is one more test
     on the FROM object, in terms of its alias ``t0`` (SOSL's term match)."""
-    refuse_unimplemented(select)
     scope = Scope(ctx, select.source)
     for path, alias in select.joins:
         scope.add_alias(path, alias)
@@ -977,7 +964,8 @@ def compile_query(ctx: Context, select: ast.Select, *, driver: tuple[str, list] 
 
 def _compile_aggregate(ctx: Context, stmt: Statement, scope: Scope, limit, offset) -> Compiled:
     select = stmt.select
-    group = [stmt.expr(g, aggregate_ok=False) for g in select.group_by]
+    subtotals, group_by = _grouping_sets(ctx, select.group_by)
+    group = [stmt.expr(g, aggregate_ok=False) for g in group_by]
     stmt.group_sql = {sql for sql, _, _ in group}
     if any(isinstance(i, ast.TypeOf) for i in select.items):
         raise ctx.malformed(select.source, "TYPEOF cannot be used in an aggregate query")
@@ -1002,7 +990,17 @@ def _compile_aggregate(ctx: Context, stmt: Statement, scope: Scope, limit, offse
     shape = Shape("AggregateResult", -1, aggregate=True)
     keys: set = set()
     n = 0
+    flags: dict[int, str] = {}          # GROUPING() column -> its group expression's SQL
     for item in items:
+        if isinstance(item.expr, ast.Func) and item.expr.name.upper() == "GROUPING":
+            key, n = (item.alias, n) if item.alias else (f"expr{n}", n + 1)
+            if key.lower() in keys:
+                raise ctx.malformed(item.expr, f"duplicate alias: {key}")
+            keys.add(key.lower())
+            column = stmt.out(f"/* GROUPING() {len(flags)} */ 0")
+            flags[column] = _grouping_of(stmt, item.expr, subtotals)
+            shape.entries.append((key, "field", (column, lambda v: int(v or 0))))
+            continue
         sql, col, agg = stmt.expr(item.expr, aggregate_ok=True)
         if agg is None:
             if sql not in stmt.group_sql:
@@ -1026,19 +1024,94 @@ def _compile_aggregate(ctx: Context, stmt: Statement, scope: Scope, limit, offse
         keys.add(key.lower())
         shape.entries.append((key, "field", (stmt.out(sql), convert)))
     where_sql, where_params = _where(stmt, scope, tests)
+    having_sql, having_params = "", []
+    if select.having is not None:
+        having_sql, having_params = stmt.condition(select.having, having=True)
+        having_sql = f" HAVING {having_sql}"
+    if subtotals:
+        return _compile_subtotals(stmt, scope, subtotals, group, flags, where_sql + having_sql,
+                                  where_params + having_params, shape, limit, offset)
     sql = f"SELECT {', '.join(stmt.columns)} FROM {scope.table_sql()}{where_sql}"
     params = list(where_params)
     if group:
         sql += " GROUP BY " + ", ".join(g for g, _, _ in group)
-    if select.having is not None:
-        having_sql, having_params = stmt.condition(select.having, having=True)
-        sql += f" HAVING {having_sql}"
-        params += having_params
+    sql += having_sql
+    params += having_params
     order = stmt.order_sql(select.order_by, aggregate=True)
     if order:
         sql += " ORDER BY " + ", ".join(order)
     count_sql = f"SELECT COUNT(*) FROM ({sql})"
     return Compiled("aggregate", sql, params, count_sql, params, limit, offset, shape, [])
+
+
+def _grouping_sets(ctx: Context, group_by: tuple) -> tuple[str | None, tuple]:
+    """``GROUP BY ROLLUP(a, b)`` / ``CUBE(a, b)``: ("ROLLUP" or "CUBE", (a, b)); else (None, group_by)."""
+    kinds = [g for g in group_by if isinstance(g, ast.Func) and g.name.upper() in ("ROLLUP", "CUBE")]
+    if not kinds:
+        return None, group_by
+    if len(group_by) != 1 or not kinds[0].args or len(kinds[0].args) > 3:
+        raise ctx.malformed(kinds[0], f"ROLLUP and CUBE take one to three fields and stand alone "
+                                      f"in GROUP BY: {kinds[0].text}")
+    return kinds[0].name.upper(), kinds[0].args
+
+
+def _grouping_of(stmt: Statement, node: ast.Func, subtotals: str | None) -> str:
+    """The group expression GROUPING(x) asks about."""
+    if subtotals is None:
+        raise stmt.ctx.malformed(node, "GROUPING() needs GROUP BY ROLLUP or CUBE")
+    if len(node.args) != 1:
+        raise stmt.ctx.malformed(node, f"unexpected token: '{node.text}'")
+    sql, _, _ = stmt.expr(node.args[0], aggregate_ok=False)
+    if sql not in stmt.group_sql:
+        raise stmt.ctx.malformed(node, f"GROUPING() of a field that is not grouped: {node.text}")
+    return sql
+
+
+def _compile_subtotals(stmt: Statement, scope: Scope, kind: str, group: list, flags: dict,
+                       tail: str, tail_params: list, shape: Shape, limit, offset) -> Compiled:
+    """ROLLUP and CUBE as one GROUP BY per grouping set, their rows in one UNION ALL: in each,
+    the columns of the fields left out are null and their GROUPING() is 1. Rows come grouped,
+    each group's subtotal after it and the grand total last, after any ORDER BY."""
+    exprs = [g for g, _, _ in group]
+    n = len(exprs)
+    # One more GROUPING() per field, not shown, to put subtotals after their group's rows.
+    hidden = [(stmt.out(f"/* GROUPING {i} */ 0"), sql) for i, sql in enumerate(exprs)]
+    flags = {**flags, **dict(hidden)}
+    if kind == "ROLLUP":
+        sets = [tuple(range(k)) for k in range(n, -1, -1)]
+    else:
+        sets = sorted((tuple(i for i in range(n) if mask >> (n - 1 - i) & 1)
+                       for mask in range(2 ** n - 1, -1, -1)), key=len, reverse=True)
+    parts, params = [], []
+    for kept in sets:
+        dropped = {exprs[i] for i in range(n) if i not in kept}
+        columns = []
+        for index, sql in enumerate(stmt.columns):
+            if index in flags:
+                sql = "1" if flags[index] in dropped else "0"
+            elif sql in dropped:
+                sql = "NULL"
+            columns.append(f"{sql} AS c{index}")
+        grouping = (" GROUP BY " + ", ".join(exprs[i] for i in kept)) if kept else ""
+        where, _, having = tail.partition(" HAVING ")
+        parts.append(f"SELECT * FROM (SELECT {', '.join(columns)} FROM {scope.table_sql()}{where}"
+                     f"{grouping}{' HAVING ' + having if having else ''})")
+        params += tail_params
+    position = {sql: i for i, sql in enumerate(stmt.columns)}
+    order = []
+    for item in stmt.select.order_by:
+        sql, _, _ = stmt.expr(item.expr, aggregate_ok=True)
+        if sql not in position:
+            raise stmt.ctx.malformed(item.expr, "Ordered field must be selected in a ROLLUP or CUBE "
+                                                f"query: {item.expr.text}")
+        order.append(f"c{position[sql]}" + (" DESC" if item.descending else "")
+                     + (f" NULLS {item.nulls.upper()}" if item.nulls else ""))
+    for index, sql in hidden:          # then subtotals after their group's rows (and ties broken)
+        order += [f"c{index}"] + ([f"c{position[sql]}"] if sql in position else [])
+    sql = " UNION ALL ".join(parts)
+    sql = f"SELECT * FROM ({sql})" + (" ORDER BY " + ", ".join(order) if order else "")
+    return Compiled("aggregate", sql, params, f"SELECT COUNT(*) FROM ({sql})", params, limit,
+                    offset, shape, [])
 
 
 def converter(col: Column) -> Callable:

@@ -18,7 +18,6 @@ NOT_IMPLEMENTED: dict[str, str] = {
     "SOQL USING SCOPE (other than everything and mine)":
         "filters by team, territory, delegation, recent use or a scoping rule",
     "SOQL USING LOOKUP": "filters by a lookup field's filter (lookup search)",
-    "SOQL GROUP BY ROLLUP / CUBE and GROUPING()": "adds subtotal rows to an aggregate query",
     "SOQL nested child subqueries (2+ levels)": "parent-to-child subqueries inside subqueries",
     "Apex bind variables (:name)": "put the value in the query text",
     "SOSL WITH DATA CATEGORY": "filters Knowledge articles by data category",
