@@ -1100,7 +1100,11 @@ def _compile_subtotals(stmt: Statement, scope: Scope, kind: str, group: list, fl
     position = {sql: i for i, sql in enumerate(stmt.columns)}
     order = []
     for item in stmt.select.order_by:
-        sql, _, _ = stmt.expr(item.expr, aggregate_ok=True)
+        if isinstance(item.expr, ast.Func) and item.expr.name.upper() == "GROUPING":
+            grouped = _grouping_of(stmt, item.expr, kind)
+            sql = stmt.columns[next(k for k, e in flags.items() if e == grouped)]
+        else:
+            sql, _, _ = stmt.expr(item.expr, aggregate_ok=True)
         if sql not in position:
             raise stmt.ctx.malformed(item.expr, "Ordered field must be selected in a ROLLUP or CUBE "
                                                 f"query: {item.expr.text}")
