@@ -1134,10 +1134,10 @@ def _formatted(kind: str, wire: Callable, stored):
         return None
     if kind == "currency":
         return ("-" if value < 0 else "") + f"${abs(value):,.2f}"
-    if kind in ("double", "percent"):
-        return f"{value:,.2f}" + ("%" if kind == "percent" else "")
     if kind == "int":
         return f"{value:,}"
+    if fieldtypes.TYPES[kind].sql is float:
+        return f"{value:,.2f}" + ("%" if kind == "percent" else "")
     if kind == "date":
         d = date.fromisoformat(value)
         return f"{d.month}/{d.day}/{d.year}"
