@@ -2,11 +2,14 @@
 
 The grammar lives in ``grammar.lark``; the LALR parser is built once and builds the tree while
 it parses (no second pass, no recursion, so deeply nested input cannot overflow the stack).
-Parsed trees are cached by text.
+Parsed trees are cached by the query's shape: its text with the characters of every quoted
+string replaced (same length, so every position stays), so a query that differs only in its
+string values is not parsed again; the values are put back into a copy of the cached tree.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import lru_cache
 
 from lark import Lark, Token, Transformer, v_args
@@ -357,10 +360,57 @@ def _parse(text: str, start: str):
     return _PARSER.parse(text, start=start)
 
 
+def _shape(text: str) -> tuple[str, dict[tuple[int, int], str]]:
+    """The text with each quoted string's characters replaced by ``a`` (so the tree and every
+    position are the same), and the strings' contents by (line, column) of their quote."""
+    strings: dict[tuple[int, int], str] = {}
+
+    def blank(m: re.Match) -> str:
+        literal = m.group()
+        if literal[0] != "'":
+            return literal                      # a SOSL term in braces stays as written
+        start = m.start()
+        line = text.count("\n", 0, start) + 1
+        strings[(line, start - text.rfind("\n", 0, start))] = literal[1:-1]
+        return "'" + "a" * (len(literal) - 2) + "'"
+
+    return _LITERALS.sub(blank, text), strings
+
+
+def _fill(node, strings: dict):
+    """A copy of a cached tree with the query's own string values."""
+    if isinstance(node, ast.Value):
+        text = strings.get((node.line, node.column)) if node.kind == "string" else None
+        return node if text is None else replace(node, text=text)
+    if isinstance(node, tuple):
+        return tuple(_fill(n, strings) for n in node)
+    if hasattr(node, "__dataclass_fields__"):
+        changes = {}
+        for name in node.__dataclass_fields__:
+            value = getattr(node, name)
+            if isinstance(value, (tuple, ast.Value)) or hasattr(value, "__dataclass_fields__"):
+                filled = _fill(value, strings)
+                if filled is not value:
+                    changes[name] = filled
+        return replace(node, **changes) if changes else node
+    return node
+
+
+def _parse_shape(text: str, start: str):
+    key, strings = _shape(text)
+    if not strings:
+        return _parse(text, start)
+    try:
+        tree = _parse(key, start)
+    except Exception:
+        return _PARSER.parse(text, start=start)   # the error, as the text itself has it
+    return _fill(tree, strings)
+
+
 def _run(text: str, start: str, error_class):
     _check_text(text, error_class)
     try:
-        return _parse(text, start)
+        return _parse_shape(text, start)
     except _Misplaced as e:
         raise error_class(caret(text, *_pos(e.token), f"unexpected token: '{e.token}'")) from None
     except _RunTogether as e:

@@ -174,11 +174,18 @@ def test_unicode_and_newlines_in_values(fake_org, sf):
     assert answer["records"][0]["LastName"] == "Zoë\nO'Neil"
 
 
-def test_parsing_is_cached_and_the_tree_is_immutable():
-    text = "SELECT Id FROM Contact WHERE LastName = 'x'"
-    assert parse_query(text) is parse_query(text)
+def test_parsing_is_cached_by_shape_and_the_tree_is_immutable():
+    from fake_salesforce.soql import parser
+
+    parse_query("SELECT Id FROM Contact WHERE LastName = 'shape-1' AND Email != 'a@b.c' LIMIT 3")
+    before = parser._parse.cache_info()
+    text = "SELECT Id FROM Contact WHERE LastName = 'other-2' AND Email != 'it\\'s' LIMIT 3"
+    tree = parse_query(text)
+    after = parser._parse.cache_info()
+    assert (after.hits, after.misses) == (before.hits + 1, before.misses)   # not parsed again
+    assert tree == parser._PARSER.parse(text, start="query")                 # the same tree
     with pytest.raises(AttributeError):
-        parse_query(text).limit = None
+        tree.limit = None
 
 
 def test_date_literals_follow_the_org_clock(fake_org, sf):
