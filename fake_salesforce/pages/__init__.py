@@ -87,6 +87,11 @@ def _error_page(status: int, code: str, message: str):
     return render_template("pages/error.html", status=status, code=code, message=message), status
 
 
+def _query_args() -> dict[str, str]:
+    """The query string's parameters, less any that would clash with the path's own."""
+    return {k: v for k, v in request.args.items() if k not in (request.view_args or {})}
+
+
 def _local_target(target: str | None) -> str:
     """Where to go after logging in: a path of this site only (never another host)."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
@@ -168,10 +173,10 @@ def _sort(columns: list[Column]) -> tuple[Column, bool]:
     if name is None:
         return columns[-1], True
     for column in columns:
-        if column.name == name and column.sortable:
+        if column.name == name:
             return column, descending
     raise errors.InvalidParameterValue(f"cannot sort by {name!r}: sort by one of the list's columns "
-                                       f"({', '.join(c.name for c in columns if c.sortable)})")
+                                       f"({', '.join(c.name for c in columns)})")
 
 
 @bp.get("/lightning/o/<sobject>/list")
@@ -184,7 +189,7 @@ def object_home(sobject: str):
     o = _org()
     obj = _object(sobject)
     if obj.name != sobject:
-        return redirect(url_for("pages.object_home", sobject=obj.name, **request.args))
+        return redirect(url_for("pages.object_home", sobject=obj.name, **_query_args()))
     columns = list_columns(o, obj)
     sort, descending = _sort(columns)
     page = _page_number()
@@ -232,7 +237,7 @@ def record_page(sobject: str, record_id: str):
     actual = o.object_for_id(record_id)
     if actual is not None and (actual.name != obj.name or obj.name != sobject):
         return redirect(url_for("pages.record_page", sobject=actual.name, record_id=record_id,
-                                **request.args))
+                                **_query_args()))
     record = o.get(obj.name, record_id)
     if obj.name == "Contact" and record.get("IsPersonAccount") and record.get("AccountId"):
         return redirect(record_path("Account", record["AccountId"]))
@@ -275,7 +280,7 @@ def _more(section: str) -> int:
 
 
 def _more_url(section: str, shown: int) -> str:
-    args = dict(request.args)
+    args = _query_args()
     args[section] = str(shown + TIMELINE_PAGE)
     return url_for("pages.record_page", **request.view_args, **args) + f"#{section}"
 

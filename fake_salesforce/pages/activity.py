@@ -16,7 +16,7 @@ Where the fake differs from Salesforce:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Callable, Iterable
 
 from ..clock import parse_date, parse_datetime
@@ -217,7 +217,3 @@ def _count(org, page: dict, limit: int, where: str) -> int:
     if len(page["records"]) < limit:
         return len(page["records"])
     return org.query(f"SELECT COUNT() FROM Task WHERE {where}")["totalSize"]
-
-
-def today_of(now: datetime) -> date:
-    return now.date()

@@ -35,7 +35,6 @@ class Column:
     name: str            # the SOQL path selected: Name, Account.Name
     label: str
     field: FieldDef | None
-    sortable: bool = True
 
 
 @dataclass

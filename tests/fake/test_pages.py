@@ -206,6 +206,13 @@ def test_unknown_records_and_objects_are_html_errors(pages):
     assert pages.get("/services/data/v59.0/nope").headers["Content-Type"].startswith("application/json")
 
 
+def test_query_parameters_named_like_the_path_are_harmless(pages, alice):
+    response = pages.get(f"/lightning/r/contact/{alice['contact']}/view?sobject=x&record_id=y")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(f"/lightning/r/Contact/{alice['contact']}/view")
+    assert pages.get("/lightning/o/contact/list?sobject=Lead").status_code == 302
+
+
 def test_short_record_url_redirects_to_the_full_one(pages, alice):
     response = pages.get(f"/lightning/r/{alice['case']}/view")
     assert response.headers["Location"] == f"/lightning/r/Case/{alice['case']}/view"
