@@ -75,7 +75,7 @@ SNIPPET = """\
 """
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="callsim")
 def main():
     """A local Salesforce org that unmodified Salesforce clients talk to."""
@@ -111,7 +111,12 @@ def main():
               help="Serve the web pages without a login (for local use only).")
 def serve(host, port, db, schema_files, seed_file, id_seed, order, username, password,
           security_token, jwt_certs, tls, cert_dir, quiet, pages_open):
-    """Serve a fake org until Ctrl-C."""
+    """Serve a fake org until Ctrl-C.
+
+    It prints its URL, the admin's credentials and a Python snippet to connect. A bad flag or
+    file stops it with one line saying what is wrong: exit code 2 for a bad flag, 1 when the
+    org cannot start (a schema error, a seed record Salesforce would refuse, a busy port).
+    """
     from .server import FakeServer
 
     if not username.strip():

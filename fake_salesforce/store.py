@@ -87,17 +87,27 @@ def holds_org(path: str | Path) -> bool:
         if not os.access(folder, os.W_OK | os.X_OK):
             raise StoreError(f"cannot create {path}: the folder {folder} is not writable")
         return False
+    if not os.access(path, os.R_OK | os.W_OK):
+        raise StoreError(f"cannot open {path}: permission denied")
     if path.stat().st_size == 0:
         return False
     try:
-        with closing(sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)) as conn:
+        with closing(sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=0.5)) as conn:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    except sqlite3.DatabaseError:
-        raise StoreError(f"{path} is not a SQLite database") from None
+    except sqlite3.DatabaseError as e:
+        raise StoreError(_in_use(path) if _busy(e) else f"{path} is not a SQLite database") from None
     if tables and META_TABLE not in tables:
         raise StoreError(f"{path} holds tables of another application, not a fake org: "
                          "give a new file name")
     return bool(tables)
+
+
+def _busy(error: sqlite3.Error) -> bool:
+    return getattr(error, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+
+
+def _in_use(path) -> str:
+    return f"{path} is in use by another fake org: one org per file at a time (stop the other one)"
 
 
 class Store:
@@ -106,12 +116,23 @@ class Store:
         self.path = str(path) if path else None
         if self.path:
             holds_org(self.path)
+        conn = None
         try:
             conn = sqlite3.connect(self.path or ":memory:", check_same_thread=False,
-                                   isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL" if self.path else "PRAGMA journal_mode=MEMORY")
+                                   isolation_level=None, timeout=0.5)
+            if self.path:
+                # One org per file: this connection keeps the file locked until it is closed,
+                # so a second org on the same file cannot hand out the same ids.
+                conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("BEGIN EXCLUSIVE")
+                conn.execute("COMMIT")
+            else:
+                conn.execute("PRAGMA journal_mode=MEMORY")
         except sqlite3.Error as e:
-            raise StoreError(f"cannot open {self.path}: {e}") from None
+            if conn is not None:
+                conn.close()
+            raise StoreError(_in_use(self.path) if _busy(e) else f"cannot open {self.path}: {e}") from None
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA case_sensitive_like=OFF")
         for name, (n_args, function) in SQL_FUNCTIONS.items():

@@ -9,8 +9,10 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from fake_salesforce import Org
 from fake_salesforce.cli import main
 from fake_salesforce.server import FakeServer
+from fake_salesforce.store import StoreError
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -83,6 +85,20 @@ def _writable(folder: Path) -> bool:
         return False
     (folder / ".probe").unlink()
     return True
+
+
+def test_db_in_use_by_another_org(tmp_path):
+    db = tmp_path / "org.db"
+    running = Org(db_path=str(db))
+    try:
+        code, err = serve("--db", db)
+        with pytest.raises(StoreError, match="in use by another fake org"):
+            Org(db_path=str(db))
+    finally:
+        running.store.close()
+    assert code == 2
+    assert f"{db} is in use by another fake org" in one_error_line(err)
+    assert Org(db_path=str(db)).admin_id == running.admin_id  # free again once closed
 
 
 # -- --port and --host --------------------------------------------------------------------------
