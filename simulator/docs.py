@@ -28,7 +28,7 @@ from fake_salesforce.clock import parse_datetime
 from simulator.core.outcome import sobject_of
 from simulator.core import Action, Settings, UnknownNumber
 from simulator import readback
-from simulator.readback import KIND_NAMES, SECTION_TITLES, OrgView, section_of
+from simulator.readback import KIND_NAMES, SECTION_TITLES, OrgView, section_of, visible_description
 from simulator.rules import RulesError, read_rules
 from simulator.runner import Runner, ScenarioResult, Timeline
 from simulator.scenario import (
@@ -576,7 +576,7 @@ def task_fields(lab: Lab) -> list[Table]:
                       task["CallDurationInSeconds"], task["Type"], task["TaskSubtype"], task["Priority"],
                       task["CallObject"], run.label(task["WhoId"]), run.label(task["WhatId"]),
                       run.label(task["AccountId"]), run.label(task["OwnerId"])])
-        text.append([label, task["Subject"], task["Description"]])
+        text.append([label, task["Subject"], visible_description(task["Description"])])
     fixed = ("one event of each kind from the number of Contact Alice Martin (of Account Acme "
              "Corp), handled by the Aircall user Sam Agent (a Salesforce User with the same email) "
              "on the Aircall number Main line (America/New_York), on 2026-11-02; answered calls "

@@ -9,6 +9,7 @@ from typing import Callable
 
 from simple_salesforce import format_soql
 
+from simulator.core import state
 from simulator.core.outcome import sobject_of
 
 PAST, NEXT = "past_activities", "next_steps"
@@ -20,6 +21,15 @@ TIMELINE_FIELDS = ("Id", "Subject", "CallObject", "IsClosed", "Status", "Activit
 KIND_NAMES = {"Contact": "Contact", "Lead": "Lead", "Account": "Account",
               "PersonAccount": "Person Account", "Case": "Case", "Opportunity": "Opportunity",
               "User": "User"}
+
+
+def visible_description(description: str | None) -> str | None:
+    """A Task's Description as a person reads it: without the core's last line recording the
+    call (see :mod:`simulator.core.state`)."""
+    if description is None:
+        return None
+    text, logged = state.split(description)
+    return text if logged is not None else description
 
 
 def section_of(task: dict) -> str:

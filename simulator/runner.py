@@ -22,7 +22,7 @@ from fake_salesforce.clock import parse_datetime
 from fake_salesforce.control import ControlClient
 from simulator.aircall import ScenarioWebhooks
 from simulator.core import CallLogger, CoreError, Outcome, RetryPolicy, Settings
-from simulator.readback import NEXT, PAST, SECTION_TITLES, TIMELINE_FIELDS, OrgView
+from simulator.readback import NEXT, PAST, SECTION_TITLES, TIMELINE_FIELDS, OrgView, visible_description
 from simulator.scenario import (
     ADMIN_REF,
     CallStep,
@@ -391,6 +391,7 @@ class _Replay:
         fields = ["Id", "Description", *[f for f in spec.fields if f not in ("Id", "Description")]]
         row = self._query(format_soql(f"SELECT {', '.join(fields)} FROM Task WHERE Id = {{}}",
                                       tasks[0]))["records"][0]
+        row["Description"] = visible_description(row.get("Description"))
         for name, value in spec.fields.items():
             want = self._value(value)
             self._add("task", ref, name, want, row.get(name), _same(want, row.get(name)))

@@ -27,7 +27,11 @@ from .errors import InvalidEvent
 from .settings import CallType
 from .validation import Wording, fail, key_path, message_of, raise_at
 
-CALL_EVENTS = ("call.ended", "call.commented", "call.tagged", "call.comm_assets_generated")
+# The call events that carry Aircall's Call object and may change the call's Task. The Task is
+# created by the first of them to arrive (call.answered for an answered call, call.hungup or
+# call.ended for an unanswered one) and completed by the others, in any delivery order.
+CALL_EVENTS = ("call.ended", "call.commented", "call.tagged", "call.comm_assets_generated",
+               "call.answered", "call.hungup", "call.voicemail_left", "call.untagged")
 MESSAGE_EVENTS = ("message.sent", "message.received")
 SUPPORTED_EVENTS = CALL_EVENTS + MESSAGE_EVENTS
 # Every other Aircall event (call.created, call.ringing_on_agent, call.transferred,
@@ -340,6 +344,9 @@ class CallEvent:
     tags: tuple[str, ...]
     token: str | None = None
     timestamp: int | None = None
+    comment_ids: tuple[str, ...] = ()
+    tag_ids: tuple[str, ...] = ()
+    tags_known: bool = True  # False when the payload had no ``tags`` (unknown, not none)
 
     kind = "call"
 
@@ -469,12 +476,17 @@ def _external(event: str, key: str, raw: str, number: AircallNumber) -> str | No
     return e164
 
 
-def _lines(texts) -> tuple[str, ...]:
-    out = []
-    for text in map(_clean, texts):
-        if text and text not in out:
-            out.append(text)
-    return tuple(out)
+def _items(items, attribute: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(ids, texts) of comments or tags: identified by their Aircall id (by their text when they
+    have none), so that two comments with the same text stay two."""
+    ids, texts = [], []
+    for item in items:
+        text = _clean(getattr(item, attribute))
+        key = str(item.id) if item.id is not None else f"text:{text}"
+        if text and key not in ids:
+            ids.append(key)
+            texts.append(text)
+    return tuple(ids), tuple(texts)
 
 
 def _call(hook: CallDelivery) -> CallEvent:
@@ -492,13 +504,15 @@ def _call(hook: CallDelivery) -> CallEvent:
         voicemail = data.asset
     elif recording and data.asset:
         recording = data.asset
+    comments, tags = _items(data.comments, "content"), _items(data.tags, "name")
     return CallEvent(
         event=event, id=data.id, direction=data.direction, started_at=data.started_at,
         answered_at=data.answered_at, ended_at=data.ended_at, duration=duration,
         raw_digits=data.raw_digits, external=external, missed_call_reason=data.missed_call_reason,
         voicemail_url=voicemail or None, recording_url=recording or None, number=number,
         user=_user(data.user), contact=_contact(data.contact),
-        comments=_lines(c.content for c in data.comments), tags=_lines(t.name for t in data.tags),
+        comments=comments[1], tags=tags[1], comment_ids=comments[0], tag_ids=tags[0],
+        tags_known="tags" in data.model_fields_set,
         token=hook.token, timestamp=hook.timestamp)
 
 

@@ -17,9 +17,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from simple_salesforce import Salesforce
+from simple_salesforce import Salesforce, format_soql
 
-from . import matching, related as related_records, task as tasks
+from . import matching, related as related_records, state, task as tasks
 from .api import RetryPolicy, SalesforceApi
 from .errors import SalesforceWriteError, SettingsError
 from .events import CallEvent, Event, IgnoredEvent, MessageEvent, parse_webhook
@@ -143,20 +143,22 @@ class CallLogger:
             outcome.requests = api.requests
 
     def _log(self, api: SalesforceApi, event: Event, outcome: Outcome) -> Outcome:
-        action = None
-        if isinstance(event, CallEvent):
-            action = self.settings.action_for(event.call_type)
-            if action is Action.DO_NOTHING:
-                return _skip(outcome, "R1.5", f"{event.call_type.value} calls are set to do_nothing")
-            if event.closed and not self.settings.log_when_closed:
-                return _skip(outcome, "R2.2", f"the number {event.number.name!r} was closed and "
-                                              f"log_when_closed is false")
         if event.anonymous:
             return _skip(outcome, "R3.6", "anonymous caller: no record can own the number")
         with self._locks[hash(event.key) % _LOCK_STRIPES]:
             existing = tasks.find_task(api, event.key)
             if existing is not None:
                 return self._update(api, event, existing, outcome)
+            action = None
+            if isinstance(event, CallEvent):
+                # The workflow and business hours are judged when the Task is created; later
+                # events of the call complete it whatever they say (docs/rules.md, R8.6).
+                action = self.settings.action_for(event.call_type)
+                if action is Action.DO_NOTHING:
+                    return _skip(outcome, "R1.5", f"{event.call_type.value} calls are set to do_nothing")
+                if event.closed and not self.settings.log_when_closed:
+                    return _skip(outcome, "R2.2", f"the number {event.number.name!r} was closed and "
+                                                  f"log_when_closed is false")
             return self._create(api, event, action, outcome)
 
     # A Task exists: later event or redelivery ----------------------------------------------
@@ -164,22 +166,38 @@ class CallLogger:
     def _update(self, api: SalesforceApi, event: Event, existing: tasks.ExistingTask,
                 outcome: Outcome) -> Outcome:
         if isinstance(event, CallEvent):
-            wanted = merge_description(
-                existing.description, tasks.call_description(event, self.settings.include_recording))
+            wanted = self._call_update(api, event, existing)
         else:
-            wanted = tasks.message_description(event)
+            wanted = {"Description": tasks.message_description(event)}
         outcome.logged = True
         outcome.task_id = existing.id
-        outcome.status = existing.status
         outcome.record, outcome.related = _refs_of(existing)
-        if (wanted or "") == (existing.description or ""):
+        changed = {k: v for k, v in wanted.items() if not _same(v, existing.fields.get(k))}
+        outcome.status = changed.get("Status", existing.status)
+        if not changed:
             outcome.task_action = "unchanged"
             outcome.reason = "already logged (redelivery): nothing to change"
             return outcome
-        api.update("Task", existing.id, {"Description": wanted})
+        api.update("Task", existing.id, changed)
         outcome.task_action = "updated"
-        outcome.reason = "Task Description updated by a later event"
+        outcome.reason = f"Task brought up to date by a later event ({', '.join(sorted(changed))})"
         return outcome
+
+    def _call_update(self, api: SalesforceApi, event: CallEvent, existing: tasks.ExistingTask) -> dict:
+        """The Task's call fields for everything known so far: the merged call (R8.2)."""
+        include = self.settings.include_recording
+        visible, logged = state.split(existing.description)
+        merged = state.merge(logged.call if logged else None, event)
+        if logged is not None and visible == tasks.call_description(logged.call, include).render():
+            text = tasks.call_description(merged, include).render()
+        else:  # written by hand or by an older version: keep it, add what it lacks
+            text = merge_description(visible or None, tasks.call_description(merged, include)) or ""
+        status = existing.status
+        action = self.settings.action_for(merged.call_type)
+        if logged is not None and existing.status == logged.status and action is not Action.DO_NOTHING:
+            status = tasks.STATUS[action]  # follows the call type unless changed in Salesforce
+        label = logged.record if logged else _record_name(api, existing, event)
+        return tasks.call_fields(merged, label, status, text, include)
 
     # No Task yet ---------------------------------------------------------------------------
 
@@ -266,6 +284,24 @@ def _refs_of(existing: tasks.ExistingTask) -> tuple[RecordRef | None, RecordRef 
     record = RecordRef(who_type or "Contact", who) if who else None
     related = RecordRef(what_type or "Case", what) if what else None
     return record, related
+
+
+def _same(wanted: Any, found: Any) -> bool:
+    if isinstance(wanted, (int, float)) and isinstance(found, (int, float)):
+        return float(wanted) == float(found)
+    return (wanted or None) == (found or None)
+
+
+def _record_name(api: SalesforceApi, existing: tasks.ExistingTask, event: CallEvent) -> str:
+    """The name of the Task's record, read again when the Task has no state line (its
+    Description was replaced in Salesforce); the caller's number when it has none."""
+    record_id = existing.what_id if sobject_of(existing.what_id) == "Account" else existing.who_id
+    sobject = sobject_of(record_id)
+    if sobject in ("Account", "Contact", "Lead"):
+        found = api.first(format_soql(f"SELECT Name FROM {sobject} WHERE Id = {{}}", record_id))
+        if found and found.get("Name"):
+            return found["Name"]
+    return event.external or event.raw_digits
 
 
 def _skip(outcome: Outcome, rule: str, reason: str) -> Outcome:

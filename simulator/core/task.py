@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from simple_salesforce import format_soql
 
+from . import state
 from .api import SalesforceApi
 from .events import CallEvent, Event, MessageEvent
 from .outcome import RecordRef
@@ -77,25 +78,65 @@ def record_label(record: RecordRef, event: Event) -> str:
     return record.name or event.external or event.raw_digits
 
 
+def disposition(call: CallEvent) -> str:
+    """The Task's CallDisposition ("Call Result"): Answered, Voicemail, or Unanswered with
+    Aircall's missed-call reason when it gave one."""
+    if call.answered_at:
+        return "Answered"
+    if call.call_type is CallType.VOICEMAIL:
+        return "Voicemail"
+    return f"Unanswered: {call.missed_call_reason}" if call.missed_call_reason else "Unanswered"
+
+
+STATE_MAX = DESCRIPTION_MAX // 4
+
+
+def with_state(visible: str, logged: state.Logged) -> str:
+    """The Description: the visible text, then the state line.
+
+    A state line longer than a quarter of the field (hundreds of long comments) is left out:
+    later events then only add the lines the Description lacks, as for a Description edited
+    in Salesforce.
+    """
+    line = logged.line()
+    if len(line) > STATE_MAX:
+        return truncate(visible, DESCRIPTION_MAX)
+    visible = truncate(visible, DESCRIPTION_MAX - len(line) - 1)
+    return f"{visible}\n{line}" if visible else line
+
+
+def call_fields(call: CallEvent, label: str, status: str | None, visible: str,
+                include_recording: bool) -> dict:
+    """The fields of a call Task that follow what is known of the call (R6, R8.2)."""
+    fields = {
+        "Subject": subject(call, label),
+        "ActivityDate": call.activity_date.isoformat(),
+        "CallType": "Outbound" if call.direction == "outbound" else "Inbound",
+        "CallDurationInSeconds": call.duration,
+        "CallDisposition": disposition(call),
+        "Description": with_state(visible, state.Logged(call if include_recording else state.withheld(call),
+                                                        label, status)),
+    }
+    if status is not None:
+        fields["Status"] = status
+    return fields
+
+
 def task_fields(event: Event, record: RecordRef, related: RecordRef | None, owner_id: str | None,
                 action: Action | None, include_recording: bool) -> dict:
     """All fields of the Task to create for ``event``."""
+    label = record_label(record, event)
     fields = {
-        "Subject": subject(event, record_label(record, event)),
+        "Subject": subject(event, label),
         "ActivityDate": event.activity_date.isoformat(),
         "Priority": "Normal",
         "CallObject": event.key,
         **who_what(record, related),
     }
     if isinstance(event, CallEvent):
-        fields.update({
-            "Status": STATUS[action],
-            "Type": "Call",
-            "TaskSubtype": "Call",
-            "CallType": "Outbound" if event.direction == "outbound" else "Inbound",
-            "CallDurationInSeconds": event.duration,
-            "Description": call_description(event, include_recording).render(),
-        })
+        fields.update({"Type": "Call", "TaskSubtype": "Call"})
+        fields.update(call_fields(event, label, STATUS[action],
+                                  call_description(event, include_recording).render(), include_recording))
     else:
         fields.update({"Status": "Completed", "TaskSubtype": "Task",
                        "Description": message_description(event)})
@@ -113,10 +154,15 @@ class ExistingTask:
     who_id: str | None
     what_id: str | None
     status: str | None
+    fields: dict
+
+
+_FOUND = ("Id", "Description", "WhoId", "WhatId", "Status", "Subject", "ActivityDate", "CallType",
+          "CallDurationInSeconds", "CallDisposition")
 
 
 def find_task_soql(key: str) -> str:
-    return format_soql("SELECT Id, Description, WhoId, WhatId, Status FROM Task "
+    return format_soql(f"SELECT {', '.join(_FOUND)} FROM Task "
                        "WHERE CallObject = {} ORDER BY CreatedDate ASC LIMIT 1", key)
 
 
@@ -127,4 +173,5 @@ def find_task(api: SalesforceApi, key: str, *, retried: bool = True) -> Existing
         return None
     return ExistingTask(id=record["Id"], description=record.get("Description"),
                         who_id=record.get("WhoId"), what_id=record.get("WhatId"),
-                        status=record.get("Status"))
+                        status=record.get("Status"),
+                        fields={k: record.get(k) for k in _FOUND if k != "Id"})

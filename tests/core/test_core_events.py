@@ -142,11 +142,14 @@ def test_activity_date_is_in_the_number_time_zone():
     assert parse_webhook(call_webhook(started_at=started, number=la_number)).activity_date == date(2026, 3, 1)
 
 
-def test_comments_and_tags_are_single_lines_without_duplicates():
+def test_comments_and_tags_are_single_lines_identified_by_their_aircall_id():
     event = parse_webhook(call_webhook(comments=["line one\nline two", "  ", "again", "again"],
-                                       tags=["a", "a", "b"]))
-    assert event.comments == ("line one line two", "again")
+                                       tags=["a", "b"]))
+    assert event.comments == ("line one line two", "again", "again")  # two comments, same text
+    assert event.comment_ids == ("1", "3", "4")
     assert event.tags == ("a", "b")
+    twice = call_webhook(comments=[{"id": 7, "content": "once"}, {"id": 7, "content": "once"}])
+    assert parse_webhook(twice).comments == ("once",)
 
 
 def test_sent_message_and_iso_dates():

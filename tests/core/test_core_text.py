@@ -2,8 +2,10 @@
 import pytest
 from hypothesis import given, strategies as st
 
+from dataclasses import replace
+
 from simulator.core import Action, parse_webhook
-from simulator.core import task as tasks
+from simulator.core import state, task as tasks
 from simulator.core.outcome import RecordRef
 from simulator.core.text import CallDescription, merge_description, truncate
 from simulator.aircall import call_webhook, message_webhook
@@ -94,12 +96,15 @@ def test_long_subject_is_cut_to_255():
 def test_call_task_fields():
     event = parse_webhook(call_webhook(comments=["hello"], tags=["t"], recording="https://rec"))
     fields = tasks.task_fields(event, CONTACT, None, "005000000000001AAA", Action.IN_PROGRESS, True)
+    text, logged = state.split(fields.pop("Description"))
+    assert text == "Wait time: 14 s\nRecording: https://rec\nComments:\nhello\nTags: t"
+    assert (logged.call, logged.record, logged.status) == (replace(event, token=None), "Jean Martin",
+                                                           "In Progress")
     assert fields == {
         "Subject": "Inbound answered call from Jean Martin on Paris Support answered by Madelaine Dupont",
         "ActivityDate": "2024-11-26", "Priority": "Normal", "CallObject": "1834567890",
         "WhoId": CONTACT.id, "Status": "In Progress", "Type": "Call", "TaskSubtype": "Call",
-        "CallType": "Inbound", "CallDurationInSeconds": 95,
-        "Description": "Wait time: 14 s\nRecording: https://rec\nComments:\nhello\nTags: t",
+        "CallType": "Inbound", "CallDurationInSeconds": 95, "CallDisposition": "Answered",
         "OwnerId": "005000000000001AAA",
     }
 
@@ -107,7 +112,9 @@ def test_call_task_fields():
 def test_recording_left_out_when_disabled():
     event = parse_webhook(call_webhook(recording="https://rec"))
     fields = tasks.task_fields(event, CONTACT, None, None, Action.COMPLETED, False)
-    assert fields["Description"] == "Wait time: 14 s"
+    text, logged = state.split(fields["Description"])
+    assert text == "Wait time: 14 s" and "https://rec" not in fields["Description"]
+    assert logged.call.recording_url == "withheld"
     assert "OwnerId" not in fields
 
 
