@@ -711,6 +711,52 @@ def test_R8_2_later_events_update_the_same_task(org, sf):
     assert only_task(sf)["Description"] == task["Description"]
 
 
+def test_R6_13_call_result(org, sf):
+    contact(org)
+    log = logger(sf)
+    log.handle(call_webhook(call_id=1))
+    log.handle(call_webhook(call_id=2, answered=False, missed_call_reason="out_of_opening_hours"))
+    log.handle(call_webhook(call_id=3, answered=False, voicemail="https://v.example/3"))
+    log.handle(call_webhook(call_id=4, answered=False, direction="outbound"))
+    results = {t["CallObject"]: t["CallDisposition"] for t in
+               sf.query_all("SELECT CallObject, CallDisposition FROM Task")["records"]}
+    assert results == {"1": "Answered", "2": "Unanswered: out_of_opening_hours", "3": "Voicemail",
+                       "4": "Unanswered"}
+
+
+def test_R6_14_comments_and_tags_by_their_aircall_id(org, sf):
+    contact(org)
+    log = logger(sf)
+    twice = [{"id": 1, "content": "Call back"}, {"id": 2, "content": "Call back"}]
+    comma = [{"id": 7, "name": "Follow up, urgent"}, {"id": 8, "name": "vip"}]
+    log.handle(at(call_webhook(event="call.tagged", comments=twice, tags=comma), 100))
+    log.handle(at(call_webhook(event="call.commented", comments=twice, tags=comma), 101))
+    assert visible(only_task(sf)["Description"]) == ("Wait time: 14 s\nComments:\nCall back\nCall back\n"
+                                                     "Tags: Follow up, urgent, vip")
+    log.handle(at(call_webhook(event="call.untagged", comments=twice, tags=comma[:1]), 102))
+    assert visible(only_task(sf)["Description"]).endswith("\nTags: Follow up, urgent")
+
+
+def test_R8_6_workflow_and_hours_are_judged_when_the_task_is_created(org, sf):
+    contact(org)
+    log = logger(sf, log_when_closed=False, call_workflow={"missed": "completed", "voicemail": "do_nothing"})
+    missed = dict(answered=False, wait=30, duration=30, user=None)
+    hungup = log.handle(at(call_webhook(event="call.hungup", **missed), 100))
+    assert (hungup.task_action, hungup.status) == ("created", "Completed")
+    # the voicemail arrives late, and call.ended after the number closed: the Task is completed
+    voicemail = log.handle(at(call_webhook(event="call.voicemail_left", voicemail="https://v.example/1",
+                                           **missed), 150))
+    ended = log.handle(at(call_webhook(event="call.ended", voicemail="https://v.example/1",
+                                       number_open=False, **missed), 160))
+    assert (voicemail.task_action, ended.task_action) == ("updated", "updated")
+    task = only_task(sf)
+    assert task["Subject"].startswith("Voicemail from Jean Martin")
+    assert task["Status"] == "Completed"  # the voicemail action is do_nothing: the Status stays
+    # a call first seen on a closed line is not logged, whatever comes after
+    closed = log.handle(at(call_webhook(call_id=2, event="call.hungup", number_open=False, **missed), 100))
+    assert (closed.logged, closed.rule) == (False, "R2.2")
+
+
 @pytest.mark.parametrize("kind", ["503", "lock", "drop"])
 def test_R8_3_transient_failures_are_retried(org, sf, kind):
     contact(org)

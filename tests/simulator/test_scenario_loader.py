@@ -330,7 +330,7 @@ CASES = [
         name: X
         covers: [R4.1, R9.9]
         events: []
-     """, ["covers[1]: 'R9.9' is not a logging rule; the rules are R1.1 to R8.5 (docs/rules.md)"]),
+     """, ["covers[1]: 'R9.9' is not a logging rule; the rules are R1.1 to R8.6 (docs/rules.md)"]),
 
     # field names are those of the org's schema
     ("record field unknown", """
