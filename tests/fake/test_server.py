@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import requests
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 
 import fake_salesforce
@@ -185,3 +186,16 @@ def test_concurrent_writes_are_never_lost():
         assert len(set(created)) == 320
         result = clients[0].query("SELECT COUNT() FROM Contact WHERE Title = 'Updated'")
         assert result["totalSize"] == 320
+
+
+@pytest.mark.parametrize("args, status", [((), 302), (("--pages-open",), 200)])
+def test_web_pages_need_a_login_unless_served_open(args, status):
+    served = Served(*args)
+    try:
+        response = requests.get(f"{served.url}/lightning/o/Contact/list", allow_redirects=False)
+        assert response.status_code == status
+        if status == 302:
+            assert response.headers["Location"].startswith("/login")
+    finally:
+        served.stop()
+    assert f"web pages: {served.url}/" in "".join(served.lines)
