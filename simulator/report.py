@@ -13,7 +13,7 @@ from .runner import Check, ScenarioResult
 FORMATS = ("terminal", "markdown", "json")
 _TABLEFMT = {"terminal": "simple_grid", "markdown": "github"}
 _MAX_CELL = 160
-TERMINAL_WIDTH = 100  # the terminal summary table fits this many columns
+TERMINAL_WIDTH = 100  # terminal tables wrap their long cells to fit this many columns
 
 
 def _cell(value: Any) -> str:
@@ -39,8 +39,7 @@ def timeline_table(result: ScenarioResult, fmt: str = "terminal") -> str:
             for c in result.checks if c.kind == "timeline"]
     if not rows:
         return ""
-    return tabulate(rows, headers=["record", "section", "expected", "actual", "result"],
-                    tablefmt=_TABLEFMT[fmt], disable_numparse=True)
+    return _table(rows, ["record", "section", "expected", "actual", "result"], fmt, wrap=(2, 3))
 
 
 def failures_table(result: ScenarioResult, fmt: str = "terminal") -> str:
@@ -49,8 +48,13 @@ def failures_table(result: ScenarioResult, fmt: str = "terminal") -> str:
             for c in result.failures if c.kind != "timeline"]
     if not rows:
         return ""
-    return tabulate(rows, headers=["check", "about", "field", "expected", "actual"],
-                    tablefmt=_TABLEFMT[fmt], disable_numparse=True)
+    return _table(rows, ["check", "about", "field", "expected", "actual"], fmt, wrap=(3, 4))
+
+
+def _table(rows: list[list[str]], headers: list[str], fmt: str, wrap: tuple[int, ...]) -> str:
+    if fmt == "terminal":
+        return _fitted(rows, headers, "simple_grid", wrap)
+    return tabulate(rows, headers=headers, tablefmt=_TABLEFMT[fmt], disable_numparse=True)
 
 
 def scenario_report(result: ScenarioResult, fmt: str = "terminal") -> str:
@@ -86,7 +90,7 @@ def summary_table(results: list[ScenarioResult], fmt: str = "terminal") -> str:
     if fmt == "terminal":
         rows = [[r.scenario.name, f"{sum(c.passed for c in r.checks)}/{len(r.checks)}",
                  f"{r.seconds * 1000:.0f}", _mark(r.passed, fmt)] for r in results]
-        table = _fitted(rows, ["scenario", "checks", "ms", "result"])
+        table = _fitted(rows, ["scenario", "checks", "ms", "result"], "simple", wrap=(0,), indent="  ")
     else:
         rows = [[r.scenario.name, r.scenario.path, sum(c.passed for c in r.checks), len(r.checks),
                  f"{r.seconds * 1000:.0f}", _mark(r.passed, fmt)] for r in results]
@@ -95,19 +99,25 @@ def summary_table(results: list[ScenarioResult], fmt: str = "terminal") -> str:
     return f"{table}\n\n{line}"
 
 
-def _fitted(rows: list[list[str]], headers: list[str]) -> str:
-    """A "simple" table whose first column wraps (continuation lines indented) to fit."""
+def _fitted(rows: list[list[str]], headers: list[str], tablefmt: str, wrap: tuple[int, ...],
+            indent: str = "") -> str:
+    """The table, its ``wrap`` columns wrapped (continuation lines indented by ``indent``) as
+    little as fits ``TERMINAL_WIDTH``: the widest of them give way first."""
     def table(width: int | None) -> str:
-        cells = rows if width is None else [
-            [textwrap.fill(row[0], width, subsequent_indent="  "), *row[1:]] for row in rows]
-        return tabulate(cells, headers=headers, tablefmt="simple", disable_numparse=True)
+        cells = [[textwrap.fill(cell, width, subsequent_indent=indent)
+                  if width and i in wrap and len(cell) > width else cell
+                  for i, cell in enumerate(row)] for row in rows]
+        return tabulate(cells, headers=headers, tablefmt=tablefmt, disable_numparse=True)
 
     text = table(None)
     excess = max(map(len, text.splitlines())) - TERMINAL_WIDTH
     if excess <= 0:
         return text
-    longest = max(len(headers[0]), *(len(row[0]) for row in rows))
-    return table(max(20, longest - excess))
+    widths = [max(len(headers[i]), *(len(row[i]) for row in rows)) for i in wrap]
+    room, width = sum(widths) - excess, max(widths)
+    while width > 12 and sum(min(w, width) for w in widths) > room:
+        width -= 1
+    return table(width)
 
 
 def render(results: list[ScenarioResult], fmt: str = "terminal", *, verbose: bool = False) -> str:

@@ -257,3 +257,21 @@ def test_readme_webhooks_and_curl_examples_run(server):
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=20)
+
+
+def test_a_failing_scenario_with_long_values_fits_100_columns_and_the_report_keeps_them_whole(tmp_path):
+    long = ("Inbound answered call from Carl Contact on the Main line, answered by Default Agent, "
+            "who was expecting it all along")
+    text = LIBRARY_SCENARIO.read_text()
+    broken = re.sub(r"Subject: [^}]*}", f'Subject: "{long}"}}', text, count=1)
+    assert broken != text
+    path = tmp_path / "long.yaml"
+    path.write_text(broken)
+    result = invoke("run", path, "--report", tmp_path / "out")
+    assert result.exit_code == 1, result.output
+    tables = [line for line in result.output.splitlines() if not line.startswith(("FAIL  ", "wrote "))]
+    assert max(len(line) for line in tables) <= 100, result.output  # the lines that name a path aside
+    expected_cell = "".join(line.split("│")[4].strip() + " " for line in result.output.splitlines()
+                            if line.startswith("│ ") and line.count("│") == 6)
+    assert long in " ".join(expected_cell.split())
+    assert f"| {long} |" in (tmp_path / "out" / "report.md").read_text()
