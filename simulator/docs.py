@@ -25,6 +25,7 @@ from simple_salesforce import format_soql
 
 import fake_salesforce
 from fake_salesforce.clock import parse_datetime
+from simulator.aircall import call_webhook
 from simulator.core.outcome import sobject_of
 from simulator.core import Action, Settings, UnknownNumber
 from simulator import readback
@@ -66,7 +67,7 @@ PAST, NEXT = SECTION_TITLES[readback.PAST], SECTION_TITLES[readback.NEXT]
 NOT_LOGGED = "not logged"
 _TASK_FIELDS = ("Id", "Subject", "Status", "IsClosed", "WhoId", "WhatId", "AccountId", "OwnerId",
                 "CallObject", "CallType", "Description", "ActivityDate", "CallDurationInSeconds",
-                "Type", "TaskSubtype", "Priority")
+                "Type", "TaskSubtype", "Priority", "CallDisposition")
 
 Progress = Callable[[str], None]
 
@@ -597,6 +598,88 @@ def task_fields(lab: Lab) -> list[Table]:
     ]
 
 
+# --- 7c. event order and late voicemails ------------------------------------------------------
+
+_T0 = int(START.timestamp())
+_AIRCALL_AGENT = {"id": 7, "name": "Sam Agent", "email": "sam@example.com"}
+_LINE = {"id": 42, "name": "Main line", "digits": "+1 212-555-0000", "time_zone": "America/New_York",
+         "open": True}
+
+
+def _aircall(event: str, sent: int, **call: Any) -> dict:
+    """One event of the call 5500000001, sent ``sent`` seconds after it started."""
+    call = {"user": _AIRCALL_AGENT, **call}
+    hook = call_webhook(event=event, call_id=5500000001, external=CALLER, started_at=_T0,
+                        number=_LINE, token="docs", **call)
+    return {**hook, "timestamp": _T0 + sent}
+
+
+def _answered_events() -> dict[str, dict]:
+    during, done = dict(wait=9, duration=0, ended_at=None), dict(wait=9, duration=100, ended_at=_T0 + 100)
+    comment = [{"id": 1, "content": "Asked for a quote"}]
+    return {
+        "answered": _aircall("call.answered", 9, **during),
+        "commented": _aircall("call.commented", 50, comments=comment, **during),
+        "ended": _aircall("call.ended", 130, comments=comment, **done),
+        "tagged": _aircall("call.tagged", 140, comments=comment, tags=[{"id": 2, "name": "vip"}], **done),
+    }
+
+
+def _unanswered_events() -> dict[str, dict]:
+    missed = dict(answered=False, wait=30, duration=30, user=None, missed_call_reason="agents_did_not_answer")
+    link = "https://voicemails.example/5500000001.mp3"
+    return {
+        "hungup": _aircall("call.hungup", 30, **missed),
+        "voicemail_left": _aircall("call.voicemail_left", 80, voicemail=link, **missed),
+        "ended": _aircall("call.ended", 90, voicemail=link, **missed),
+    }
+
+
+EVENT_ORDERS = [
+    ("answered call, in the order sent", _answered_events, ["answered", "commented", "ended", "tagged"], {}),
+    ("comment during the call arrives first", _answered_events, ["commented", "answered", "ended", "tagged"], {}),
+    ("call.ended arrives last", _answered_events, ["answered", "commented", "tagged", "ended"], {}),
+    ("newest first, each delivered twice", _answered_events,
+     ["tagged", "ended", "commented", "answered", "tagged", "ended", "commented", "answered"], {}),
+    ("unanswered call, voicemail left after the hang-up", _unanswered_events,
+     ["hungup", "voicemail_left", "ended"], {}),
+    ("late voicemail, `missed: completed`", _unanswered_events, ["hungup", "voicemail_left", "ended"],
+     {"call_workflow": {"missed": "completed"}}),
+    ("late voicemail, `missed: completed`, `voicemail: do_nothing`", _unanswered_events,
+     ["hungup", "voicemail_left", "ended"], {"call_workflow": {"missed": "completed", "voicemail": "do_nothing"}}),
+    ("late voicemail, `missed: do_nothing`", _unanswered_events, ["hungup", "voicemail_left", "ended"],
+     {"call_workflow": {"missed": "do_nothing"}}),
+]
+
+
+def event_order(lab: Lab) -> Table:
+    """Table 7c: one call's events delivered in different orders, and voicemails left late."""
+    rows = []
+    for n, (case, events_of, order, settings) in enumerate(EVENT_ORDERS):
+        hooks = events_of()
+        events = [{"webhook": {"ref": f"e{i}", **hooks[name]}} for i, name in enumerate(order)]
+        run = lab.run(scenario_data(f"docs 7c event order {n}", events, settings=settings,
+                                    records=[OWNERS["Contact"]]))
+        found = [run.task(f"e{i}") for i in range(len(order))]
+        task = next((t for t in found if t), None)
+        delivered = ", ".join(f"`{name}`" for name in order)
+        if task is None:
+            rows.append([case, delivered, run.not_logged("e0"), "", "", "", ""])
+            continue
+        rows.append([case, delivered, task["Subject"], task["Status"], task["CallDurationInSeconds"],
+                     task["CallDisposition"], visible_description(task["Description"])])
+    fixed = ("one call from the number of Contact Alice Martin on the Aircall number Main line, its "
+             "events delivered as raw webhooks in the order shown (each with the Call object of "
+             "the moment Aircall sent it): an answered call (answered after 9 s, 100 s in all, one "
+             "comment posted during the call, tagged vip after it), and an unanswered one whose "
+             "voicemail link arrives after the hang-up. Each row is one run; the values are the "
+             "one Task's at the end.")
+    return Table("7c", "Event order and late voicemails", "R8.1, R8.2, R8.6, R6.13", fixed,
+                 _settings_text("call_workflow"),
+                 ["case", "delivered", "Subject", "Status", "CallDurationInSeconds", "CallDisposition",
+                  "Description"], rows)
+
+
 # --- 8. rule coverage --------------------------------------------------------------------------
 
 
@@ -698,7 +781,7 @@ def build_tables(runner: Runner | None = None, *, scenarios_dir: Path | None = N
         ("related records", lambda: related_records(lab)),
         ("business hours", lambda: business_hours(lab)),
         ("ties", lambda: ties(lab)),
-        ("Task fields", lambda: task_fields(lab)),
+        ("Task fields", lambda: task_fields(lab) + [event_order(lab)]),
         ("rule coverage", lambda: rule_coverage(lab, scenarios_dir, rules_file)),
     ]
     tables: list[Table] = []
