@@ -6,7 +6,11 @@ For each size, a fresh org is seeded with that many Contacts (spread over Accoun
 distinct phone number and email), then the median latency is measured of:
 - a SOSL phone search (``FIND {+1 (415) 555-0123} IN PHONE FIELDS RETURNING Contact(Id, Name)``),
 - a SOQL lookup on an indexed field (``... WHERE Email = '...'``),
-- a 2,000-row page with a parent path (``SELECT Id, Name, Account.Name FROM Contact LIMIT 2000``).
+- a 2,000-row page with a parent path (``SELECT Id, Name, Account.Name FROM Contact LIMIT 2000``),
+- filters on fields without an index of their own until a query uses them (``Phone =``,
+  ``Title =``, ``Title IN``, ``LastName LIKE 'prefix%'``, ``COUNT()`` with a filter), and
+  ``Email LIKE '%x%'``, which no index serves.
+The last line gives, for each measure, its time at the largest size over its time at the smallest.
 
 Orgs are seeded through the control API (``POST /_fake/seed``, in batches), as a user would.
 """
@@ -42,6 +46,7 @@ def seed(org, n: int) -> None:
     for start in range(0, n, BATCH):
         control.seed("Contact", [{"FirstName": "Jean", "LastName": f"Martin{i}",
                                   "Email": f"jean{i}@example.com", "Phone": phone_of(i),
+                                  "Title": f"Title {i % 1000}",
                                   "AccountId": account_ids[i // CONTACTS_PER_ACCOUNT]}
                                  for i in range(start, min(start + BATCH, n))])
         if n >= 100_000 and (start + BATCH) % 100_000 == 0:
@@ -82,8 +87,28 @@ def measure(n: int, repeat: int) -> dict:
         if len(sf.query(page_query)["records"]) != min(2000, n):
             raise SystemExit("the page is short")
 
-    return {"contacts": n, "seed_s": seeded, "sosl_phone_ms": median_ms(search, repeat),
-            "soql_email_ms": median_ms(lookup, repeat), "page_2000_ms": median_ms(page, max(repeat // 5, 5))}
+    def counted(text: str, expected: int):
+        def run():
+            got = sf.query(text)["totalSize"]
+            if got != expected:
+                raise SystemExit(f"{text}: {got} records, expected {expected}")
+        return run
+
+    per_title = sum(1 for i in range(n) if i % 1000 == 7)
+    filters = {
+        "Phone =": counted(f"SELECT Id FROM Contact WHERE Phone = '{phone_of(target)}'", 1),
+        "Title =": counted("SELECT Id FROM Contact WHERE Title = 'Title 7' LIMIT 10", min(10, per_title)),
+        "Title IN": counted("SELECT Id FROM Contact WHERE Title IN ('Title 7', 'Title 8') LIMIT 10",
+                            min(10, 2 * per_title)),
+        "LIKE 'x%'": counted(f"SELECT Id FROM Contact WHERE LastName LIKE 'Martin{target}'", 1),
+        "COUNT() Title =": counted("SELECT COUNT() FROM Contact WHERE Title = 'Title 7'", per_title),
+        "LIKE '%x%'": counted(f"SELECT Id FROM Contact WHERE Email LIKE '%n{target}@%'", 1),
+    }
+    result = {"contacts": n, "seed_s": seeded, "SOSL phone": median_ms(search, repeat),
+              "SOQL email": median_ms(lookup, repeat), "2000-row page": median_ms(page, max(repeat // 5, 5))}
+    for name, call in filters.items():
+        result[name] = median_ms(call, max(repeat // 5, 5) if "%x%" in name else repeat)
+    return result
 
 
 def main(argv=None) -> int:
@@ -97,17 +122,14 @@ def main(argv=None) -> int:
     except ValueError:
         parser.error("--sizes takes comma-separated integers")
     results = [measure(n, args.repeat) for n in sizes]
-    header = f"{'contacts':>10} {'seed (s)':>9} {'SOSL phone (ms)':>16} {'SOQL email (ms)':>16} {'2000-row page (ms)':>19}"
-    print(header)
-    print("-" * len(header))
+    names = [k for k in results[0] if k not in ("contacts", "seed_s")]
+    print(f"{'contacts':>10} {'seed (s)':>9} " + " ".join(f"{k:>15}" for k in names) + "   (ms)")
     for r in results:
-        print(f"{r['contacts']:>10,} {r['seed_s']:>9.1f} {r['sosl_phone_ms']:>16.2f} "
-              f"{r['soql_email_ms']:>16.2f} {r['page_2000_ms']:>19.2f}")
+        print(f"{r['contacts']:>10,} {r['seed_s']:>9.1f} " + " ".join(f"{r[k]:>15.2f}" for k in names))
     if len(results) > 1:
         small, large = results[0], results[-1]
-        print(f"\nratio {large['contacts']:,} / {small['contacts']:,}: "
-              f"SOSL phone x{large['sosl_phone_ms'] / small['sosl_phone_ms']:.2f}, "
-              f"SOQL email x{large['soql_email_ms'] / small['soql_email_ms']:.2f}")
+        print(f"{'ratio':>10} {'':>9} " + " ".join(f"{'x%.2f' % (large[k] / small[k]):>15}" for k in names)
+              + f"   ({large['contacts']:,} / {small['contacts']:,})")
     return 0
 
 

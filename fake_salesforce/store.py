@@ -142,6 +142,7 @@ class Store:
         self.lock = threading.RLock()
         self._depth = 0
         self._insert_sql: dict[str, tuple[str, list[str]]] = {}
+        self._indexed: set[tuple[str, str, bool]] = set()
         self.ensure_tables()
 
     # -- schema -------------------------------------------------------------------------------
@@ -248,6 +249,19 @@ class Store:
             sql += " AND IsDeleted = 0"
         sql += " ORDER BY LastModifiedDate DESC, Id DESC"
         return [r[0] for r in self.conn.execute(sql, [value])]
+
+    def ensure_index(self, sobject: str, field: str, *, nocase: bool) -> None:
+        """Index ``field`` (case-insensitively for text) the first time a query filters on it,
+        so that any filter stays fast however many rows there are. Indexes stay until the
+        database is dropped; each costs some memory and slows writes a little."""
+        key = (sobject, field, nocase)
+        if key in self._indexed:
+            return
+        with self.lock:
+            name = f"idx_{sobject}_{field}" + ("_nocase" if nocase else "")
+            self.conn.execute(f"CREATE INDEX IF NOT EXISTS {q(name)} ON {q(sobject)} "
+                              f"({q(field)}{' COLLATE NOCASE' if nocase else ''})")
+            self._indexed.add(key)
 
     def execute(self, sql: str, params=()):
         return self.conn.execute(sql, params)

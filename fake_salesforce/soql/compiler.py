@@ -108,6 +108,8 @@ class Compiled:
     offset: int
     shape: Shape | None
     children: list[ChildPlan]
+    # (object, field, text) of the FROM object's fields that filters could find through an index
+    indexes: tuple = ()
 
 
 # == context and scopes ===========================================================================
@@ -481,6 +483,7 @@ class Statement:
         self.columns: list[str] = []
         self._column_index: dict[str, int] = {}
         self.group_sql: set[str] = set()       # GROUP BY expressions, in an aggregate query
+        self.filtered: set[tuple[str, str, bool]] = set()   # see Compiled.indexes
 
     # -- output columns --
     def out(self, sql: str) -> int:
@@ -596,6 +599,8 @@ class Statement:
             raise self.ctx.malformed(cond.left, f"Field must be grouped or aggregated: {col.path.text}")
         if agg is not None:
             col = self._aggregate_column(agg, col, left_sql)
+        elif not having:
+            self._note_filter(col, cond)
         if isinstance(cond, ast.Compare):
             return self.compare(col, cond.op, cond.value)
         if isinstance(cond, ast.Like):
@@ -603,6 +608,18 @@ class Statement:
         if isinstance(cond, ast.In):
             return self.in_(col, cond)
         return self.includes(col, cond)
+
+    def _note_filter(self, col: Column, cond) -> None:
+        """Remember a field of the FROM object that an index could serve for this test:
+        equality, IN, a range, or LIKE with a fixed start."""
+        if col.kind != "field" or col.chain or col.field.name == "Id" \
+                or col.sql != self.scope.column(col.field.name):
+            return
+        if isinstance(cond, ast.Compare) and cond.op == "!=" or isinstance(cond, ast.In) and cond.negated \
+                or isinstance(cond, ast.Like) and cond.value.text[:1] in ("%", "_", ""):
+            return
+        if isinstance(cond, (ast.Compare, ast.Like, ast.In)):
+            self.filtered.add((self.scope.obj.name, col.field.name, self._text(col)))
 
     def _aggregate_column(self, agg: str, col: Column | None, sql: str) -> Column:
         if agg in ("COUNT()", "COUNT", "COUNT_DISTINCT"):
@@ -937,7 +954,9 @@ def compile_query(ctx: Context, select: ast.Select, *, driver: tuple[str, list] 
     if offset > MAX_OFFSET:
         raise errors.NumberOutsideValidRange(f"Maximum SOQL offset allowed is {MAX_OFFSET}")
     if _is_aggregate(select):
-        return _compile_aggregate(ctx, stmt, scope, limit, offset)
+        compiled = _compile_aggregate(ctx, stmt, scope, limit, offset)
+        compiled.indexes = tuple(sorted(stmt.filtered))
+        return compiled
     shape = Shape(scope.obj.name, stmt.out(scope.column("Id")))
     seen: set = set()
     children: list[ChildPlan] = []
@@ -959,7 +978,8 @@ def compile_query(ctx: Context, select: ast.Select, *, driver: tuple[str, list] 
     sql = (f"SELECT {', '.join(stmt.columns)} FROM {from_sql}{where_sql} ORDER BY {', '.join(order)}")
     count_sql = f"SELECT COUNT(*) FROM {from_sql}{where_sql}"
     params = driver_params + where_params
-    return Compiled("records", sql, params, count_sql, params, limit, offset, shape, children)
+    return Compiled("records", sql, params, count_sql, params, limit, offset, shape, children,
+                    tuple(sorted(stmt.filtered)))
 
 
 def _compile_aggregate(ctx: Context, stmt: Statement, scope: Scope, limit, offset) -> Compiled:
