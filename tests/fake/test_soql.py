@@ -241,3 +241,28 @@ def test_typeof_records_carry_the_type_they_point_at(fake_org, sf):
         "type": "Account", "url": f"/services/data/v59.0/sobjects/Account/{account}"}
     assert second["Who"]["attributes"] == {
         "type": "Lead", "url": f"/services/data/v59.0/sobjects/Lead/{lead}"}
+
+
+def test_a_filtered_field_gets_an_index_on_first_use(fake_org, sf):
+    from fake_salesforce.soql.compiler import Context, compile_query
+
+    org = fake_org.org
+    seed_contacts(org, 3, Title="CEO")
+    text = "SELECT Id FROM Contact WHERE Title = 'ceo' AND Department LIKE 'Sal%'"
+    compiled = compile_query(Context(org.schema, text, now=NOW), parse_query(text))
+    assert compiled.indexes == (("Contact", "Department", True), ("Contact", "Title", True))
+    assert sf.query(text)["totalSize"] == 0
+    assert sf.query("SELECT Id FROM Contact WHERE Title = 'ceo'")["totalSize"] == 3
+    plan = " ".join(row[-1] for row in org.store.execute("EXPLAIN QUERY PLAN " + compiled.sql,
+                                                           compiled.params))
+    assert "USING INDEX" in plan and "SCAN t0" not in plan
+
+
+def test_filters_no_index_serves_make_none():
+    from fake_salesforce.schema import load_schema
+    from fake_salesforce.soql.compiler import Context, compile_query
+
+    text = ("SELECT Id FROM Contact WHERE Title != 'x' AND Email LIKE '%x%' "
+            "AND Department NOT IN ('a') AND Account.Name = 'x'")
+    compiled = compile_query(Context(load_schema(), text, now=NOW), parse_query(text))
+    assert compiled.indexes == ()
