@@ -401,8 +401,13 @@ class MessageEvent:
     contact: AircallContact | None
     token: str | None = None
     timestamp: int | None = None
+    channel: str = "sms"  # "whatsapp" for WhatsApp messages
 
     kind = "message"
+
+    @property
+    def whatsapp(self) -> bool:
+        return self.channel == "whatsapp"
 
     @property
     def key(self) -> str:
@@ -524,7 +529,8 @@ def _message(hook: MessageDelivery) -> MessageEvent:
     return MessageEvent(event=event, id=data.id, direction=direction, body=data.body or "",
                         raw_digits=data.external_number, external=external,
                         sent_at=data.sent_at or data.created_at, number=number, user=_user(data.user),
-                        contact=_contact(data.contact), token=hook.token, timestamp=hook.timestamp)
+                        contact=_contact(data.contact), token=hook.token, timestamp=hook.timestamp,
+                        channel=(data.channel or "sms").strip().lower())
 
 
 def parse_webhook(payload: Any) -> Event:

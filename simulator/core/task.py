@@ -27,8 +27,8 @@ SUBJECTS = {
     CallType.VOICEMAIL: "Voicemail from {record} on {number}",
 }
 SMS_SUBJECTS = {
-    "message.sent": "SMS sent from {user} via {number} to {record}",
-    "message.received": "SMS received from {record} to {number}",
+    "message.sent": "{kind} sent from {user} via {number} to {record}",
+    "message.received": "{kind} received from {record} to {number}",
 }
 
 
@@ -40,7 +40,8 @@ def _agent(event: Event) -> str:
 def subject(event: Event, record_name: str) -> str:
     """The Task Subject (R6.4, R7.1), cut to 255 characters (R6.12)."""
     template = SUBJECTS[event.call_type] if isinstance(event, CallEvent) else SMS_SUBJECTS[event.event]
-    text = template.format(record=record_name, number=event.number.name, user=_agent(event))
+    kind = "WhatsApp message" if getattr(event, "whatsapp", False) else "SMS"
+    text = template.format(record=record_name, number=event.number.name, user=_agent(event), kind=kind)
     return truncate(text, SUBJECT_MAX)
 
 

@@ -711,6 +711,17 @@ def test_R8_2_later_events_update_the_same_task(org, sf):
     assert only_task(sf)["Description"] == task["Description"]
 
 
+def test_R7_3_whatsapp_messages_are_named_so(org, sf):
+    contact(org)
+    log = logger(sf)
+    log.handle(message_webhook(message_id="m1", channel="whatsapp"))
+    log.handle(message_webhook(message_id="m2"))
+    subjects = {t["CallObject"]: t["Subject"] for t in
+                sf.query_all("SELECT CallObject, Subject FROM Task")["records"]}
+    assert subjects == {"sms:m1": "WhatsApp message received from Jean Martin to Paris Support",
+                        "sms:m2": "SMS received from Jean Martin to Paris Support"}
+
+
 def test_R6_13_call_result(org, sf):
     contact(org)
     log = logger(sf)
