@@ -10,6 +10,7 @@ import re
 
 from simple_salesforce import format_soql
 
+from . import phones
 from .api import SalesforceApi, sosl_escape
 from .events import AircallContact
 from .outcome import RecordRef
@@ -23,13 +24,37 @@ NOT_PROVIDED = "[not provided]"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+# The phone fields that make a record own a number (R4.4). ``IN PHONE FIELDS`` also searches
+# Fax (and any custom phone field of a real org): a record found only through those is not a
+# match, so the fields are returned and checked.
+PHONE_FIELDS = {
+    "Contact": ("Phone", "MobilePhone", "HomePhone", "OtherPhone", "AssistantPhone"),
+    "Lead": ("Phone", "MobilePhone"),
+    "Account": ("Phone",),
+    "PersonAccount": ("PersonMobilePhone", "PersonHomePhone", "PersonOtherPhone", "PersonAssistantPhone"),
+}
+
+
 def search_sosl(e164: str, person_accounts: bool) -> str:
     """The SOSL search for the records owning ``e164`` (R4.4, R4.5)."""
-    contact = "Id, Name, IsPersonAccount" if person_accounts else "Id, Name"
-    account = ("Id, Name, IsPersonAccount, PersonContactId, FirstName, LastName"
-               if person_accounts else "Id, Name")
-    return (f"FIND {{{sosl_escape(e164)}}} IN PHONE FIELDS RETURNING Contact({contact}), "
-            f"Lead(Id, Name WHERE IsConverted = false), Account({account})")
+    contact = ["Id", "Name", *PHONE_FIELDS["Contact"]]
+    account = ["Id", "Name", *PHONE_FIELDS["Account"]]
+    if person_accounts:
+        contact.append("IsPersonAccount")
+        account += ["IsPersonAccount", "PersonContactId", "FirstName", "LastName",
+                    *PHONE_FIELDS["PersonAccount"]]
+    lead = ["Id", "Name", *PHONE_FIELDS["Lead"]]
+    return (f"FIND {{{sosl_escape(e164)}}} IN PHONE FIELDS RETURNING Contact({', '.join(contact)}), "
+            f"Lead({', '.join(lead)} WHERE IsConverted = false), Account({', '.join(account)})")
+
+
+def owns(record: dict, kind: str, e164: str) -> bool:
+    """Whether one of the record's R4.4 phone fields holds ``e164``; a national number stored
+    in Salesforce is read in the caller's country."""
+    fields = PHONE_FIELDS[kind] + (PHONE_FIELDS["Account"] if kind == "PersonAccount" else ())
+    region = phones.region_of(e164)
+    return any(isinstance(record.get(f), str) and phones.to_e164(record[f], region) == e164
+               for f in fields)
 
 
 def _ref(record: dict, kind: str) -> RecordRef:
@@ -42,8 +67,9 @@ def _ref(record: dict, kind: str) -> RecordRef:
                      person_contact_id=record.get("PersonContactId") if kind == "PersonAccount" else None)
 
 
-def choose(records: list[dict]) -> RecordRef | None:
+def choose(records: list[dict], e164: str | None = None) -> RecordRef | None:
     """The record a call is logged on, among SOSL results in Salesforce's order (R4.2, R4.3).
+    With ``e164``, a record owns the number only through the phone fields of R4.4.
 
     A person account's hidden Contact (IsPersonAccount) is not a Contact: the person
     account is found as an Account.
@@ -56,6 +82,8 @@ def choose(records: list[dict]) -> RecordRef | None:
         if sobject == "Lead" and record.get("IsConverted"):
             continue
         kind = "PersonAccount" if sobject == "Account" and record.get("IsPersonAccount") else sobject
+        if e164 is not None and kind in PHONE_FIELDS and not owns(record, kind, e164):
+            continue
         first.setdefault(kind, record)
     for kind in PRIORITY:
         if kind in first:
@@ -65,7 +93,7 @@ def choose(records: list[dict]) -> RecordRef | None:
 
 def find_record(api: SalesforceApi, e164: str, person_accounts: bool) -> RecordRef | None:
     """The record owning ``e164``, or None (one request)."""
-    return choose(api.search(search_sosl(e164, person_accounts)))
+    return choose(api.search(search_sosl(e164, person_accounts)), e164)
 
 
 def created_record_soql(sobject: str, e164: str, person_accounts: bool) -> str:

@@ -369,6 +369,14 @@ def test_R4_4_standard_phone_fields_match_on_e164_digits(org, sf, sobject, field
     assert outcome.logged and outcome.record.id == record_id
 
 
+def test_R4_4_a_record_matching_only_by_fax_is_not_a_match(org, sf):
+    fax_only = contact(org, Phone=None, Fax=PHONE)
+    assert logger(sf).handle(call_webhook()).rule == "R3.5"
+    lead = seed(org, "Lead", LastName="Stone", Company="X", MobilePhone=PHONE)
+    outcome = logger(sf).handle(call_webhook(call_id=2))
+    assert outcome.record.id == lead and outcome.record.id != fax_only
+
+
 def test_R4_4_a_different_number_does_not_match(org, sf):
     contact(org, Phone="+33 6 12 34 56 79")
     assert logger(sf).handle(call_webhook()).rule == "R3.5"
@@ -389,7 +397,7 @@ def test_R4_5_converted_leads_are_not_candidates(org, sf):
     account = seed(org, "Account", Name="Acme", Phone=PHONE)
     assert logger(sf).handle(call_webhook(call_id=2)).record.id == account
     # The search itself excludes them, whatever the org's search index keeps.
-    assert searches and all("Lead(Id, Name WHERE IsConverted = false)" in q for q in searches)
+    assert searches and all("Lead(Id, Name, Phone, MobilePhone WHERE IsConverted = false)" in q for q in searches)
 
 
 # -- R5 Case and Opportunity -----------------------------------------------------------------
