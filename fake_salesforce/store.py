@@ -110,6 +110,11 @@ def _in_use(path) -> str:
     return f"{path} is in use by another fake org: one org per file at a time (stop the other one)"
 
 
+def index_name(sobject: str, field: str, *, nocase: bool) -> str:
+    """The name of the index on one field (``_nocase``: compared case-insensitively)."""
+    return f"idx_{sobject}_{field}" + ("_nocase" if nocase else "")
+
+
 class Store:
     def __init__(self, schema: Schema, path: str | Path | None = None):
         self.schema = schema
@@ -258,7 +263,7 @@ class Store:
         if key in self._indexed:
             return
         with self.lock:
-            name = f"idx_{sobject}_{field}" + ("_nocase" if nocase else "")
+            name = index_name(sobject, field, nocase=nocase)
             self.conn.execute(f"CREATE INDEX IF NOT EXISTS {q(name)} ON {q(sobject)} "
                               f"({q(field)}{' COLLATE NOCASE' if nocase else ''})")
             self._indexed.add(key)

@@ -262,7 +262,21 @@ def test_filters_no_index_serves_make_none():
     from fake_salesforce.schema import load_schema
     from fake_salesforce.soql.compiler import Context, compile_query
 
-    text = ("SELECT Id FROM Contact WHERE Title != 'x' AND Email LIKE '%x%' "
-            "AND Department NOT IN ('a') AND Account.Name = 'x'")
+    text = "SELECT Id FROM Contact WHERE Title != 'x' AND Department NOT IN ('a') AND Account.Name = 'x'"
     compiled = compile_query(Context(load_schema(), text, now=NOW), parse_query(text))
     assert compiled.indexes == ()
+
+
+def test_like_anywhere_scans_the_fields_index_not_the_table(fake_org, sf):
+    from fake_salesforce.soql.compiler import Context, compile_query
+
+    org = fake_org.org
+    seed_contacts(org, 4)
+    sf.Contact.create({"LastName": "Zed", "Email": "Some.One@Example.com"})
+    text = "SELECT LastName FROM Contact WHERE Email LIKE '%one@example%' OR LastName LIKE '%0002'"
+    assert sorted(r["LastName"] for r in sf.query(text)["records"]) == ["C00002", "Zed"]
+    assert sf.query("SELECT COUNT() FROM Contact WHERE NOT (Email LIKE '%one@%')")["totalSize"] == 4
+    compiled = compile_query(Context(org.schema, text, now=NOW), parse_query(text))
+    plan = " ".join(row[-1] for row in org.store.execute("EXPLAIN QUERY PLAN " + compiled.sql,
+                                                           compiled.params))
+    assert "COVERING INDEX idx_Contact_Email_nocase" in plan and "SCAN t0 " not in plan + " "
