@@ -83,7 +83,7 @@ Exit status:
   1  a scenario failed: an expectation was not met, or it could not be run
   2  bad usage: a bad option, an invalid scenario file, no scenario selected,
      or --server holding records without --reset-ok
-  3  the org at --server cannot be reached"""
+  3  the org at --server cannot be reached, or stops answering during the run"""
 
 
 @main.command(short_help="Replay scenarios and compare with expectations.", epilog=EXIT_CODES)
@@ -142,12 +142,13 @@ def run(paths, pattern, report_dir, fmt, server, reset_ok, keep_last, verbose):
                 click.echo(f" {n}/{total}", err=True)
 
     results = runner.run_all(scenarios, progress)
-    if server and not keep_last:
-        _reset_after(runner, server)
+    answering = _after_run(runner, server, reset=not keep_last) if server else True
     click.echo(render(results, fmt, verbose=verbose))
     if report_dir:
         for path in write_reports(results, report_dir, server):
             click.echo(f"wrote {path}", err=True)
+    if not answering:
+        raise OrgUnreachable(f"the org at {server} stopped answering during the run")
     sys.exit(0 if all(r.passed for r in results) else 1)
 
 
@@ -180,16 +181,20 @@ def _reason(error: Exception) -> str:
     return str(getattr(error, "strerror", None) or error)
 
 
-def _reset_after(runner, server: str) -> None:
-    """Leave a fresh org, which the next run may reset without asking."""
+def _after_run(runner, server: str, reset: bool) -> bool:
+    """Leave a fresh org, which the next run may reset without asking (unless told to keep the
+    last scenario's records). False when the org no longer answers."""
     import requests
 
     from fake_salesforce.control import ControlError
 
     try:
-        runner.control.reset()
-    except (requests.exceptions.RequestException, ControlError) as e:
+        runner.control.reset() if reset else runner.control.info()
+    except requests.exceptions.RequestException:
+        return False
+    except ControlError as e:
         click.echo(f"warning: could not reset the org at {server} after the run: {e}", err=True)
+    return True
 
 
 def _refuse_to_wipe(runner, server: str) -> None:

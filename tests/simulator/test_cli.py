@@ -75,6 +75,22 @@ def test_the_reset_is_said_in_help_and_readme():
 
 
 # -- exit codes ---------------------------------------------------------------------------------
+def test_a_server_that_stops_answering_during_the_run_exits_3(server, monkeypatch):
+    from simulator.runner import Runner
+
+    run_all = Runner.run_all
+
+    def run_then_stop(self, *args, **kwargs):
+        results = run_all(self, *args, **kwargs)
+        server.stop()
+        return results
+
+    monkeypatch.setattr(Runner, "run_all", run_then_stop)
+    result = invoke("run", LIBRARY_SCENARIO, "--server", server.url)
+    assert result.exit_code == 3
+    assert f"Error: the org at {server.url} stopped answering during the run" in single_line_error(result)
+
+
 def test_k_matching_nothing_exits_2():
     result = invoke("run", LIBRARY_SCENARIO, "-k", "nomatch")
     assert result.exit_code == 2
