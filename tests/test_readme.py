@@ -1,5 +1,12 @@
 """The README's examples run, and every command line tool and command is documented there."""
+import queue
 import re
+import shlex
+import shutil
+import signal
+import subprocess
+import threading
+import time
 from pathlib import Path
 
 import click
@@ -63,3 +70,152 @@ def test_readme_shows_table_1_as_generated():
     behaviour = (Path(__file__).resolve().parents[1] / "reports" / "behaviour.md").read_text()
     table = re.search(r"\| call type \| `completed`.*?\n\n", behaviour, flags=re.S).group(0).strip()
     assert table in README
+
+
+# --- the README's shell examples -----------------------------------------------------------------
+# Every command line of the README's bash blocks is one of three kinds, and each is exercised:
+#   setup   (python3 -m venv ...): the two opening commands; .ci/run runs them in a fresh clone.
+#   server  (fake-salesforce serve, callsim webhooks): started, waited for, stopped with Ctrl-C.
+#   command (any other callsim command): run to completion, exit status 0.
+# Commands run in a temporary directory holding examples/ and part of scenarios/, as a user
+# runs them from a checkout; a URL http://127.0.0.1:8080 is pointed at a fresh fake org on a free
+# port (8080 may be taken), and a server started without --port gets --port 0.
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_URL = "http://127.0.0.1:8080"
+
+
+def _shell_commands() -> list[list[str]]:
+    commands = []
+    for block in re.findall(r"```bash\n(.*?)```", README, flags=re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            words = shlex.split(line, comments=True)
+            if words:
+                commands.append(words)
+    return commands
+
+
+def _kind(words: list[str]) -> str | None:
+    if words[:3] == ["python3", "-m", "venv"]:
+        return "setup"
+    if words[:2] in (["fake-salesforce", "serve"], ["callsim", "webhooks"]):
+        return "server"
+    if words[0] == "callsim":
+        return "command"
+    return None
+
+
+SHELL = _shell_commands()
+SERVERS = [w for w in SHELL if _kind(w) == "server"]
+COMMANDS = [w for w in SHELL if _kind(w) == "command"]
+
+
+def test_every_readme_shell_command_is_exercised():
+    unknown = [" ".join(w) for w in SHELL if _kind(w) is None]
+    assert unknown == [], "README commands this test does not know how to run: classify them in _kind"
+    assert len(SERVERS) >= 8 and len(COMMANDS) >= 7
+
+
+def test_the_setup_commands_are_what_ci_runs():
+    setup = [" ".join(w) for w in SHELL if _kind(w) == "setup"]
+    assert setup == ['python3 -m venv .venv && . .venv/bin/activate && pip install -e . && callsim run',
+                     'python3 -m venv .venv && . .venv/bin/activate && pip install -e .[dev] && python -m pytest']
+    ci = (ROOT / ".ci" / "run").read_text()
+    for step in ("git clone", "python3 -m venv .venv", 'pip install --quiet -e ".[dev]"',
+                 "python -m pytest -q", "FAKE_SF_TRANSPORT=http python -m pytest -q", "callsim docs --check"):
+        assert step in ci
+
+
+class _Server:
+    """A long-running command: started, its first URL read from its output, stopped with Ctrl-C."""
+
+    def __init__(self, words: list[str], cwd: Path):
+        proc = subprocess.Popen(words, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self._attach(proc, " ".join(words), wait=True)
+
+    @classmethod
+    def attach(cls, proc: subprocess.Popen, name: str, wait: bool = True) -> "_Server":
+        server = cls.__new__(cls)
+        server._attach(proc, name, wait)
+        return server
+
+    def _attach(self, proc: subprocess.Popen, name: str, wait: bool):
+        self.proc, self.output, self.url = proc, "", None
+        if not wait:
+            return
+        lines: queue.Queue = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+        deadline = time.monotonic() + 30
+        while (found := re.search(r"https?://[\w.:]+", self.output)) is None:
+            try:
+                self.output += lines.get(timeout=max(deadline - time.monotonic(), 0.01))
+            except queue.Empty:
+                self.stop()
+                raise AssertionError(f"{name} printed no URL within 30 s: {self.output!r}") from None
+        self.url = found.group(0)
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            return self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    """A user's directory: examples/, and a scenarios/ library (two of the repo's folders, to keep
+    the runs short; the whole library runs in test_scenario_library and as pytest items)."""
+    (tmp_path / "examples").symlink_to(ROOT / "examples", target_is_directory=True)
+    for name in ("matching", "workflow"):
+        shutil.copytree(ROOT / "scenarios" / name, tmp_path / "scenarios" / name)
+    return tmp_path
+
+
+def _with_org(words: list[str], url: str) -> list[str]:
+    return [w.replace(DEFAULT_URL, url) for w in words]
+
+
+def test_readme_servers_start_and_stop(workspace):
+    """All of them at once (each on a free port), so that their start-up times overlap."""
+    orgs, servers = [], []
+    try:
+        for words in SERVERS:
+            command = list(words)
+            if DEFAULT_URL in words:
+                orgs.append(_Server(["fake-salesforce", "serve", "--port", "0", "--quiet"], workspace))
+                command = _with_org(words, orgs[-1].url)
+            if "--port" not in command:
+                command += ["--port", "0"]
+            servers.append((" ".join(words), subprocess.Popen(
+                command, cwd=workspace, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)))
+        for name, proc in servers:
+            started = _Server.attach(proc, name)
+            assert proc.poll() is None, started.output
+        for name, proc in servers:
+            assert _Server.attach(proc, name, wait=False).stop() == 0, name
+    finally:
+        for _, proc in servers:
+            if proc.poll() is None:
+                proc.kill()
+        for org in orgs:
+            org.stop()
+
+
+@pytest.mark.parametrize("words", COMMANDS, ids=lambda w: " ".join(w))
+def test_readme_command_runs(words, workspace):
+    org = _Server(["fake-salesforce", "serve", "--port", "0", "--quiet"], workspace) \
+        if DEFAULT_URL in words else None
+    try:
+        command = _with_org(words, org.url) if org else words
+        done = subprocess.run(command, cwd=workspace, capture_output=True, text=True, timeout=600)
+    finally:
+        if org:
+            org.stop()
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    if words[:2] == ["callsim", "log"]:
+        assert '"logged": true' in done.stdout
+    if "--report" in words:
+        target = workspace / words[words.index("--report") + 1]
+        assert (target / "report.md").is_file() and (target / "report.json").is_file()
