@@ -6,7 +6,8 @@
 - the routes the Flask app registers (what the fake serves);
 - the named lists of refused APIs and SOQL/SOSL constructs (:data:`NAMED_LISTS`);
 - the "Where the fake differs from Salesforce" paragraph of each module's docstring;
-- every place in the package that raises ``NotImplementedByFake`` or answers a SOAP
+- every place in the package that raises ``NotImplementedByFake``, calls
+  ``soql.unsupported.refuse`` or answers a SOAP
   ``FAKE_NOT_IMPLEMENTED`` fault, found by walking the source, so a new refusal shows up on
   the next run without editing this module.
 """
@@ -27,9 +28,7 @@ END = "<!-- END GENERATED -->"
 NAMED_LISTS = [
     ("fake_salesforce.api.data", "_UNIMPLEMENTED", "REST APIs", "`/services/data/vNN.N/{}/...`"),
     ("fake_salesforce.api.other", "_AREAS", "Other APIs", "`/services/{}/...`"),
-    ("fake_salesforce.soql.parser", "_UNSUPPORTED", "SOQL and SOSL clauses", "`{}`"),
-    ("fake_salesforce.soql.compiler", "UNSUPPORTED_FUNCTIONS", "SOQL functions", "`{}()`"),
-    ("fake_salesforce.soql.dates", "FISCAL", "SOQL date literals", "`{}`"),
+    ("fake_salesforce.soql.unsupported", "NOT_IMPLEMENTED", "SOQL and SOSL constructs", "{}"),
 ]
 
 
@@ -87,9 +86,10 @@ def _message(node: ast.expr) -> str:
 
 
 def _refusal(call: ast.Call) -> str | None:
-    """The message of a ``NotImplementedByFake(...)`` or ``fault("FAKE_NOT_IMPLEMENTED", ...)``."""
+    """The message of ``NotImplementedByFake(...)``, ``refuse(construct)`` (soql.unsupported)
+    or ``fault("FAKE_NOT_IMPLEMENTED", ...)``."""
     name = ast.unparse(call.func)
-    if name.split(".")[-1] == "NotImplementedByFake" and call.args:
+    if name.split(".")[-1] in ("NotImplementedByFake", "refuse") and call.args:
         return _message(call.args[0])
     if name.split(".")[-1] == "fault" and len(call.args) >= 2 and \
             isinstance(call.args[0], ast.Constant) and call.args[0].value == "FAKE_NOT_IMPLEMENTED":
@@ -158,8 +158,9 @@ def generate() -> str:
         "message naming the feature (a SOAP fault with that code on the SOAP endpoints).",
         named_lists(),
         "#### Every refusal in the code",
-        "Each place that raises `NotImplementedByFake` or answers a `FAKE_NOT_IMPLEMENTED` SOAP "
-        "fault, with its message (`{...}` is filled in at run time).",
+        "Each place that raises `NotImplementedByFake`, refuses a SOQL or SOSL construct "
+        "(`refuse(construct)`) or answers a `FAKE_NOT_IMPLEMENTED` SOAP fault, with its message "
+        "or construct (`{...}` is filled in at run time).",
         refusals_table(),
         "### Differences noted in the code",
         "Each module that differs from Salesforce says how in its docstring; these are they.",
