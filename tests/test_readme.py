@@ -77,6 +77,8 @@ def test_readme_shows_table_1_as_generated():
 #   setup   (python3 -m venv ...): the two opening commands; .ci/run runs them in a fresh clone.
 #   server  (fake-salesforce serve, callsim webhooks): started, waited for, stopped with Ctrl-C.
 #   command (any other callsim command): run to completion, exit status 0.
+#   curl    (a delivery to the webhook receiver): run against a started receiver by
+#           tests/simulator/test_cli.py::test_readme_webhooks_and_curl_examples_run.
 # Commands run in a temporary directory holding examples/ and part of scenarios/, as a user
 # runs them from a checkout; a URL http://127.0.0.1:8080 is pointed at a fresh fake org on a free
 # port (8080 may be taken), and a server started without --port gets --port 0.
@@ -101,6 +103,8 @@ def _kind(words: list[str]) -> str | None:
         return "server"
     if words[0] == "callsim":
         return "command"
+    if words[0] == "curl":
+        return "curl"
     return None
 
 
@@ -113,6 +117,9 @@ def test_every_readme_shell_command_is_exercised():
     unknown = [" ".join(w) for w in SHELL if _kind(w) is None]
     assert unknown == [], "README commands this test does not know how to run: classify them in _kind"
     assert len(SERVERS) >= 8 and len(COMMANDS) >= 7
+    if any(_kind(w) == "curl" for w in SHELL):
+        test_cli = (ROOT / "tests" / "simulator" / "test_cli.py").read_text()
+        assert "def test_readme_webhooks_and_curl_examples_run" in test_cli
 
 
 def test_the_setup_commands_are_what_ci_runs():
@@ -144,13 +151,13 @@ class _Server:
             return
         lines: queue.Queue = queue.Queue()
         threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120   # generous: a loaded machine starts Python slowly
         while (found := re.search(r"https?://[\w.:]+", self.output)) is None:
             try:
                 self.output += lines.get(timeout=max(deadline - time.monotonic(), 0.01))
             except queue.Empty:
                 self.stop()
-                raise AssertionError(f"{name} printed no URL within 30 s: {self.output!r}") from None
+                raise AssertionError(f"{name} printed no URL within 120 s: {self.output!r}") from None
         self.url = found.group(0)
 
     def stop(self) -> int:
