@@ -1,4 +1,4 @@
-"""The logging rules R1.1 to R8.4, read from the copy of ``docs/rules.md`` inside the package.
+"""The logging rules (R1.1, R1.2, ...), read from the copy of ``docs/rules.md`` inside the package.
 
 ``simulator/rules.md`` is shipped as package data, so the rules are found the same way from a
 checkout, an editable install and a plain ``pip install .``; tests/simulator/test_rules.py
@@ -13,6 +13,7 @@ from pathlib import Path
 
 RULES_RESOURCE = "rules.md"
 _RULE_LINE = re.compile(r"^- (R\d+\.\d+)\s+(.*)$")
+
 
 class RulesError(RuntimeError):
     """The rules file cannot be read or holds no rules."""
