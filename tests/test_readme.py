@@ -172,11 +172,18 @@ class _Server:
 
 @pytest.fixture
 def workspace(tmp_path):
-    """A user's directory: examples/, and a scenarios/ library (two of the repo's folders, to keep
-    the runs short; the whole library runs in test_scenario_library and as pytest items)."""
+    """A user's directory: examples/, and a scenarios/ library holding scenarios/workflow and
+    every part of the library a README command names (the runs stay short; the whole library
+    runs in test_scenario_library and as pytest items)."""
     (tmp_path / "examples").symlink_to(ROOT / "examples", target_is_directory=True)
-    for name in ("matching", "workflow"):
-        shutil.copytree(ROOT / "scenarios" / name, tmp_path / "scenarios" / name)
+    named = {w.rstrip("/") for words in SHELL for w in words if w.startswith("scenarios/") and w != "scenarios/"}
+    for name in sorted(named | {"scenarios/workflow"}):
+        source, target = ROOT / name, tmp_path / name
+        if source.is_dir():
+            shutil.copytree(source, target, dirs_exist_ok=True)
+        elif source.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target)
     return tmp_path
 
 
