@@ -83,7 +83,15 @@ Exit status:
   1  a scenario failed: an expectation was not met, or it could not be run
   2  bad usage: a bad option, an invalid scenario file, no scenario selected,
      or --server holding records without --reset-ok
-  3  the org at --server cannot be reached, or stops answering during the run"""
+  3  the org at --server cannot be reached, or stops answering during the run
+  4  the --integration TARGET cannot be used: module or attribute not
+     found, not callable, or its URL does not answer"""
+
+
+class BadIntegration(click.ClickException):
+    """--integration names something that cannot be used: exit 4."""
+
+    exit_code = 4
 
 
 @main.command(short_help="Replay scenarios and compare with expectations.", epilog=EXIT_CODES)
@@ -101,8 +109,22 @@ Exit status:
               "(without it, callsim refuses to delete them).")
 @click.option("--keep-last", is_flag=True, help="Leave the last scenario's records in the --server org "
               "(no reset at the end), to look at them in its web pages.")
+@click.option("--integration", "integration_target", default="builtin", show_default=True,
+              metavar="TARGET", help="What to test: builtin (the logging core), module:function (a "
+              "Python callable (sf, webhook), or a class with handle, from the current directory), or "
+              "http://host:port/path (a running service sent each webhook as Aircall does).")
+@click.option("--quiet-period", type=click.FloatRange(min=0), default=0.5, show_default=True,
+              metavar="SECONDS", help="With an http TARGET: the org counts as settled after this long "
+              "without an API request.")
+@click.option("--org-port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="With an http TARGET: the port the org listens on (0: any free port).")
+@click.option("--handshake", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("callsim-org.json"), show_default=True,
+              help="With an http TARGET: where to write the org's URL, an access token, its "
+              "certificate and the webhook token, as JSON, before each scenario.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the tables of passing scenarios too.")
-def run(paths, pattern, report_dir, fmt, server, reset_ok, keep_last, verbose):
+def run(paths, pattern, report_dir, fmt, server, reset_ok, keep_last, integration_target, quiet_period,
+        org_port, handshake, verbose):
     """Replay scenarios through the logging core and compare with expectations.
 
     PATHS are scenario files or directories (default: ./scenarios).
@@ -128,7 +150,10 @@ def run(paths, pattern, report_dir, fmt, server, reset_ok, keep_last, verbose):
             report_dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise click.BadParameter(f"cannot create {report_dir}: {e.strerror or e}", param_hint="--report")
-    runner = _runner(Runner, server)
+    integration = _integration(integration_target, quiet=quiet_period, handshake=handshake)
+    runner = _runner(Runner, server, integration=integration, port=org_port)
+    if integration.needs_server:
+        click.echo(f"org at {runner.target}; the service finds it in {handshake}", err=True)
     if server and not reset_ok:
         _refuse_to_wipe(runner, server)
 
@@ -141,7 +166,10 @@ def run(paths, pattern, report_dir, fmt, server, reset_ok, keep_last, verbose):
             if n == total or n % 60 == 0:
                 click.echo(f" {n}/{total}", err=True)
 
-    results = runner.run_all(scenarios, progress)
+    try:
+        results = runner.run_all(scenarios, progress)
+    finally:
+        runner.close()
     answering = _after_run(runner, server, reset=not keep_last) if server else True
     click.echo(render(results, fmt, verbose=verbose))
     if report_dir:
@@ -152,14 +180,30 @@ def run(paths, pattern, report_dir, fmt, server, reset_ok, keep_last, verbose):
     sys.exit(0 if all(r.passed for r in results) else 1)
 
 
-def _runner(runner_class, server: str | None):
+def _integration(target: str, **http_options):
+    """The integration --integration names, checked before any scenario runs."""
+    from .integrations import IntegrationError, load
+    from .runner import WEBHOOK_TOKEN
+
+    try:
+        integration = load(target, token=WEBHOOK_TOKEN, **http_options)
+        if integration.needs_server:
+            integration.check_reachable()
+    except IntegrationError as e:
+        raise BadIntegration(str(e)) from None
+    return integration
+
+
+def _runner(runner_class, server: str | None, **options):
     """A Runner on the in-process org, or on the fake at ``server`` once it answers."""
     import requests
 
     from fake_salesforce.control import ControlError
 
     try:
-        runner = runner_class(server)
+        runner = runner_class(server, **options)
+    except OSError as e:  # --org-port taken
+        raise click.BadParameter(str(e), param_hint="--org-port") from None
     except ValueError as e:  # not a URL the client can use
         raise click.BadParameter(str(e), param_hint="--server") from None
     try:

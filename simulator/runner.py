@@ -8,6 +8,7 @@ expectation is read back from the org over the REST API (SOQL), never from its t
 from __future__ import annotations
 
 import hashlib
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,8 +21,11 @@ from simple_salesforce.exceptions import SalesforceError
 import fake_salesforce
 from fake_salesforce.clock import parse_datetime
 from fake_salesforce.control import ControlClient
+from fake_salesforce.server import FakeServer
+from fake_salesforce.tls import make_self_signed
 from simulator.aircall import ScenarioWebhooks
-from simulator.core import CallLogger, CoreError, Outcome, RetryPolicy, Settings
+from simulator.core import Outcome, Settings
+from simulator.integrations import Builtin, Integration, Refused
 from simulator.readback import NEXT, PAST, SECTION_TITLES, TIMELINE_FIELDS, OrgView, visible_description
 from simulator.scenario import (
     ADMIN_REF,
@@ -115,7 +119,17 @@ class Runner:
     The org is reset before every scenario, so each one starts from nothing.
     """
 
-    def __init__(self, server: str | None = None, *, verify: Any = True):
+    def __init__(self, server: str | None = None, *, verify: Any = True,
+                 integration: Integration | None = None, port: int = 0):
+        self.integration = integration or Builtin()
+        self.served = None
+        if not server and self.integration.needs_server:  # the integration reaches the org by URL
+            self._certs = tempfile.TemporaryDirectory(prefix="callsim-org-")
+            certfile, keyfile = make_self_signed(self._certs.name)
+            self.org = fake_salesforce.Org()
+            self.served = FakeServer(self.org, port=port, certfile=certfile, keyfile=keyfile).start()
+            server = self.served.url
+            verify = self.integration.ca_file = str(certfile)
         if server:
             self.target: Any = server.rstrip("/")
         else:
@@ -124,6 +138,12 @@ class Runner:
         self.verify = verify
         self.session = fake_salesforce.make_session(self.target, verify=verify)
         self.control = ControlClient(self.target, self.session)
+
+    def close(self) -> None:
+        """Stop the server started for an integration that reaches the org by URL."""
+        if self.served:
+            self.served.stop()
+            self._certs.cleanup()
 
     def records_beyond_fresh(self) -> dict[str, int]:
         """What the org holds beyond a freshly reset org (its admin user and record types),
@@ -178,7 +198,7 @@ class _Replay:
         self.sf = fake_salesforce.connect(self.runner.target, info["username"], session=self.runner.session)
         self._seed_users(self.sc.org.users)
         self._seed_records(self.sc.org.records)
-        logger = CallLogger(self.sf, self._settings(), retry=RetryPolicy(attempts=3, base_delay=0.0))
+        deliver = self.runner.integration.bind(self.sf, self._settings())
         start_requests = info["api_requests"]
         webhooks = ScenarioWebhooks(self.sc, WEBHOOK_TOKEN)
         clock = self.sc.org.now
@@ -186,7 +206,7 @@ class _Replay:
             if when != clock:
                 control.set_clock(when)
                 clock = when
-            self.result.events.append(self._deliver(logger, webhooks, event, when))
+            self.result.events.append(self._deliver(deliver, webhooks, event, when))
         self._check()
         self.result.requests = control.info()["api_requests"] - start_requests
 
@@ -239,7 +259,7 @@ class _Replay:
         return self.ids[ref]
 
     # -- events ---------------------------------------------------------------------------------
-    def _deliver(self, logger: CallLogger, webhooks: ScenarioWebhooks, event, when) -> EventResult:
+    def _deliver(self, deliver, webhooks: ScenarioWebhooks, event, when) -> EventResult:
         kind = _event_kind(event)
         ref = getattr(event, "ref", None) if kind not in ("redeliver", "comment") else None
         target = event.target if kind == "redeliver" else event.call if kind == "comment" else ref
@@ -251,10 +271,22 @@ class _Replay:
             self._seed_records([event.record], f"events[{event.index}].create")
             return out
         webhook = webhooks.webhook_for(event, when)
+        foreign = not isinstance(self.runner.integration, Builtin)
+        before = self._task_ids() if foreign else set()
         try:
-            outcome = logger.handle(webhook)
-        except CoreError as e:
-            out.error = f"{type(e).__name__}: {e}"
+            outcome = deliver(webhook)
+        except Refused as e:
+            out.error = str(e)
+        try:
+            self.runner.integration.settle(lambda: self.runner.control.info()["api_requests"])
+        except Refused as e:
+            out.error = out.error or str(e)
+        if out.error:
+            return out
+        if outcome is None:  # a foreign integration: its Tasks are those that appeared meanwhile
+            if target:
+                for task_id in sorted(self._task_ids() - before):
+                    self.task_refs.setdefault(task_id, target)
             return out
         out.outcome = outcome
         if target:
@@ -262,6 +294,9 @@ class _Replay:
             if outcome.task_id:
                 self.task_refs.setdefault(outcome.task_id, target)
         return out
+
+    def _task_ids(self) -> set[str]:
+        return {r["Id"] for r in self._query("SELECT Id FROM Task")["records"]}
 
     def _update(self, event: UpdateStep, out: EventResult) -> None:
         sobject = self.sobjects.get(event.ref)
