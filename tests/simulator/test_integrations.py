@@ -201,3 +201,40 @@ def test_the_runner_waits_until_the_org_settles(in_example, tmp_path, monkeypatc
     finally:
         stop()
     assert settled.exit_code == 0, settled.output
+
+
+README = (ROOT / "README.md").read_text()
+
+
+def _section_commands(start: str) -> list[list[str]]:
+    """The bash blocks of the README's "Test your own integration" section, as argument lists."""
+    import shlex
+
+    section = README.split("## Test your own integration", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
+    return [[shlex.split(line) for line in block.splitlines()] for block in blocks if start in block]
+
+
+def test_readme_function_commands_run_as_documented(in_example):
+    (cd, passes, fails), = _section_commands("first_match:log_call")
+    assert cd == ["cd", "examples/first_match"]
+    assert run(*passes[2:]).exit_code == 0
+    failing = run(*fails[2:])
+    assert failing.exit_code == 1 and "WhoId" in failing.output
+
+
+def test_readme_service_commands_run_as_documented(in_example, tmp_path, monkeypatch):
+    (cd, start, command), = _section_commands("service.py")
+    assert start[:2] == ["python", "service.py"] and cd == ["cd", "examples/first_match"]
+    monkeypatch.setenv("CALLSIM_HANDSHAKE", str(tmp_path / "callsim-org.json"))
+    monkeypatch.delitem(sys.modules, "service", raising=False)
+    import service
+
+    url, stop = serve(service.app)   # a free port rather than the README's 8099
+    args = [a.replace("http://127.0.0.1:8099/aircall", url) for a in command[2:]]
+    try:
+        result = run(*args, "-k", "owners_c_l", "--handshake", str(tmp_path / "callsim-org.json"))
+    finally:
+        stop()
+    assert result.exit_code == 1
+    assert "Owners Contact + Lead - the Contact wins" in result.output
