@@ -79,6 +79,8 @@ def test_readme_shows_table_1_as_generated():
 #   command (any other callsim command): run to completion, exit status 0.
 #   curl    (a delivery to the webhook receiver): run against a started receiver by
 #           tests/simulator/test_cli.py::test_readme_webhooks_and_curl_examples_run.
+#   integration (the "Test your own integration" commands, run from examples/first_match):
+#           run by tests/simulator/test_integrations.py::test_readme_*_commands_run_as_documented.
 # Commands run in a temporary directory holding examples/ and part of scenarios/, as a user
 # runs them from a checkout; a URL http://127.0.0.1:8080 is pointed at a fresh fake org on a free
 # port (8080 may be taken), and a server started without --port gets --port 0.
@@ -97,6 +99,8 @@ def _shell_commands() -> list[list[str]]:
 
 
 def _kind(words: list[str]) -> str | None:
+    if "--integration" in words or words == ["cd", "examples/first_match"] or words[:2] == ["python", "service.py"]:
+        return "integration"
     if words[:3] == ["python3", "-m", "venv"]:
         return "setup"
     if words[:2] in (["fake-salesforce", "serve"], ["callsim", "webhooks"]):
@@ -117,6 +121,10 @@ def test_every_readme_shell_command_is_exercised():
     unknown = [" ".join(w) for w in SHELL if _kind(w) is None]
     assert unknown == [], "README commands this test does not know how to run: classify them in _kind"
     assert len(SERVERS) >= 8 and len(COMMANDS) >= 7
+    if any(_kind(w) == "integration" for w in SHELL):
+        tests = (ROOT / "tests" / "simulator" / "test_integrations.py").read_text()
+        assert "def test_readme_function_commands_run_as_documented" in tests
+        assert "def test_readme_service_commands_run_as_documented" in tests
     if any(_kind(w) == "curl" for w in SHELL):
         test_cli = (ROOT / "tests" / "simulator" / "test_cli.py").read_text()
         assert "def test_readme_webhooks_and_curl_examples_run" in test_cli
