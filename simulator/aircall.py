@@ -395,7 +395,6 @@ class ScenarioWebhooks:
         elif isinstance(event, CommentStep):
             hook = self.factory.commented(self._latest_call[event.call], event.content, now)
             self._latest_call[event.call] = hook
-            return copy.deepcopy(hook)
         else:
             raise TypeError(f"not a scenario event: {event!r}")
         if getattr(event, "ref", None):

@@ -398,13 +398,14 @@ class RedeliverStep(_Step):
     @classmethod
     def _target(cls, value: Any):
         if not isinstance(value, str) or not value:
-            raise fail("ref", f"expected a ref naming a call, SMS or webhook event, got {show(value)}")
+            raise fail("ref", f"expected a ref naming a call, SMS, webhook or comment event, got {show(value)}")
         return {"target": value}
 
 
 class CommentStep(_Step):
-    """A later ``call.commented`` webhook for an earlier call."""
+    """A later ``call.commented`` webhook for an earlier call; a ``ref`` lets ``redeliver`` name it."""
 
+    ref: RefName | None = None
     call: Annotated[str, ref_to("a call event")]
     content: Text
 
@@ -746,9 +747,10 @@ def _fields_of(sobject: str) -> tuple[str, ...]:
 _KIND_NAMES = {
     "user": "a user", "number": "a number", "record": "a record",
     "expected_record": "an expected record", "call": "a call event", "sms": "an SMS event",
-    "webhook": "a webhook event",
+    "webhook": "a webhook event", "comment": "a comment event",
 }
 _LOGGED = (("call", "sms", "webhook"), "a call, SMS or webhook event")
+_DELIVERED = (("call", "sms", "webhook", "comment"), "a call, SMS, webhook or comment event")
 
 
 @dataclass
@@ -872,7 +874,7 @@ class _References:
 
     def step(self, kind: str, body: Any, path: str, here) -> None:
         if kind == "redeliver":
-            self.use(path, body, _LOGGED[0], _LOGGED[1], before=here)
+            self.use(path, body, *_DELIVERED, before=here)
             return
         if kind == "create":
             self.record(body, path, here)
@@ -891,6 +893,7 @@ class _References:
             sobject = None if target is None else "User" if target.kind == "user" else target.sobject
             self.values(body.get("fields"), f"{path}.fields", here, sobject=sobject)
         elif kind == "comment":
+            self.define(body.get("ref"), kind, f"{path}.ref", here)
             self.use(f"{path}.call", body.get("call"), ("call",), "a call event", before=here)
 
     def expectations(self, expect: dict) -> None:

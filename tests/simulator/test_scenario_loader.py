@@ -111,7 +111,7 @@ CASES = [
         events:
           - comment: {call: c0, content: hi, colour: red}
      """, ["events[0].comment.call: 'c0' does not name a call event",
-           "events[0].comment.colour: unknown key; expected one of call, content"]),
+           "events[0].comment.colour: unknown key; expected one of ref, call, content"]),
     ("unknown settings key", """
         name: X
         settings: {log_when_close: false}
@@ -460,7 +460,7 @@ CASES = [
           records: [{ref: bob, sobject: Lead, LastName: Stone, Company: Acme}]
         events:
           - redeliver: bob
-     """, ["events[0].redeliver: 'bob' names a record (org.records[0].ref), expected a call, SMS or webhook event"]),
+     """, ["events[0].redeliver: 'bob' names a record (org.records[0].ref), expected a call, SMS, webhook or comment event"]),
     ("comment on an SMS", """
         name: X
         events:
