@@ -33,11 +33,11 @@ def per_query(parse, n: int) -> float:
     return (time.perf_counter() - started) / n * 1e6
 
 
-def main() -> None:
+def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queries", type=int, default=3000)
     parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     full, shaped = [], []
     for _ in range(args.repeat):        # interleaved, so both see the same machine load
         full.append(per_query(lambda t: _PARSER.parse(t, start="query"), args.queries))
@@ -46,6 +46,7 @@ def main() -> None:
     print(f"parse every query:     {a:8.1f} us")
     print(f"parse once per shape:  {b:8.1f} us")
     print(f"ratio:                 {a / b:8.2f}x")
+    return 0
 
 
 if __name__ == "__main__":

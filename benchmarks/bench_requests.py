@@ -1,0 +1,176 @@
+"""Time per REST call through simple-salesforce, against floors measured in the same run.
+
+    python benchmarks/bench_requests.py [--calls 300] [--rounds 5] [--no-http]
+
+For create, get, update and a one-row query by Id, the mean time per call (median over
+interleaved rounds) of:
+- the fake org (1,000 Contacts) in-process, a bare Flask app and a bare WSGI app through the
+  same in-process adapter (``fake_salesforce.make_session``), and simple-mockforce, a peer that
+  fakes the same calls inside ``requests``, when it is installed;
+- over HTTP: ``fake-salesforce serve`` and the bare Flask and WSGI apps, each in its own process
+  on the same server (cheroot, 16 threads), one client thread.
+
+Targets: in-process at most 1.5x the bare Flask app; over HTTP at most 1.3x.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import statistics
+import subprocess
+import sys
+import time
+import logging
+from pathlib import Path
+
+from simple_salesforce import Salesforce
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import fake_salesforce  # noqa: E402
+from benchmarks import floors  # noqa: E402
+from fake_salesforce.client import INPROCESS_HOST, make_session  # noqa: E402
+
+OPS = ("create", "get", "update", "query")
+HERE = Path(__file__).resolve().parent
+
+
+def floor_client(target, instance_url: str) -> Salesforce:
+    return Salesforce(instance_url=instance_url, session_id="floor", session=make_session(target))
+
+
+def time_ops(sf: Salesforce, calls: int) -> dict[str, float]:
+    """Mean milliseconds per call of each operation."""
+    ids = []
+    out = {}
+    started = time.perf_counter()
+    for i in range(calls):
+        ids.append(sf.Contact.create({"LastName": f"Bench{i}", "Phone": f"+1 415 555 {i % 10000:04d}"})["id"])
+    out["create"] = (time.perf_counter() - started) / calls * 1000
+    started = time.perf_counter()
+    for record_id in ids:
+        sf.Contact.get(record_id)
+    out["get"] = (time.perf_counter() - started) / calls * 1000
+    started = time.perf_counter()
+    for i, record_id in enumerate(ids):
+        sf.Contact.update(record_id, {"Title": f"T{i}"})
+    out["update"] = (time.perf_counter() - started) / calls * 1000
+    started = time.perf_counter()
+    for record_id in ids:
+        sf.query(f"SELECT Id, Name, Phone FROM Contact WHERE Id = '{record_id}'")
+    out["query"] = (time.perf_counter() - started) / calls * 1000
+    return out
+
+
+def mockforce_runner():
+    """A function timing simple-mockforce, or None when it is not installed."""
+    try:
+        from simple_mockforce import mock_salesforce
+    except ImportError:
+        return None
+
+    @mock_salesforce
+    def run(calls: int) -> dict[str, float]:
+        logging.getLogger("simple_mockforce").setLevel(logging.ERROR)  # its note that query is partial
+        sf = Salesforce(username="u@example.com", password="p", security_token="t")
+        for i in range(1000):
+            sf.Contact.create({"LastName": f"Seed{i}"})
+        return time_ops(sf, calls)
+
+    return run
+
+
+@contextlib.contextmanager
+def server(argv: list[str]):
+    """A server in its own process; yields the URL it prints."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    try:
+        while True:
+            line = proc.stdout.readline()
+            if not line:
+                raise RuntimeError(f"{argv} did not start")
+            if "listening on" in line:
+                yield line.rsplit(" ", 1)[1].strip()
+                break
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def fake_org_client(target) -> Salesforce:
+    return fake_salesforce.connect(target)
+
+
+def measure(targets: dict, calls: int, rounds: int) -> dict[str, dict[str, float]]:
+    """Median over ``rounds`` of each target's per-call times, the targets interleaved."""
+    samples: dict[str, dict[str, list[float]]] = {name: {op: [] for op in OPS} for name in targets}
+    for name, run in targets.items():  # warm-up
+        run(min(calls, 30))
+    for _ in range(rounds):
+        for name, run in targets.items():
+            for op, ms in run(calls).items():
+                samples[name][op].append(ms)
+    return {name: {op: statistics.median(v) for op, v in ops.items()} for name, ops in samples.items()}
+
+
+def run(calls: int = 300, rounds: int = 5, http: bool = True, peer: bool = True) -> dict:
+    """The figures and the rows of the table."""
+    org = fake_salesforce.Org()
+    org.seed([{"sobject": "Contact", "fields": {"LastName": f"Seed{i}"}} for i in range(1000)])
+    fake_sf = fake_org_client(fake_salesforce.create_app(org))
+    flask_sf = floor_client(floors.flask_app(), f"https://{INPROCESS_HOST}")
+    wsgi_sf = floor_client(floors.wsgi_app, f"https://{INPROCESS_HOST}")
+    targets = {"fake": lambda n: time_ops(fake_sf, n), "flask": lambda n: time_ops(flask_sf, n),
+               "wsgi": lambda n: time_ops(wsgi_sf, n)}
+    notes = []
+    mock = mockforce_runner() if peer else None
+    if mock:
+        targets["simple-mockforce"] = mock
+    elif peer:
+        notes.append("simple-mockforce is not installed: the peer column is empty")
+    results = {"in-process": measure(targets, calls, rounds)}
+    if http:
+        py = sys.executable
+        with server([py, "-c", "from fake_salesforce.cli import main; main()",
+                    "serve", "--port", "0", "--quiet"]) as fake_url, \
+                server([py, str(HERE / "floors.py"), "flask"]) as flask_url, \
+                server([py, str(HERE / "floors.py"), "wsgi"]) as wsgi_url:
+            fake_http = fake_org_client(fake_url)
+            flask_http = floor_client(flask_url, flask_url)
+            wsgi_http = floor_client(wsgi_url, wsgi_url)
+            results["http"] = measure({"fake": lambda n: time_ops(fake_http, n),
+                                       "flask": lambda n: time_ops(flask_http, n),
+                                       "wsgi": lambda n: time_ops(wsgi_http, n)}, calls, rounds)
+    rows = []
+    for transport, figures in results.items():
+        limit = 1.5 if transport == "in-process" else 1.3
+        for op in OPS:
+            fake, flask = figures["fake"][op], figures["flask"][op]
+            peer_ms = figures.get("simple-mockforce", {}).get(op)
+            rows.append([f"{op}, {transport}", f"{fake:.3f}", f"{flask:.3f}", f"{figures['wsgi'][op]:.3f}",
+                         f"{peer_ms:.3f}" if peer_ms else "",
+                         f"{fake / flask:.2f}x", f"{fake / peer_ms:.2f}x" if peer_ms else "",
+                         f"<= {limit}x vs Flask", "met" if fake / flask <= limit else "missed"])
+    return {"figures": results, "notes": notes,
+            "headers": ["call (ms)", "fake", "bare Flask", "bare WSGI", "simple-mockforce",
+                        "fake / Flask", "fake / mockforce", "target", ""],
+            "rows": rows}
+
+
+def main(argv=None) -> int:
+    from tabulate import tabulate
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=300, help="calls of each kind per round")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median taken)")
+    parser.add_argument("--no-http", action="store_true", help="in-process only")
+    args = parser.parse_args(argv)
+    out = run(args.calls, args.rounds, http=not args.no_http)
+    print(tabulate(out["rows"], headers=out["headers"], tablefmt="github"))
+    for note in out["notes"]:
+        print(f"note: {note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
