@@ -277,3 +277,15 @@ def test_group_help_shows_whole_command_descriptions():
 def test_serve_help_says_what_seed_does_with_an_existing_db():
     out = CliRunner().invoke(main, ["serve", "--help"], terminal_width=100).output
     assert "only into a new org" in " ".join(out.split())
+
+
+def test_seed_json_file_is_validated_and_broken_json_is_named(tmp_path):
+    seed = tmp_path / "seed.json"
+    seed.write_text('{"records": [{"sobject": "Contact", "fields": {"LastName": "M", "Email": "nope"}}]}')
+    code, err = serve("--seed", seed)
+    assert code == 1
+    assert "INVALID_EMAIL_ADDRESS: records[0] (Contact): Email: invalid email address: nope" in one_error_line(err)
+    seed.write_text('{"records": [{"sobject": "Contact", "fields": {"LastName": "M"}]')
+    code, err = serve("--seed", seed)
+    assert code == 2
+    assert f"{seed} is not valid YAML/JSON" in one_error_line(err)
