@@ -13,7 +13,9 @@ as 18 characters.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable
 
 from . import errors
@@ -90,12 +92,27 @@ def _id(field, value):
     return full
 
 
+# A plain ASCII local part (RFC 5322 dot-atom): email-validator accepts every one of them, so
+# an address with one is valid exactly when its domain is and it is short enough.
+_PLAIN_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z")
+
+
 def _is_email(text: str) -> bool:
     """The form of an address, as an email field checks it (no DNS look-up).
 
     Where the fake differs: the check is email-validator's, which also refuses the reserved
-    domains .local, .localhost, .invalid, .onion and .arpa (``.test`` is allowed).
+    domains .local, .localhost, .invalid, .onion and .arpa (``.test`` is allowed). Addresses
+    with a plain local part have their domain checked once per domain (seeding a million
+    Contacts at one domain checks it once).
     """
+    local, at, domain = text.rpartition("@")
+    if at and domain.isascii() and len(local) <= 64 and len(text) <= 254 and _PLAIN_LOCAL.match(local):
+        return _is_email_full("a@" + domain)
+    return _is_email_full(text)
+
+
+@lru_cache(maxsize=4096)
+def _is_email_full(text: str) -> bool:
     from email_validator import EmailNotValidError, validate_email
 
     try:
