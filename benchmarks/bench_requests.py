@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import logging
 from pathlib import Path
@@ -118,6 +120,8 @@ def run(calls: int = 300, rounds: int = 5, http: bool = True, peer: bool = True)
     org = fake_salesforce.Org()
     org.seed([{"sobject": "Contact", "fields": {"LastName": f"Seed{i}"}} for i in range(1000)])
     fake_sf = fake_org_client(fake_salesforce.create_app(org))
+    sample = fake_sf.Contact.get(fake_sf.Contact.create({"LastName": "Sample", "Phone": "+1 415 555 0100"})["id"])
+    floors.use_record(sample)  # the floors answer the same bytes
     flask_sf = floor_client(floors.flask_app(), f"https://{INPROCESS_HOST}")
     wsgi_sf = floor_client(floors.wsgi_app, f"https://{INPROCESS_HOST}")
     targets = {"fake": lambda n: time_ops(fake_sf, n), "flask": lambda n: time_ops(flask_sf, n),
@@ -131,10 +135,12 @@ def run(calls: int = 300, rounds: int = 5, http: bool = True, peer: bool = True)
     results = {"in-process": measure(targets, calls, rounds)}
     if http:
         py = sys.executable
+        record_file = Path(tempfile.mkdtemp()) / "record.json"
+        record_file.write_text(json.dumps(sample))
         with server([py, "-c", "from fake_salesforce.cli import main; main()",
                     "serve", "--port", "0", "--quiet"]) as fake_url, \
-                server([py, str(HERE / "floors.py"), "flask"]) as flask_url, \
-                server([py, str(HERE / "floors.py"), "wsgi"]) as wsgi_url:
+                server([py, str(HERE / "floors.py"), "flask", str(record_file)]) as flask_url, \
+                server([py, str(HERE / "floors.py"), "wsgi", str(record_file)]) as wsgi_url:
             fake_http = fake_org_client(fake_url)
             flask_http = floor_client(flask_url, flask_url)
             wsgi_http = floor_client(wsgi_url, wsgi_url)

@@ -4,10 +4,12 @@ with fixed, Salesforce-shaped JSON and do nothing else.
 - ``flask_app()``: a bare Flask app (routing, request and response objects, JSON encoding);
 - ``wsgi_app``: a bare WSGI function (no framework at all).
 
-They go through the same in-process adapter and the same HTTP server (cheroot, as
+They answer with a record of the fake's own shape (``use_record``), so the same bytes cross the
+wire, and go through the same in-process adapter and the same HTTP server (cheroot, as
 ``fake-salesforce serve``) as the fake, so what the fake costs above them is its own work.
 
-    python benchmarks/floors.py flask|wsgi   # serve one on a free port; prints "listening on URL"
+    python benchmarks/floors.py flask|wsgi [RECORD.json]   # serve one on a free port; prints
+                                                            # "listening on URL"
 """
 from __future__ import annotations
 
@@ -18,6 +20,13 @@ RECORD = {"attributes": {"type": "Contact", "url": "/services/data/v59.0/sobject
           "Id": "003000000000001AAA", "LastName": "Floor", "Phone": "+1 415 555 0100"}
 CREATED = {"id": "003000000000001AAA", "success": True, "errors": []}
 QUERY = {"totalSize": 1, "done": True, "records": [RECORD]}
+
+
+def use_record(record: dict) -> None:
+    """Answer gets and queries with ``record`` (a Contact as the fake returns it)."""
+    global RECORD, QUERY
+    RECORD = record
+    QUERY = {"totalSize": 1, "done": True, "records": [record]}
 
 
 def _answer(method: str, path: str) -> tuple[str, bytes | None]:
@@ -50,7 +59,7 @@ def flask_app():
     def any_call(version, rest):
         request.get_data()
         if "query" in rest:
-            return jsonify(QUERY)
+            return jsonify(QUERY)  # the globals, so use_record() applies
         if request.method == "POST":
             request.get_json()
             return jsonify(CREATED), 201
@@ -73,6 +82,9 @@ def serve(kind: str) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in ("flask", "wsgi"):
-        sys.exit("usage: python benchmarks/floors.py flask|wsgi")
+    if len(sys.argv) not in (2, 3) or sys.argv[1] not in ("flask", "wsgi"):
+        sys.exit("usage: python benchmarks/floors.py flask|wsgi [RECORD.json]")
+    if len(sys.argv) == 3:
+        with open(sys.argv[2], encoding="utf-8") as f:
+            use_record(json.load(f))
     serve(sys.argv[1])
