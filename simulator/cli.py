@@ -122,9 +122,12 @@ class BadIntegration(click.ClickException):
               default=Path("callsim-org.json"), show_default=True,
               help="With an http TARGET: where to write the org's URL, an access token, its "
               "certificate and the webhook token, as JSON, before each scenario.")
+@click.option("-n", "--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Replay scenarios in this many processes, each with its own in-process org "
+              "(the builtin integration only).")
 @click.option("-v", "--verbose", is_flag=True, help="Show the tables of passing scenarios too.")
 def run(paths, pattern, report_dir, fmt, server, reset_ok, keep_last, integration_target, quiet_period,
-        org_port, handshake, verbose):
+        org_port, handshake, workers, verbose):
     """Replay scenarios through the logging core and compare with expectations.
 
     PATHS are scenario files or directories (default: ./scenarios).
@@ -132,6 +135,14 @@ def run(paths, pattern, report_dir, fmt, server, reset_ok, keep_last, integratio
     from .report import render, write_reports
     from .runner import Runner
 
+    if workers > 1 and server:
+        raise click.BadParameter("runs scenarios in parallel, each process on its own in-process org; "
+                                 "a --server org is one org that every scenario resets, so scenarios "
+                                 "cannot share it (drop -n or --server)", param_hint="-n/--workers")
+    if workers > 1 and integration_target != "builtin":
+        raise click.BadParameter("runs the builtin logging core in parallel processes; another "
+                                 "--integration is one target the scenarios would share (drop -n)",
+                                 param_hint="-n/--workers")
     if keep_last and not server:
         raise click.BadParameter("only means something with --server", param_hint="--keep-last")
     paths = list(paths) or default_paths()
@@ -167,7 +178,12 @@ def run(paths, pattern, report_dir, fmt, server, reset_ok, keep_last, integratio
                 click.echo(f" {n}/{total}", err=True)
 
     try:
-        results = runner.run_all(scenarios, progress)
+        if workers > 1 and len(scenarios) > 1:
+            from .runner import run_parallel
+
+            results = run_parallel(scenarios, min(workers, len(scenarios)), progress)
+        else:
+            results = runner.run_all(scenarios, progress)
     finally:
         runner.close()
     answering = _after_run(runner, server, reset=not keep_last) if server else True

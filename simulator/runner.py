@@ -172,6 +172,34 @@ class Runner:
         return results
 
 
+def run_parallel(scenarios, workers: int, progress=None) -> list[ScenarioResult]:
+    """Scenarios spread over ``workers`` processes, each replaying on its own in-process org
+    (reset before every scenario, as ``Runner.run_all`` does); the results in the given order."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    results: list[ScenarioResult | None] = [None] * len(scenarios)
+    with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker) as pool:
+        futures = {pool.submit(_run_in_worker, scenario): i for i, scenario in enumerate(scenarios)}
+        for n, future in enumerate(as_completed(futures), 1):
+            i = futures[future]
+            results[i] = future.result()
+            if progress:
+                progress(n, len(scenarios), results[i])
+    return results
+
+
+_WORKER_RUNNER: Runner | None = None
+
+
+def _start_worker() -> None:
+    global _WORKER_RUNNER
+    _WORKER_RUNNER = Runner()
+
+
+def _run_in_worker(scenario: Scenario) -> ScenarioResult:
+    return _WORKER_RUNNER.run(scenario)
+
+
 class _Replay:
     """The state of one scenario's run: ids of refs, tasks of events."""
 

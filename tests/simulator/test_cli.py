@@ -291,3 +291,22 @@ def test_a_failing_scenario_with_long_values_fits_100_columns_and_the_report_kee
                             if line.startswith("│ ") and line.count("│") == 6)
     assert long in " ".join(expected_cell.split())
     assert f"| {long} |" in (tmp_path / "out" / "report.md").read_text()
+
+
+# -- callsim run -n: scenarios in parallel processes ------------------------------------------------
+def test_run_in_two_processes_gives_the_results_of_one(tmp_path):
+    folder = ROOT / "scenarios" / "business_hours"
+    one = invoke("run", folder, "--format", "json")
+    two = invoke("run", folder, "--format", "json", "-n", "2")
+    assert one.exit_code == two.exit_code == 0, two.output
+
+    def verdicts(result):
+        return [(s["name"], s["passed"], len(s["checks"])) for s in json.loads(result.output)["scenarios"]]
+
+    assert verdicts(two) == verdicts(one) and len(verdicts(one)) > 1
+
+
+def test_run_in_parallel_refuses_a_server(server):
+    result = invoke("run", LIBRARY_SCENARIO, "-n", "2", "--server", server.url)
+    assert result.exit_code == 2
+    assert "-n/--workers" in single_line_error(result) and "drop -n or --server" in result.output
