@@ -64,6 +64,10 @@ class ControlClient:
     def register_jwt_certificate(self, client_id: str, certificate_pem: str) -> None:
         self._call("POST", "/oauth/jwt-certificates", {"client_id": client_id, "certificate": certificate_pem})
 
+    def complete_bulk_jobs(self) -> int:
+        """Work every waiting Bulk API 2.0 job now; how many there were."""
+        return self._call("POST", "/bulk/complete")["completed"]
+
     def expire_sessions(self) -> int:
         return self._call("POST", "/sessions/expire")["expired"]
 

@@ -17,6 +17,7 @@ from typing import Iterable
 
 from . import errors, phones, urls
 from .behaviours import BEHAVIOURS
+from .bulk import BulkJobs
 from .clock import Clock, format_datetime, parse_datetime
 from .ids import IdGenerator, to18
 from .schema import FieldDef, Schema, SObjectDef, load_schema
@@ -93,6 +94,8 @@ class OrgConfig:
     # consumer key -> PEM certificate (or public key) that signs its JWT bearer assertions
     jwt_certificates: dict = field(default_factory=dict)
     request_log_size: int = 10_000
+    # Bulk API 2.0: how many polls a closed job answers InProgress before it is worked
+    bulk_polls: int = 0
 
 
 class Org:
@@ -122,6 +125,7 @@ class Org:
         self.api_count = 0
         self.org_id = to18("00D" + self.ids.instance + "000000001")
         self.cursors = Cursors(self.ids.instance)
+        self.bulk = BulkJobs(self)
         self._default_rows: dict[str, dict] = {}
         # each object's behaviours (behaviours/), in their fixed order
         self._hooks = {o.name: [b for b in BEHAVIOURS if o.name in b.objects] for o in self.schema}
@@ -147,6 +151,7 @@ class Org:
             self.requests.clear()
             self.api_count = 0
             self.cursors.reset(self.ids.instance)
+            self.bulk.reset()
             self._bootstrap()
 
     def _bootstrap(self) -> None:

@@ -81,6 +81,12 @@ def register_jwt_certificate():
     return json_response({"client_id": body["client_id"]})
 
 
+@bp.post("/bulk/complete")
+def bulk_complete():
+    """Work every Bulk API 2.0 job that is waiting, now."""
+    return json_response({"completed": org().bulk.complete_all()})
+
+
 @bp.post("/sessions/expire")
 def expire_sessions():
     return json_response({"expired": org().expire_sessions()})

@@ -16,7 +16,8 @@ _COMPOSITE_MAX = 200
 
 
 @bp.before_request
-def _authenticate():
+def authenticate():
+    """Every REST call: count it, and find the session's user (401 without one)."""
     environ = request.environ
     environ[API_CALL] = True
     version = (request.view_args or {}).get("version")
@@ -44,7 +45,7 @@ def resources(version: str):
     return json_response(out)
 
 
-def _json_body() -> dict | list:
+def json_body() -> dict | list:
     if not request.get_data():
         raise errors.JsonParserError("The request body is empty; a JSON body is required")
     try:
@@ -54,7 +55,7 @@ def _json_body() -> dict | list:
 
 
 def _object_body() -> dict:
-    body = _json_body()
+    body = json_body()
     if not isinstance(body, dict):
         raise errors.JsonParserError("Expected a JSON object (a record's field values)")
     return body
@@ -245,7 +246,6 @@ def collection_get(version: str, sobject: str):
 _UNIMPLEMENTED = {
     "composite": "the Composite API (composite, composite/tree, composite/batch, composite/graph); "
                  "composite/sobjects collections are implemented",
-    "jobs": "Bulk API 2.0 (jobs/ingest, jobs/query)",
     "tooling": "the Tooling API",
     "actions": "invocable actions",
     "analytics": "the Reports and Dashboards API",
