@@ -72,7 +72,8 @@ def _token_response(o, user_id: str, signing_secret: str) -> Response:
 
 def _jwt_user(o, assertion: str):
     """Check a JWT bearer assertion: RS256-signed by the certificate registered for its
-    issuer (the connected app's consumer key), unexpired, for a login audience, about an
+    issuer (the connected app's consumer key), unexpired, for a login audience (a
+    ``*.salesforce.com`` URL, or the fake's own URL), about an
     active user. Returns (client_id, user_id, None) or (None, None, error response)."""
     import jwt
 
@@ -92,7 +93,8 @@ def _jwt_user(o, assertion: str):
     except jwt.PyJWTError:
         return None, None, _oauth_error("invalid_grant", "invalid assertion")
     audience = claims["aud"] if isinstance(claims["aud"], str) else ""
-    if not audience.startswith("https://") or not audience.rstrip("/").endswith(".salesforce.com"):
+    own = audience.rstrip("/") == base_url()  # the fake's own URL, as the CLI sends first
+    if not own and (not audience.startswith("https://") or not audience.rstrip("/").endswith(".salesforce.com")):
         return None, None, _oauth_error("invalid_grant", "audience is invalid")
     user_id = o.user_by_username(str(claims["sub"]))
     if user_id is None:

@@ -236,9 +236,25 @@ def collection_delete(version: str):
 @bp.get("/<version>/composite/sobjects/<sobject>")
 def collection_get(version: str, sobject: str):
     ids = [i for i in request.args.get("ids", "").split(",") if i]
-    fields = _fields_param()
+    return _retrieve(sobject, ids, _fields_param())
+
+
+@bp.post("/<version>/composite/sobjects/<sobject>")
+def collection_retrieve(version: str, sobject: str):
+    """The POST form of a multi-record retrieve: ``{"ids": [...], "fields": [...]}``."""
+    body = _object_body()
+    ids, fields = body.get("ids"), body.get("fields")
+    if not isinstance(ids, list) or not isinstance(fields, list) or not all(
+            isinstance(v, str) for v in ids + fields):
+        raise errors.InvalidParameterValue("'ids' and 'fields' must be lists of strings")
+    return _retrieve(sobject, ids, fields)
+
+
+def _retrieve(sobject: str, ids: list[str], fields: list[str] | None) -> Response:
     if not ids or not fields:
         raise errors.InvalidParameterValue("The 'ids' and 'fields' parameters are required")
+    if len(ids) > 2000:
+        raise errors.ExceededIdLimit("Too many ids: at most 2000")
     return json_response(org().get_many(sobject, ids, fields))
 
 

@@ -1,0 +1,92 @@
+"""Bulk API 2.0 through simple-salesforce's bulk2 client: ingest and query jobs, per-row results."""
+import csv
+import io
+
+import pytest
+
+
+def _rows(text: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_insert_job_reports_each_row(sf):
+    records = [{"LastName": f"Bulk {i}", "Email": f"b{i}@example.com"} for i in range(5)]
+    records.append({"LastName": "", "Email": "nameless@example.com"})
+    (result,) = sf.bulk2.Contact.insert(records=records, wait=0.01)
+    assert (result["numberRecordsProcessed"], result["numberRecordsFailed"]) == (6, 1)
+    ok = _rows(sf.bulk2.Contact.get_successful_records(result["job_id"]))
+    assert [r["LastName"] for r in ok] == [f"Bulk {i}" for i in range(5)]
+    assert all(r["sf__Created"] == "true" and r["sf__Id"].startswith("003") for r in ok)
+    (failed,) = _rows(sf.bulk2.Contact.get_failed_records(result["job_id"]))
+    assert failed["sf__Error"].startswith("REQUIRED_FIELD_MISSING:") and failed["Email"] == "nameless@example.com"
+    assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 5
+
+
+def test_update_upsert_and_delete_jobs(sf):
+    first = sf.Contact.create({"LastName": "Before", "External_Id__c": "X-1"})["id"]
+    sf.bulk2.Contact.update(records=[{"Id": first, "LastName": "After"}], wait=0.01)
+    assert sf.Contact.get(first)["LastName"] == "After"
+    (up,) = sf.bulk2.Contact.upsert(records=[{"External_Id__c": "X-1", "Title": "CEO"},
+                                            {"External_Id__c": "X-2", "LastName": "New"}],
+                                   external_id_field="External_Id__c", wait=0.01)
+    rows = _rows(sf.bulk2.Contact.get_successful_records(up["job_id"]))
+    assert [(r["sf__Created"], r["External_Id__c"]) for r in rows] == [("false", "X-1"), ("true", "X-2")]
+    assert sf.Contact.get(first)["Title"] == "CEO"
+    sf.bulk2.Contact.delete(records=[{"Id": first}], wait=0.01)
+    assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 1
+
+
+def test_query_job_pages_with_locator_and_flattens_parents(sf):
+    account = sf.Account.create({"Name": "Acme"})["id"]
+    for i in range(7):
+        sf.Contact.create({"LastName": f"Q{i}", "AccountId": account})
+    pages = list(sf.bulk2.Contact.query("SELECT LastName, Account.Name FROM Contact ORDER BY LastName",
+                                        max_records=3, wait=0.01))
+    assert len(pages) == 3
+    rows = [r for page in pages for r in _rows(page)]
+    assert [r["LastName"] for r in rows] == [f"Q{i}" for i in range(7)]
+    assert {r["Account.Name"] for r in rows} == {"Acme"}
+
+
+def test_job_lifecycle_errors_and_deterministic_progress(fake_org, sf):
+    fake_org.org.config.bulk_polls = 2
+    try:
+        base, headers = sf.base_url, sf.headers
+        job = sf.session.post(base + "jobs/ingest", headers=headers,
+                              json={"object": "Contact", "operation": "insert"}).json()
+        url = base + f"jobs/ingest/{job['id']}"
+        upload = sf.session.put(url + "/batches", data="LastName\nOne\nTwo\n",
+                                headers={**headers, "Content-Type": "text/csv"})
+        assert upload.status_code == 201
+        assert sf.session.patch(url, json={"state": "UploadComplete"}, headers=headers).json()["state"] == "UploadComplete"
+        again = sf.session.put(url + "/batches", data="LastName\nX\n", headers={**headers, "Content-Type": "text/csv"})
+        assert again.status_code == 409 and again.json()[0]["errorCode"] == "INVALIDJOBSTATE"
+        states = [sf.session.get(url, headers=headers).json()["state"] for _ in range(3)]
+        assert states == ["InProgress", "InProgress", "JobComplete"]
+        assert sf.session.get(base + "jobs/ingest", headers=headers).json()["records"][0]["id"] == job["id"]
+        assert sf.session.delete(url, headers=headers).status_code == 204
+        assert sf.session.get(url, headers=headers).status_code == 404
+        waiting = sf.session.post(base + "jobs/query", headers=headers,
+                                  json={"operation": "query", "query": "SELECT Id FROM Contact"}).json()
+        assert fake_org.control.complete_bulk_jobs() == 1
+        done = sf.session.get(base + f"jobs/query/{waiting['id']}", headers=headers).json()
+        assert (done["state"], done["numberRecordsProcessed"]) == ("JobComplete", 2)
+    finally:
+        fake_org.org.config.bulk_polls = 0
+
+
+@pytest.mark.parametrize("body, code", [
+    ({"object": "Nope", "operation": "insert"}, "NOT_FOUND"),
+    ({"object": "Contact", "operation": "merge"}, "INVALIDJOB"),
+    ({"object": "Contact", "operation": "upsert"}, "INVALIDJOB"),
+    ({"object": "Contact", "operation": "upsert", "externalIdFieldName": "LastName"}, "INVALIDJOB"),
+])
+def test_bad_ingest_jobs_are_refused(sf, body, code):
+    response = sf.session.post(sf.base_url + "jobs/ingest", headers=sf.headers, json=body)
+    assert response.status_code in (400, 404) and response.json()[0]["errorCode"] == code
+
+
+def test_bad_query_job_is_refused_at_creation(sf):
+    response = sf.session.post(sf.base_url + "jobs/query", headers=sf.headers,
+                               json={"operation": "query", "query": "SELECT Nope FROM Contact"})
+    assert response.status_code == 400 and response.json()[0]["errorCode"] == "INVALID_FIELD"
