@@ -74,14 +74,12 @@ class Job:
 def _choice(body: dict, key: str, allowed, default: str) -> str:
     value = body.get(key, default)
     if value not in allowed:
-        raise errors.SalesforceError(f"Invalid {key} '{value}': expected one of {', '.join(allowed)}",
-                                     error_code="INVALIDJOB")
+        raise errors.InvalidJob(f"Invalid {key} '{value}': expected one of {', '.join(allowed)}")
     return value
 
 
 def _job_state_error(job: Job, wanted: str) -> errors.SalesforceError:
-    return errors.SalesforceError(f"Job {job.id} is in state {job.state}; {wanted}",
-                                  status=409, error_code="INVALIDJOBSTATE")
+    return errors.InvalidJobState(f"Job {job.id} is in state {job.state}; {wanted}")
 
 
 class BulkJobs:
@@ -103,7 +101,7 @@ class BulkJobs:
                   line_ending=_choice(body, "lineEnding", LINE_ENDINGS, "LF"),
                   polls_left=self.org.config.bulk_polls, **fields)
         if body.get("contentType", "CSV") != "CSV":
-            raise errors.SalesforceError("contentType must be CSV", error_code="INVALIDJOB")
+            raise errors.InvalidJob("contentType must be CSV")
         self.jobs[job.id] = job
         return job
 
@@ -124,12 +122,11 @@ class BulkJobs:
         external = body.get("externalIdFieldName")
         if operation == "upsert":
             if not external:
-                raise errors.SalesforceError("externalIdFieldName is required for upsert",
-                                             error_code="INVALIDJOB")
+                raise errors.InvalidJob("externalIdFieldName is required for upsert")
             f = obj.field(str(external))
             if f is None or not (f.external_id or f.unique or f.name == "Id"):
-                raise errors.SalesforceError(f"The external id field {external} does not exist or is "
-                                             f"not an external id of {obj.name}", error_code="INVALIDJOB")
+                raise errors.InvalidJob(f"The external id field {external} does not exist or is "
+                                        f"not an external id of {obj.name}")
             external = f.name
         return self._new("ingest", body, user_id, operation=operation, object=obj.name,
                          external_id=external if operation == "upsert" else None)
@@ -141,15 +138,14 @@ class BulkJobs:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise errors.SalesforceError("The CSV data is not UTF-8", error_code="INVALIDBATCH") from None
+            raise errors.InvalidBatch("The CSV data is not UTF-8") from None
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITERS[job.delimiter])
         header = next(reader, None)
         if not header or not any(h.strip() for h in header):
-            raise errors.SalesforceError("The CSV data has no header row", error_code="INVALIDBATCH")
+            raise errors.InvalidBatch("The CSV data has no header row")
         header = [h.strip() for h in header]
         if job.header is not None and header != job.header:
-            raise errors.SalesforceError("Every upload of a job must have the same header row",
-                                         error_code="INVALIDBATCH")
+            raise errors.InvalidBatch("Every upload of a job must have the same header row")
         job.header = header
         job.rows.extend(r for r in reader if r)
 
@@ -164,8 +160,7 @@ class BulkJobs:
                 raise _job_state_error(job, "only an Open job can be closed")
             job.state = "UploadComplete"
         else:
-            raise errors.SalesforceError(f"Cannot set the state of a {kind} job to '{state}'",
-                                         error_code="INVALIDJOBSTATE")
+            raise errors.InvalidJobState(f"Cannot set the state of a {kind} job to '{state}'")
         job.modstamp = self._now()
         return job
 
@@ -194,12 +189,15 @@ class BulkJobs:
         return len(waiting)
 
     def _work(self, job: Job) -> None:
-        if job.kind == "query":
-            self._run_query(job)
-        elif not job.header:
-            job.state, job.error = "Failed", "InvalidBatch : No data was uploaded to the job"
-        else:
-            self._ingest(job)
+        try:
+            if job.kind == "query":
+                self._run_query(job)
+            elif not job.header:
+                job.state, job.error = "Failed", "InvalidBatch : No data was uploaded to the job"
+            else:
+                self._ingest(job)
+        except errors.SalesforceError as e:
+            job.state, job.error = "Failed", f"{e.error_code} : {e.message}"
         job.modstamp = self._now()
 
     def _ingest(self, job: Job) -> None:
@@ -260,8 +258,7 @@ class BulkJobs:
 
     def _values(self, job: Job, columns, row: list[str]) -> dict:
         if len(row) != len(columns):
-            raise errors.SalesforceError(f"The row has {len(row)} values for {len(columns)} columns",
-                                         error_code="INVALID_FIELD")
+            raise errors.InvalidField(f"The row has {len(row)} values for {len(columns)} columns")
         values = {}
         for (name, f, lookup), raw in zip(columns, row):
             if raw == "":
@@ -303,7 +300,7 @@ class BulkJobs:
         operation = _choice(body, "operation", QUERY_OPERATIONS, "query")
         text = body.get("query")
         if not isinstance(text, str) or not text.strip():
-            raise errors.SalesforceError("query is required", error_code="INVALIDJOB")
+            raise errors.InvalidJob("query is required")
         self.org.query(text, include_deleted=operation == "queryAll", batch_size=200)  # fails as Salesforce does at create
         job = self._new("query", body, user_id, operation=operation,
                         object=parse_query(text).source.name, query=text)
@@ -358,8 +355,8 @@ def _flatten(record: dict, prefix: str = "") -> dict:
         if key == "attributes":
             continue
         if isinstance(value, dict) and "records" in value:
-            raise errors.SalesforceError("Bulk API 2.0 query jobs do not support subqueries "
-                                         "of child relationships", error_code="INVALIDJOB")
+            raise errors.InvalidJob("Bulk API 2.0 query jobs do not support subqueries "
+                                    "of child relationships")
         if isinstance(value, dict):
             out.update(_flatten(value, f"{prefix}{key}."))
         elif value is None:

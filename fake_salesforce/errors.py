@@ -60,6 +60,11 @@ NumberOutsideValidRange = _error("NumberOutsideValidRange", "NUMBER_OUTSIDE_VALI
 ExceededIdLimit = _error("ExceededIdLimit", "EXCEEDED_ID_LIMIT")
 InvalidParameterValue = _error("InvalidParameterValue", "INVALID_PARAMETER_VALUE")
 UnableToLockRow = _error("UnableToLockRow", "UNABLE_TO_LOCK_ROW")
+UnsupportedMediaType = _error("UnsupportedMediaType", "UNSUPPORTED_MEDIA_TYPE", 415)
+# Bulk API 2.0
+InvalidJob = _error("InvalidJob", "INVALIDJOB")
+InvalidJobState = _error("InvalidJobState", "INVALIDJOBSTATE", 409)
+InvalidBatch = _error("InvalidBatch", "INVALIDBATCH")
 # The fake refuses what it does not implement, loudly, instead of answering wrongly.
 NotImplementedByFake = _error("NotImplementedByFake", "FAKE_NOT_IMPLEMENTED", 501)
 

@@ -48,8 +48,7 @@ def list_jobs(version: str, kind: str):
 @bp.put("/<version>/jobs/ingest/<job_id>/batches")
 def upload(version: str, job_id: str):
     if not (request.content_type or "").startswith("text/csv"):
-        raise errors.SalesforceError("Upload the data as text/csv", status=415,
-                                     error_code="UNSUPPORTED_MEDIA_TYPE")
+        raise errors.UnsupportedMediaType("Upload the data as text/csv")
     org().bulk.upload(job_id, request.get_data())
     return Response(status=201)
 
@@ -83,8 +82,7 @@ def query_results(version: str, job_id: str):
     bulk = org().bulk
     max_records = request.args.get("maxRecords")
     if max_records is not None and (not max_records.isdigit() or int(max_records) < 1):
-        raise errors.SalesforceError("maxRecords must be a positive whole number",
-                                     error_code="INVALID_PARAMETER_VALUE")
+        raise errors.InvalidParameterValue("maxRecords must be a positive whole number")
     header, rows, locator = bulk.query_results(job_id, request.args.get("locator"),
                                                 int(max_records) if max_records else None)
     return _csv(bulk.get("query", job_id), header, rows,

@@ -19,8 +19,8 @@ def test_logins_identity_and_logout(jsforce, served, org):
         "ctx.token = ctx.conn.accessToken; await ctx.conn.logout(); return ctx.conn.accessToken;",
         'const c = new jsforce.Connection({instanceUrl: ctx.url, accessToken: ctx.token});'
         'return await c.query("SELECT Id FROM User");',
-        'const c = new jsforce.Connection({oauth2: {loginUrl: ctx.url, clientId: "callsim",'
-        ' clientSecret: "callsim-secret"}, version: "59.0"});'
+        'const c = new jsforce.Connection({oauth2: {loginUrl: ctx.url, clientId: "fake-salesforce",'
+        ' clientSecret: "fake-salesforce-secret"}, version: "59.0"});'
         'const info = await c.login("admin@example.com", "password");'
         'return {id: info.id, instanceUrl: c.instanceUrl, users: (await c.query("SELECT Id FROM User")).totalSize};',
         'const c = new jsforce.Connection({loginUrl: ctx.url}); return await c.login("admin@example.com", "nope");',

@@ -13,7 +13,7 @@ from fake_salesforce.client import make_session
 def _token(served) -> str:
     session = make_session(served.url, verify=served.ca or True)
     answer = session.post(served.url + "/services/oauth2/token", data={
-        "grant_type": "password", "client_id": "callsim", "client_secret": "callsim-secret",
+        "grant_type": "password", "client_id": "fake-salesforce", "client_secret": "fake-salesforce-secret",
         "username": "admin@example.com", "password": "password"})
     return answer.json()["access_token"]
 
