@@ -7,7 +7,7 @@ from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
 from . import errors, urls
-from .api import auth, bulk, control, data, identity, other, soap
+from .api import auth, bulk, composite, control, data, identity, other, soap
 from .api.http import API_CALL, ERROR_CODE, USER_ID, json_response
 from .org import Org, RequestLogEntry
 
@@ -30,6 +30,7 @@ def create_app(org: Org | None = None, *, pages_open: bool = False, **org_option
     app.register_blueprint(auth.bp)
     app.register_blueprint(data.bp)
     app.register_blueprint(bulk.bp)
+    app.register_blueprint(composite.bp)
     app.register_blueprint(identity.bp)
     app.register_blueprint(soap.bp)
     app.register_blueprint(control.bp)

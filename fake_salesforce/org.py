@@ -475,6 +475,11 @@ class Org:
         self._delete(obj, row["Id"], format_datetime(self.clock.now()), user_id)
         return row["Id"]
 
+    def transaction(self):
+        """All or nothing around several calls (composite requests): an exception inside undoes
+        every write made in it."""
+        return self.store.transaction()
+
     # == batches ===================================================================================
     def apply_batch(self, op: str, items: list, all_or_none: bool = False,
                     user_id: str | None = None) -> list[BatchResult]:

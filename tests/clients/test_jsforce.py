@@ -46,7 +46,6 @@ def test_crud_collections_upsert_and_errors(jsforce, org):
         'return await ctx.conn.sobject("Contact").update({Id: ctx.ids[0], Title: "CEO"});',
         'return await ctx.conn.sobject("Contact").upsert({External_Id__c: "EXT-1", LastName: "Upserted"}, "External_Id__c");',
         'return await ctx.conn.sobject("Contact").upsert({External_Id__c: "EXT-1", Title: "CTO"}, "External_Id__c");',
-        # Upserting several records at once (PATCH composite/sobjects/{type}/{field}) is refused.
         'return await ctx.conn.sobject("Contact").upsert([{External_Id__c: "EXT-2", LastName: "Second"},'
         ' {External_Id__c: "EXT-3", LastName: "Third"}], "External_Id__c");',
         'return await ctx.conn.sobject("Contact").destroy(ctx.ids[1]);',
@@ -62,12 +61,12 @@ def test_crud_collections_upsert_and_errors(jsforce, org):
     assert ok(updated)["success"] is True
     assert ok(upserted)["success"] is True
     assert ok(upserted_again)["success"] is True
-    assert many["error"]["errorCode"] == "FAKE_NOT_IMPLEMENTED"
+    assert [r["success"] for r in ok(many)] == [True, True]
     assert ok(destroyed)["success"] is True
     assert gone["error"]["errorCode"] == "ENTITY_IS_DELETED"
     assert bad["error"]["errorCode"] == "INVALID_FIELD"
     titles = {r["LastName"]: r["Title"] for r in org.query("SELECT LastName, Title FROM Contact")["records"]}
-    assert titles == {"One": "CEO", "Upserted": "CTO"}
+    assert titles == {"One": "CEO", "Upserted": "CTO", "Second": None, "Third": None}
 
 
 def test_query_more_search_describe_recent_and_limits(jsforce, org):
@@ -98,6 +97,28 @@ def test_query_more_search_describe_recent_and_limits(jsforce, org):
     assert [r["Name"] for r in ok(recent)] == ["Child", "Parent"]
     assert ok(limits)["Max"] > 0
     assert bad["error"]["errorCode"] == "INVALID_FIELD"
+
+
+def test_composite_tree_and_refused_apis(jsforce, org):
+    _, chained, tree, graph, bulk1, tooling = jsforce(
+        LOGIN,
+        'return await ctx.conn.requestPost("/services/data/v59.0/composite", {allOrNone: true, compositeRequest: ['
+        '{method: "POST", url: "/services/data/v59.0/sobjects/Account", referenceId: "a", body: {Name: "Chain"}},'
+        '{method: "POST", url: "/services/data/v59.0/sobjects/Contact", referenceId: "c",'
+        ' body: {LastName: "Linked", AccountId: "@{a.id}"}}]});',
+        'return await ctx.conn.requestPost("/services/data/v59.0/composite/tree/Account", {records: ['
+        '{attributes: {type: "Account", referenceId: "t1"}, Name: "Tree",'
+        ' Contacts: {records: [{attributes: {type: "Contact", referenceId: "t2"}, LastName: "Leaf"}]}}]});',
+        'return await ctx.conn.requestPost("/services/data/v59.0/composite/graph", {graphs: []});',
+        'return await ctx.conn.request("/services/async/59.0/job");',
+        'return await ctx.conn.tooling.query("SELECT Id FROM ApexClass");',
+    )
+    assert [r["httpStatusCode"] for r in ok(chained)["compositeResponse"]] == [201, 201]
+    assert ok(tree)["hasErrors"] is False and len(ok(tree)["results"]) == 2
+    rows = org.query("SELECT LastName, Account.Name FROM Contact ORDER BY LastName")["records"]
+    assert [(r["LastName"], r["Account"]["Name"]) for r in rows] == [("Leaf", "Tree"), ("Linked", "Chain")]
+    for refused in (graph, bulk1, tooling):
+        assert refused["error"]["errorCode"] == "FAKE_NOT_IMPLEMENTED", refused
 
 
 def test_expired_session_is_renewed_or_reported(jsforce, org):

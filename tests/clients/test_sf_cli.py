@@ -65,7 +65,7 @@ def test_record_commands_and_describe(sf_cli, org, logged_in):
     assert org.query("SELECT COUNT() FROM Contact")["totalSize"] == 0
 
 
-def test_tree_export_works_and_tree_import_is_refused_by_name(sf_cli, org, logged_in, tmp_path):
+def test_tree_export_and_import(sf_cli, org, logged_in, tmp_path):
     org.seed([{"sobject": "Account", "fields": {"Name": "Tree Co"}},
               {"sobject": "Contact", "fields": {"LastName": "Leaf", "AccountId": "@0"}}])
     code, exported = sf_cli("data", "export", "tree", "--target-org", "fake", "--output-dir", str(tmp_path),
@@ -73,11 +73,12 @@ def test_tree_export_works_and_tree_import_is_refused_by_name(sf_cli, org, logge
     assert code == 0, exported
     (tree_file,) = tmp_path.glob("*.json")
     tree = json.loads(tree_file.read_text())
-    assert tree["records"][0]["Name"] == "Tree Co"
     assert tree["records"][0]["Contacts"]["records"][0]["LastName"] == "Leaf"
-    # The Composite tree API is not implemented yet: refused with a 501 that names it.
     code, imported = sf_cli("data", "import", "tree", "--target-org", "fake", "--files", str(tree_file))
-    assert code != 0 and imported["name"] == "FAKE_NOT_IMPLEMENTED" and "composite/tree" in imported["message"]
+    assert code == 0, imported
+    assert len(imported["result"]) == 2
+    rows = org.query("SELECT LastName, Account.Name FROM Contact ORDER BY CreatedDate, Id")["records"]
+    assert [(r["LastName"], r["Account"]["Name"]) for r in rows] == [("Leaf", "Tree Co")] * 2
 
 
 def test_bulk_import_and_export(sf_cli, org, logged_in, tmp_path):

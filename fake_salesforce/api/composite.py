@@ -1,0 +1,163 @@
+"""The Composite API: ``/composite`` (subrequests with ``@{ref.field}`` references and
+allOrNone), ``/composite/batch``, ``/composite/tree/{type}`` and multi-record upsert
+``PATCH /composite/sobjects/{type}/{externalIdField}``.
+
+``/composite`` and ``/composite/batch`` replay each subrequest through this same app, with
+the caller's session, so a subrequest behaves exactly as the REST call it names. Where the
+fake differs: subrequests are not limited to the resources Salesforce allows in them, and
+a composite request counts one API call per subrequest.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+from flask import Blueprint, current_app, g, request
+
+from .. import composite, errors, urls
+from . import org
+from .data import authenticate, json_body
+from .http import json_response
+
+bp = Blueprint("composite", __name__, url_prefix=urls.DATA_PREFIX)
+bp.before_request(authenticate)
+_REFERENCE = re.compile(r"@\{([^}]+)\}")
+_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_SUBREQUEST_MAX = 25
+HALTED = "The transaction was rolled back since another operation in the same transaction failed."
+
+
+class _Halt(Exception):
+    pass
+
+
+def _object_body() -> dict:
+    body = json_body()
+    if not isinstance(body, dict):
+        raise errors.JsonParserError("Expected a JSON object")
+    return body
+
+
+def _subrequest(method: str, url: str, body, version: str) -> tuple[int, object]:
+    """Run one REST call through this app with the caller's session: (status, JSON body)."""
+    if not isinstance(url, str) or not url:
+        raise errors.JsonParserError("Each subrequest needs a 'url'")
+    if not url.startswith("/"):
+        url = f"{urls.DATA_PREFIX}/{url}"
+    elif not url.startswith(urls.DATA_PREFIX + "/"):
+        raise errors.InvalidParameterValue(f"A subrequest must call the REST API under {urls.DATA_PREFIX}: {url}")
+    headers = {"Authorization": request.headers.get("Authorization", "")}
+    client = current_app.test_client()
+    answer = client.open(url, method=str(method or "GET").upper(), headers=headers,
+                         data=None if body is None else json.dumps(body),
+                         content_type="application/json", base_url=request.host_url)
+    data = answer.get_data()
+    return answer.status_code, (json.loads(data) if data else None)
+
+
+def _resolve(value, results: dict):
+    """Replace ``@{refId.path}`` with the value at that path of an earlier subrequest's body."""
+    if isinstance(value, str):
+        whole = _REFERENCE.fullmatch(value)
+        if whole:
+            return _lookup(whole.group(1), results)
+        return _REFERENCE.sub(lambda m: str(_lookup(m.group(1), results)), value)
+    if isinstance(value, dict):
+        return {k: _resolve(v, results) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, results) for v in value]
+    return value
+
+
+def _lookup(path: str, results: dict):
+    steps = [m.group(1) if m.group(1) is not None else int(m.group(2)) for m in _STEP.finditer(path)]
+    if not steps or steps[0] not in results:
+        raise errors.InvalidParameterValue(f"Invalid reference specified. No value for {path} found")
+    value = results[steps[0]]
+    for step in steps[1:]:
+        try:
+            value = value[step]
+        except (KeyError, IndexError, TypeError):
+            raise errors.InvalidParameterValue(
+                f"Invalid reference specified. No value for {path} found") from None
+    return value
+
+
+@bp.post("/<version>/composite")
+def composite_request(version: str):
+    body = _object_body()
+    subrequests = body.get("compositeRequest")
+    if not isinstance(subrequests, list) or not subrequests:
+        raise errors.JsonParserError("'compositeRequest' must be a non-empty list of subrequests")
+    if len(subrequests) > _SUBREQUEST_MAX:
+        raise errors.ExceededIdLimit(f"Too many subrequests: at most {_SUBREQUEST_MAX}")
+    all_or_none = bool(body.get("allOrNone", False))
+    out: list[dict] = []
+    bodies: dict = {}
+    try:
+        with org().transaction():
+            for sub in subrequests:
+                if not isinstance(sub, dict) or not isinstance(sub.get("referenceId"), str):
+                    raise errors.JsonParserError("Each subrequest needs 'method', 'url' and 'referenceId'")
+                reference = sub["referenceId"]
+                try:
+                    status, answer = _subrequest(sub.get("method"), _resolve(sub.get("url"), bodies),
+                                                 _resolve(sub.get("body"), bodies), version)
+                except errors.SalesforceError as e:
+                    status, answer = e.status, e.to_wire()
+                out.append({"body": answer, "httpHeaders": {}, "httpStatusCode": status,
+                            "referenceId": reference})
+                if status < 400:
+                    bodies[reference] = answer
+                elif all_or_none:
+                    raise _Halt()
+    except _Halt:
+        halted = [{"errorCode": "PROCESSING_HALTED", "message": HALTED}]
+        out = [r if r["httpStatusCode"] >= 400 else {**r, "body": halted, "httpStatusCode": 400}
+               for r in out]
+        for sub in subrequests[len(out):]:
+            out.append({"body": halted, "httpHeaders": {}, "httpStatusCode": 400,
+                        "referenceId": sub.get("referenceId") if isinstance(sub, dict) else None})
+    return json_response({"compositeResponse": out})
+
+
+@bp.post("/<version>/composite/batch")
+def batch_request(version: str):
+    body = _object_body()
+    requests = body.get("batchRequests")
+    if not isinstance(requests, list) or not requests or not all(isinstance(r, dict) for r in requests):
+        raise errors.JsonParserError("'batchRequests' must be a non-empty list of subrequests")
+    if len(requests) > _SUBREQUEST_MAX:
+        raise errors.ExceededIdLimit(f"Too many subrequests: at most {_SUBREQUEST_MAX}")
+    halt = bool(body.get("haltOnError", False))
+    results, failed = [], False
+    for sub in requests:
+        if failed and halt:
+            results.append({"statusCode": 412, "result": [{"errorCode": "BATCH_PROCESSING_HALTED",
+                            "message": "Batch processing halted per request"}]})
+            continue
+        try:
+            status, answer = _subrequest(sub.get("method"), sub.get("url"), sub.get("richInput"), version)
+        except errors.SalesforceError as e:
+            status, answer = e.status, e.to_wire()
+        failed = failed or status >= 400
+        results.append({"statusCode": status, "result": answer})
+    return json_response({"hasErrors": failed, "results": results})
+
+
+@bp.post("/<version>/composite/tree/<sobject>")
+def tree(version: str, sobject: str):
+    has_errors, results = composite.create_tree(org(), sobject, _object_body().get("records"), g.user_id)
+    return json_response({"hasErrors": has_errors, "results": results}, 400 if has_errors else 201)
+
+
+@bp.patch("/<version>/composite/sobjects/<sobject>/<field>")
+def collection_upsert(version: str, sobject: str, field: str):
+    body = _object_body()
+    records = body.get("records")
+    if not isinstance(records, list) or not records:
+        raise errors.JsonParserError("'records' must be a non-empty list of record objects")
+    if len(records) > 200:
+        raise errors.ExceededIdLimit("Too many records: at most 200 per request")
+    return json_response(composite.upsert_many(org(), sobject, field, records,
+                                               bool(body.get("allOrNone", False)), g.user_id))

@@ -1,0 +1,91 @@
+"""The Composite API through simple-salesforce: /composite with references and allOrNone,
+/composite/batch, /composite/tree, and multi-record upsert by external id."""
+import json
+
+import pytest
+
+
+def _post(sf, path, body, method="POST"):
+    response = sf.session.request(method, sf.base_url + path, headers=sf.headers, data=json.dumps(body))
+    return response.status_code, response.json()
+
+
+def test_composite_references_earlier_results(sf):
+    status, answer = _post(sf, "composite", {"compositeRequest": [
+        {"method": "POST", "url": "/services/data/v59.0/sobjects/Account", "referenceId": "acct",
+         "body": {"Name": "Composite Co"}},
+        {"method": "POST", "url": "/services/data/v59.0/sobjects/Contact", "referenceId": "person",
+         "body": {"LastName": "Ref", "AccountId": "@{acct.id}"}},
+        {"method": "GET", "url": "/services/data/v59.0/sobjects/Contact/@{person.id}?fields=AccountId",
+         "referenceId": "read"},
+    ]})
+    assert status == 200
+    results = answer["compositeResponse"]
+    assert [r["httpStatusCode"] for r in results] == [201, 201, 200]
+    assert results[2]["body"]["AccountId"] == results[0]["body"]["id"]
+
+
+def test_composite_all_or_none_rolls_back(sf):
+    status, answer = _post(sf, "composite", {"allOrNone": True, "compositeRequest": [
+        {"method": "POST", "url": "/services/data/v59.0/sobjects/Account", "referenceId": "ok",
+         "body": {"Name": "Kept?"}},
+        {"method": "POST", "url": "/services/data/v59.0/sobjects/Contact", "referenceId": "bad",
+         "body": {"FirstName": "No last name"}},
+        {"method": "POST", "url": "/services/data/v59.0/sobjects/Lead", "referenceId": "never",
+         "body": {"LastName": "L", "Company": "C"}},
+    ]})
+    codes = [(r["referenceId"], r["httpStatusCode"], r["body"][0]["errorCode"]) for r in answer["compositeResponse"]]
+    assert codes == [("ok", 400, "PROCESSING_HALTED"), ("bad", 400, "REQUIRED_FIELD_MISSING"),
+                     ("never", 400, "PROCESSING_HALTED")]
+    assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == 0
+
+
+def test_composite_bad_reference_is_reported(sf):
+    status, answer = _post(sf, "composite", {"compositeRequest": [
+        {"method": "GET", "url": "/services/data/v59.0/sobjects/Contact/@{missing.id}", "referenceId": "r"}]})
+    (result,) = answer["compositeResponse"]
+    assert result["httpStatusCode"] == 400 and "missing.id" in result["body"][0]["message"]
+
+
+def test_batch_runs_each_subrequest(sf):
+    status, answer = _post(sf, "composite/batch", {"batchRequests": [
+        {"method": "POST", "url": "v59.0/sobjects/Account", "richInput": {"Name": "Batch Co"}},
+        {"method": "GET", "url": "v59.0/query?q=SELECT+Name+FROM+Account"},
+        {"method": "GET", "url": "v59.0/sobjects/Nope/001000000000000AAA"},
+    ]})
+    assert answer["hasErrors"] is True
+    assert [r["statusCode"] for r in answer["results"]] == [201, 200, 404]
+    assert answer["results"][1]["result"]["records"][0]["Name"] == "Batch Co"
+
+
+def test_tree_creates_parents_and_children_or_nothing(sf):
+    status, answer = _post(sf, "composite/tree/Account", {"records": [
+        {"attributes": {"type": "Account", "referenceId": "a1"}, "Name": "Tree Co",
+         "Contacts": {"records": [{"attributes": {"type": "Contact", "referenceId": "c1"}, "LastName": "Leaf"}]}}]})
+    assert status == 201 and answer["hasErrors"] is False
+    ids = {r["referenceId"]: r["id"] for r in answer["results"]}
+    assert sf.Contact.get(ids["c1"])["AccountId"] == ids["a1"]
+    status, answer = _post(sf, "composite/tree/Account", {"records": [
+        {"attributes": {"type": "Account", "referenceId": "a2"}, "Name": "Half"},
+        {"attributes": {"type": "Account", "referenceId": "a3"}, "Nope__c": 1}]})
+    assert status == 400 and answer["hasErrors"] is True
+    assert [r["referenceId"] for r in answer["results"]] == ["a3"]
+    assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == 1
+
+
+@pytest.mark.parametrize("all_or_none", [False, True])
+def test_collection_upsert_by_external_id(sf, all_or_none):
+    existing = sf.Contact.create({"LastName": "Old", "External_Id__c": "U-1"})["id"]
+    status, answer = _post(sf, "composite/sobjects/Contact/External_Id__c", {"allOrNone": all_or_none, "records": [
+        {"attributes": {"type": "Contact"}, "External_Id__c": "U-1", "Title": "Updated"},
+        {"attributes": {"type": "Contact"}, "External_Id__c": "U-2", "LastName": "New"},
+        {"attributes": {"type": "Contact"}, "External_Id__c": "U-3"},
+    ]}, method="PATCH")
+    assert status == 200
+    if all_or_none:
+        assert [r["errors"][0]["statusCode"] for r in answer] == [
+            "ALL_OR_NONE_OPERATION_ROLLED_BACK", "ALL_OR_NONE_OPERATION_ROLLED_BACK", "REQUIRED_FIELD_MISSING"]
+        assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 1
+    else:
+        assert [(r["success"], r["created"]) for r in answer] == [(True, False), (True, True), (False, False)]
+        assert answer[0]["id"] == existing and sf.Contact.get(existing)["Title"] == "Updated"
