@@ -90,3 +90,19 @@ def test_bad_query_job_is_refused_at_creation(sf):
     response = sf.session.post(sf.base_url + "jobs/query", headers=sf.headers,
                                json={"operation": "query", "query": "SELECT Nope FROM Contact"})
     assert response.status_code == 400 and response.json()[0]["errorCode"] == "INVALID_FIELD"
+
+
+def test_abort_hard_delete_and_unprocessed_records(sf):
+    base, headers = sf.base_url, sf.headers
+    job = sf.session.post(base + "jobs/ingest", headers=headers,
+                          json={"object": "Contact", "operation": "insert"}).json()
+    url = base + f"jobs/ingest/{job['id']}"
+    sf.session.put(url + "/batches", data="LastName\nNever\n", headers={**headers, "Content-Type": "text/csv"})
+    assert sf.session.patch(url, json={"state": "Aborted"}, headers=headers).json()["state"] == "Aborted"
+    unprocessed = sf.session.get(url + "/unprocessedrecords", headers=headers).text
+    assert unprocessed.splitlines() == ["LastName", "Never"]
+    assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 0
+    doomed = sf.Contact.create({"LastName": "Doomed"})["id"]
+    (result,) = sf.bulk2.Contact.hard_delete(records=[{"Id": doomed}], wait=0.01)
+    assert (result["numberRecordsProcessed"], result["numberRecordsFailed"]) == (1, 0)
+    assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 0
