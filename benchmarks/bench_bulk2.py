@@ -28,7 +28,9 @@ DRIVER = ROOT / "tests" / "clients" / "jsforce_driver.js"
 
 
 def rows(n: int) -> list[tuple]:
-    return [(f"Last{i}", f"First{i}", f"user{i}@example.com", f"+1 415 555 {i % 10000:04d}") for i in range(n)]
+    """Distinct people with distinct phone numbers (as a contact list would be)."""
+    return [(f"Last{i}", f"First{i}", f"user{i}@example.com", f"+1 415 {200 + i // 10000:03d} {i % 10000:04d}")
+            for i in range(n)]
 
 
 def csv_text(data: list[tuple]) -> str:
