@@ -1,6 +1,6 @@
 """The Composite API: ``/composite`` (subrequests with ``@{ref.field}`` references and
-allOrNone), ``/composite/batch``, ``/composite/tree/{type}`` and multi-record upsert
-``PATCH /composite/sobjects/{type}/{externalIdField}``.
+allOrNone), ``/composite/graph`` (each graph all or none), ``/composite/batch``,
+``/composite/tree/{type}`` and multi-record upsert ``PATCH /composite/sobjects/{type}/{externalIdField}``.
 
 ``/composite`` and ``/composite/batch`` replay each subrequest through this same app, with
 the caller's session, so a subrequest behaves exactly as the REST call it names. Where the
@@ -86,12 +86,29 @@ def _lookup(path: str, results: dict):
 @bp.post("/<version>/composite")
 def composite_request(version: str):
     body = _object_body()
-    subrequests = body.get("compositeRequest")
+    out = _run_composite(body.get("compositeRequest"), bool(body.get("allOrNone", False)), version)
+    return json_response({"compositeResponse": out})
+
+
+@bp.post("/<version>/composite/graph")
+def graph_request(version: str):
+    """Each graph is a composite request that succeeds or fails as a whole."""
+    graphs = _object_body().get("graphs")
+    if not isinstance(graphs, list) or not graphs or not all(isinstance(g_, dict) for g_ in graphs):
+        raise errors.JsonParserError("'graphs' must be a non-empty list of {graphId, compositeRequest}")
+    out = []
+    for graph in graphs:
+        responses = _run_composite(graph.get("compositeRequest"), True, version)
+        out.append({"graphId": graph.get("graphId"), "graphResponse": {"compositeResponse": responses},
+                    "isSuccessful": all(r["httpStatusCode"] < 400 for r in responses)})
+    return json_response({"graphs": out})
+
+
+def _run_composite(subrequests, all_or_none: bool, version: str) -> list[dict]:
     if not isinstance(subrequests, list) or not subrequests:
         raise errors.JsonParserError("'compositeRequest' must be a non-empty list of subrequests")
     if len(subrequests) > _SUBREQUEST_MAX:
         raise errors.ExceededIdLimit(f"Too many subrequests: at most {_SUBREQUEST_MAX}")
-    all_or_none = bool(body.get("allOrNone", False))
     out: list[dict] = []
     bodies: dict = {}
     try:
@@ -118,7 +135,7 @@ def composite_request(version: str):
         for sub in subrequests[len(out):]:
             out.append({"body": halted, "httpHeaders": {}, "httpStatusCode": 400,
                         "referenceId": sub.get("referenceId") if isinstance(sub, dict) else None})
-    return json_response({"compositeResponse": out})
+    return out
 
 
 @bp.post("/<version>/composite/batch")

@@ -260,8 +260,6 @@ def _retrieve(sobject: str, ids: list[str], fields: list[str] | None) -> Respons
 
 # -- Salesforce APIs the fake does not implement: refused by name, never a misleading 404 ------------
 _UNIMPLEMENTED = {
-    "composite": "the Composite graph API (composite/graph); composite, composite/batch, "
-                 "composite/tree and composite/sobjects are implemented",
     "tooling": "the Tooling API",
     "actions": "invocable actions",
     "analytics": "the Reports and Dashboards API",

@@ -109,7 +109,8 @@ def test_composite_tree_and_refused_apis(jsforce, org):
         'return await ctx.conn.requestPost("/services/data/v59.0/composite/tree/Account", {records: ['
         '{attributes: {type: "Account", referenceId: "t1"}, Name: "Tree",'
         ' Contacts: {records: [{attributes: {type: "Contact", referenceId: "t2"}, LastName: "Leaf"}]}}]});',
-        'return await ctx.conn.requestPost("/services/data/v59.0/composite/graph", {graphs: []});',
+        'return await ctx.conn.requestPost("/services/data/v59.0/composite/graph", {graphs: [{graphId: "g",'
+        ' compositeRequest: [{method: "GET", url: "/services/data/v59.0/limits", referenceId: "l"}]}]});',
         'return await ctx.conn.request("/services/async/59.0/job");',
         'return await ctx.conn.tooling.query("SELECT Id FROM ApexClass");',
     )
@@ -117,7 +118,8 @@ def test_composite_tree_and_refused_apis(jsforce, org):
     assert ok(tree)["hasErrors"] is False and len(ok(tree)["results"]) == 2
     rows = org.query("SELECT LastName, Account.Name FROM Contact ORDER BY LastName")["records"]
     assert [(r["LastName"], r["Account"]["Name"]) for r in rows] == [("Leaf", "Tree"), ("Linked", "Chain")]
-    for refused in (graph, bulk1, tooling):
+    assert ok(graph)["graphs"][0]["isSuccessful"] is True
+    for refused in (bulk1, tooling):
         assert refused["error"]["errorCode"] == "FAKE_NOT_IMPLEMENTED", refused
 
 

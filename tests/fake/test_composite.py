@@ -89,3 +89,22 @@ def test_collection_upsert_by_external_id(sf, all_or_none):
     else:
         assert [(r["success"], r["created"]) for r in answer] == [(True, False), (True, True), (False, False)]
         assert answer[0]["id"] == existing and sf.Contact.get(existing)["Title"] == "Updated"
+
+
+def test_graph_runs_each_graph_all_or_none(sf):
+    status, answer = _post(sf, "composite/graph", {"graphs": [
+        {"graphId": "good", "compositeRequest": [
+            {"method": "POST", "url": "/services/data/v59.0/sobjects/Account", "referenceId": "a",
+             "body": {"Name": "Graph Co"}},
+            {"method": "POST", "url": "/services/data/v59.0/sobjects/Contact", "referenceId": "c",
+             "body": {"LastName": "Node", "AccountId": "@{a.id}"}}]},
+        {"graphId": "bad", "compositeRequest": [
+            {"method": "POST", "url": "/services/data/v59.0/sobjects/Account", "referenceId": "x",
+             "body": {"Name": "Undone"}},
+            {"method": "POST", "url": "/services/data/v59.0/sobjects/Contact", "referenceId": "y",
+             "body": {"FirstName": "No last name"}}]},
+    ]})
+    assert status == 200
+    assert [(g["graphId"], g["isSuccessful"]) for g in answer["graphs"]] == [("good", True), ("bad", False)]
+    names = [r["Name"] for r in sf.query("SELECT Name FROM Account")["records"]]
+    assert names == ["Graph Co"]

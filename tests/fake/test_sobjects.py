@@ -411,7 +411,7 @@ def test_delete_by_external_id(sf):
 
 
 @pytest.mark.parametrize("method, path", [
-    ("POST", "composite/graph"), ("GET", "actions/standard"),
+    ("GET", "actions/standard"),
     ("GET", "tooling/query"), ("GET", "ui-api/records/x"),
 ])
 def test_unimplemented_salesforce_apis_are_refused_by_name(sf, method, path):
