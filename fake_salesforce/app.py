@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import errors, urls
 from .api import auth, bulk, composite, control, data, identity, other, soap
-from .api.http import API_CALL, ERROR_CODE, USER_ID, json_response
+from .api.http import API_CALL, ERROR_CODE, MAX_BODY_BYTES, USER_ID, json_response
 from .org import Org, RequestLogEntry
 
 
@@ -26,6 +26,7 @@ def create_app(org: Org | None = None, *, pages_open: bool = False, **org_option
     app.config[pages.PAGES_OPEN] = pages_open
     install(app.jinja_env)
     app.json.sort_keys = False
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.url_map.strict_slashes = False
     app.register_blueprint(auth.bp)
     app.register_blueprint(data.bp)
@@ -44,7 +45,8 @@ def create_app(org: Org | None = None, *, pages_open: bool = False, **org_option
 
     @app.errorhandler(HTTPException)
     def _http_error(e: HTTPException):
-        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE"}.get(
+        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "REQUEST_ENTITY_TOO_LARGE",
+                415: "UNSUPPORTED_MEDIA_TYPE"}.get(
             e.code, "INVALID_REQUEST")
         message = {404: "The requested resource does not exist",
                    405: f"HTTP Method '{request.method}' not allowed. Allowed are "

@@ -37,19 +37,32 @@ def _boolean(field, value):
     raise _bad(field, value, "boolean")
 
 
+_INT_MAX = 2**31 - 1
+
+
+def _out_of_range(field, value) -> errors.SalesforceError:
+    return errors.NumberOutsideValidRange(f"{field.name}: value outside of valid range on numeric field: "
+                                          f"{value}", [field.name])
+
+
 def _int(field, value):
     if isinstance(value, bool):
         raise _bad(field, value, "int")
+    number = None
     if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str):
         try:
-            return int(value.strip())
+            number = int(value.strip())
         except ValueError:
             pass
-    raise _bad(field, value, "int")
+    if number is None:
+        raise _bad(field, value, "int")
+    if abs(number) > _INT_MAX:
+        raise _out_of_range(field, value)
+    return number
 
 
 def _double(field, value):
@@ -59,8 +72,13 @@ def _double(field, value):
         number = float(value)
     except (TypeError, ValueError):
         raise _bad(field, value, "double") from None
+    except OverflowError:
+        raise _out_of_range(field, value) from None
     if math.isnan(number) or math.isinf(number):
         raise _bad(field, value, "double")
+    digits = (field.precision or 18) - (2 if field.scale is None else field.scale)
+    if abs(number) >= 10.0 ** digits:
+        raise _out_of_range(field, value)
     return number
 
 

@@ -506,6 +506,9 @@ class Org:
                                 results.append(BatchResult(apply(item, user)))
                         except errors.SalesforceError as e:
                             results.append(BatchResult(None, e))
+                        except Exception as e:  # a bug in the fake: this item is undone, the others stand
+                            results.append(BatchResult(None, errors.UnknownException(
+                                f"An unexpected error occurred in the fake org: {type(e).__name__}")))
                     if all_or_none and any(r.error for r in results):
                         raise _RolledBack()
             except _RolledBack:
@@ -516,8 +519,9 @@ class Org:
     def _batch_sobject(self, record) -> SObjectDef:
         if not isinstance(record, dict):
             raise errors.JsonParserError("Each record must be a JSON object")
-        sobject = (record.get("attributes") or {}).get("type")
-        if not sobject:
+        attributes = record.get("attributes")
+        sobject = attributes.get("type") if isinstance(attributes, dict) else None
+        if not sobject or not isinstance(sobject, str):
             raise errors.InvalidType("Each record needs attributes.type (its sObject name)")
         return self.sobject(sobject)
 

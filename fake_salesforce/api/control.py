@@ -10,18 +10,15 @@ from flask import Blueprint, request
 from .. import errors, urls
 from ..clock import parse_datetime
 from . import org
-from .http import json_response
+from .http import json_body, json_response, raw_body
 
 bp = Blueprint("control", __name__, url_prefix=urls.CONTROL)
 
 
 def _body() -> dict:
-    if not request.get_data():
+    if not raw_body():
         return {}
-    try:
-        body = request.get_json(force=True)
-    except Exception:
-        raise errors.JsonParserError("The request body is not valid JSON") from None
+    body = json_body()
     if not isinstance(body, dict):
         raise errors.JsonParserError("Expected a JSON object")
     return body

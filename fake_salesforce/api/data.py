@@ -7,7 +7,7 @@ from flask import Blueprint, Response, g, request
 
 from .. import errors, identity, urls
 from . import base_url, org
-from .http import API_CALL, USER_ID, json_response
+from .http import API_CALL, USER_ID, json_body, json_response
 
 bp = Blueprint("data", __name__, url_prefix=urls.DATA_PREFIX)
 _VERSION = re.compile(r"^v\d{2,3}\.\d$")
@@ -43,15 +43,6 @@ def resources(version: str):
                                       "connect", "process", "parameterizedSearch")}
     out["identity"] = identity.identity_url(org(), g.user_id, base_url())
     return json_response(out)
-
-
-def json_body() -> dict | list:
-    if not request.get_data():
-        raise errors.JsonParserError("The request body is empty; a JSON body is required")
-    try:
-        return request.get_json(force=True)
-    except Exception:
-        raise errors.JsonParserError("The request body is not valid JSON") from None
 
 
 def _object_body() -> dict:

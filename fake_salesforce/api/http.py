@@ -1,9 +1,12 @@
-"""What every blueprint and the app share: the JSON response and the keys kept in the WSGI environ."""
+"""What every blueprint and the app share: the JSON response, the JSON request body, and the
+keys kept in the WSGI environ."""
 from __future__ import annotations
 
 import json
 
-from flask import Response
+from flask import Response, request
+
+from .. import errors
 
 JSON_TYPE = "application/json;charset=UTF-8"
 
@@ -12,7 +15,82 @@ USER_ID = "fake_salesforce.user_id"
 API_CALL = "fake_salesforce.api_call"
 ERROR_CODE = "fake_salesforce.error_code"
 
+# Limits on a request body. Salesforce documents none for JSON depth or string length; the fake
+# refuses bodies past these with JSON_PARSER_ERROR (or 413 for the size) instead of exhausting memory.
+MAX_BODY_BYTES = 50 * 1024 * 1024
+MAX_JSON_DEPTH = 100
+MAX_STRING_LENGTH = 10 * 1024 * 1024
+
 
 def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
     data = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    return Response(data, status=status, headers=headers, content_type=JSON_TYPE)
+    try:
+        encoded = data.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate echoed back (a field name in a message): escape it
+        encoded = json.dumps(body, separators=(",", ":")).encode("ascii")
+    return Response(encoded, status=status, headers=headers, content_type=JSON_TYPE)
+
+
+def raw_body() -> bytes:
+    """The request body; a body the server cannot read (a malformed chunked encoding) is the
+    client's mistake: JSON_PARSER_ERROR, never a 500."""
+    try:
+        return request.get_data(cache=True)
+    except (ValueError, OSError) as e:
+        raise errors.JsonParserError(f"The request body could not be read: {e}") from None
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def parse_json(data: bytes | str):
+    """``data`` as JSON, strictly: JSON_PARSER_ERROR for invalid JSON, ``NaN``/``Infinity``
+    (Python's json accepts them, Salesforce does not), numbers too big for a double, nesting deeper
+    than MAX_JSON_DEPTH, strings longer than MAX_STRING_LENGTH, and lone UTF-16 surrogates
+    (``"\\ud800"``: the fake refuses them where Salesforce may store them)."""
+    try:
+        value = json.loads(data, parse_constant=_no_constant)
+    except RecursionError:
+        raise errors.JsonParserError(f"The request body nests deeper than {MAX_JSON_DEPTH} levels") from None
+    except (ValueError, UnicodeDecodeError) as e:
+        raise errors.JsonParserError(f"The request body is not valid JSON: {e}") from None
+    _check(value)
+    return value
+
+
+def _check(value) -> None:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise errors.JsonParserError(f"The request body nests deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(item, dict):
+            for key, child in item.items():
+                _check_text(key)
+                stack.append((child, depth + 1))
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str):
+            _check_text(item)
+        elif isinstance(item, float) and (item != item or item in (float("inf"), float("-inf"))):
+            raise errors.JsonParserError("Number out of range for a double in the request body")
+
+
+def _check_text(text: str) -> None:
+    if len(text) > MAX_STRING_LENGTH:
+        raise errors.JsonParserError(f"A string in the request body is longer than {MAX_STRING_LENGTH} characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise errors.JsonParserError("The request body holds a lone UTF-16 surrogate "
+                                     f"({text.encode('utf-8', 'backslashreplace')[:40].decode()}...): "
+                                     "not valid Unicode") from None
+
+
+def json_body():
+    """The request body parsed by ``parse_json``; an empty body is JSON_PARSER_ERROR."""
+    data = raw_body()
+    if not data:
+        raise errors.JsonParserError("The request body is empty; a JSON body is required")
+    return parse_json(data)

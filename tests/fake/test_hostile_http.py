@@ -1,0 +1,166 @@
+"""Hostile input to a served fake org: generated values, field names, ids, queries, searches, raw
+bodies and JSON shapes. Every answer is a 2xx or a Salesforce-shaped 4xx (or the fake's 501
+FAKE_NOT_IMPLEMENTED), never a 500, and a refused request writes nothing (counted through the API)."""
+import json
+import socket
+from urllib.parse import quote
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import fake_salesforce
+from fake_salesforce.server import FakeServer
+
+# Any text, lone surrogates included (json.dumps writes them as \\udXXX escapes).
+ANY_TEXT = st.text(max_size=30)
+FIELD_NAMES = st.one_of(st.sampled_from(["LastName", "FirstName", "Phone", "Email", "Birthdate",
+                                         "AccountId", "Id", "attributes", "OwnerId", "DoNotCall",
+                                         "LastName\ud800", "Description"]), ANY_TEXT)
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
+                    ANY_TEXT, st.sampled_from(["1e20", "2026-01-01", "003000000000000AAA", "x" * 300]))
+JSON = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                     st.dictionaries(ANY_TEXT, inner, max_size=3)),
+                    max_leaves=8)
+RECORDS = st.dictionaries(FIELD_NAMES, JSON, max_size=5)
+RAW_NUMBERS = st.sampled_from(["1e20", "-1e20", "1e400", "NaN", "Infinity", "-Infinity", "1" * 400, "0.1e-400"])
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+@pytest.fixture(scope="module")
+def served():
+    with FakeServer(fake_salesforce.Org()) as server:
+        sf = fake_salesforce.connect(server.url)
+        sf.Contact.create({"LastName": "Kept"})
+        yield server, sf
+
+
+class Client:
+    def __init__(self, server, sf):
+        self.server, self.sf = server, sf
+        self.headers = {"Authorization": f"Bearer {sf.session_id}", "Content-Type": "application/json"}
+
+    def send(self, method: str, path: str, body: bytes | str | None = None):
+        return self.sf.session.request(method, f"{self.server.url}/services/data/v62.0/{path}",
+                                       data=body, headers=self.headers, timeout=30)
+
+    def count(self) -> int:
+        return self.sf.query("SELECT COUNT() FROM Contact")["totalSize"]
+
+
+@pytest.fixture(scope="module")
+def client(served) -> Client:
+    return Client(*served)
+
+
+def assert_salesforce_shaped(response):
+    assert response.status_code < 500 or (response.status_code == 501), (response.status_code, response.text[:300])
+    assert response.headers.get("Content-Type", "").startswith("application/json"), response.text[:300]
+    if response.status_code >= 400:
+        body = response.json()
+        assert isinstance(body, list) and body, body
+        assert all({"errorCode", "message"} <= set(e) for e in body), body
+        if response.status_code == 501:
+            assert body[0]["errorCode"] == "FAKE_NOT_IMPLEMENTED"
+
+
+def write_and_check(client: Client, method: str, path: str, body, created_on_success: int):
+    before = client.count()
+    response = client.send(method, path, body)
+    assert_salesforce_shaped(response)
+    after = client.count()
+    if response.status_code >= 400:
+        assert after == before, (response.status_code, response.text[:300])
+    else:
+        assert after == before + created_on_success
+    return response
+
+
+@SETTINGS
+@given(record=RECORDS)
+def test_generated_records_never_500_and_refusals_write_nothing(client, record):
+    write_and_check(client, "POST", "sobjects/Contact", json.dumps(record), 1)
+
+
+@SETTINGS
+@given(field=FIELD_NAMES, number=RAW_NUMBERS)
+def test_numbers_out_of_range_are_refused_as_salesforce_does(client, field, number):
+    body = '{"LastName": "N", %s: %s}' % (json.dumps(field), number)
+    response = write_and_check(client, "POST", "sobjects/Contact", body, 1)
+    opportunity = (f'{{"Name": "O", "StageName": "Prospecting", "CloseDate": "2026-01-01", '
+                   f'"Amount": {number}}}')
+    response = client.send("POST", "sobjects/Opportunity", opportunity)
+    assert_salesforce_shaped(response)
+    if number in ("NaN", "Infinity", "-Infinity", "1e400"):
+        assert response.json()[0]["errorCode"] == "JSON_PARSER_ERROR"
+    elif number in ("1e20", "-1e20", "1" * 400):
+        assert response.json()[0]["errorCode"] == "NUMBER_OUTSIDE_VALID_RANGE"
+
+
+@SETTINGS
+@given(records=st.lists(st.one_of(RECORDS, JSON,
+                                  RECORDS.map(lambda r: {**r, "attributes": {"type": "Contact"}}),
+                                  st.builds(lambda a, r: {**r, "attributes": a}, JSON, RECORDS)), max_size=4),
+       all_or_none=st.booleans())
+def test_collections_are_all_or_nothing_per_record(client, records, all_or_none):
+    before = client.count()
+    response = client.send("POST", "composite/sobjects",
+                           json.dumps({"allOrNone": all_or_none, "records": records}))
+    assert_salesforce_shaped(response)
+    succeeded = sum(1 for r in response.json() if r.get("success")) if response.status_code == 200 else 0
+    assert client.count() == before + succeeded
+    if all_or_none:
+        assert succeeded in (0, len(records))
+
+
+@SETTINGS
+@given(record_id=ANY_TEXT, method=st.sampled_from(["GET", "PATCH", "DELETE"]), record=RECORDS)
+def test_generated_ids(client, record_id, method, record):
+    path = "sobjects/Contact/" + quote(record_id.encode("utf-8", "surrogatepass"), safe="")
+    write_and_check(client, method, path, json.dumps(record) if method == "PATCH" else None, 0)
+
+
+@SETTINGS
+@given(text=ANY_TEXT, kind=st.sampled_from(["query", "queryAll", "search"]))
+def test_generated_queries_with_any_bytes(client, text, kind):
+    prefix = "FIND {" if kind == "search" else "SELECT Id FROM Contact WHERE LastName = '"
+    q = quote((prefix + text).encode("utf-8", "surrogatepass"), safe="")
+    assert_salesforce_shaped(client.send("GET", f"{kind}?q={q}"))
+
+
+@SETTINGS
+@given(body=st.binary(max_size=200), path=st.sampled_from(["sobjects/Contact", "composite/sobjects",
+                                                           "sobjects/Contact/003000000000000AAA"]),
+       method=st.sampled_from(["POST", "PATCH"]))
+def test_raw_bodies(client, body, path, method):
+    write_and_check(client, method, path, body, 1)
+
+
+@pytest.mark.parametrize("body", [b"[" * 100_000, b'{"a":' * 100_000, b'"' + b"x" * 11_000_000 + b'"'],
+                         ids=["deep-list", "deep-object", "long-string"])
+def test_limits(client, body):
+    response = write_and_check(client, "POST", "sobjects/Contact", body, 1)
+    assert response.json()[0]["errorCode"] == "JSON_PARSER_ERROR"
+
+
+def raw_exchange(server, request: bytes) -> bytes:
+    with socket.create_connection((server.host, server.port), timeout=10) as sock:
+        sock.sendall(request)
+        sock.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize("chunks", [b"zz\r\n{}\r\n0\r\n\r\n", b"5\r\n{}\r\n0\r\n\r\n", b"2\r\n{}"])
+def test_malformed_chunked_body(client, chunks):
+    before = client.count()
+    answer = raw_exchange(client.server, b"POST /services/data/v62.0/sobjects/Contact HTTP/1.1\r\n"
+                          b"Host: 127.0.0.1\r\nAuthorization: Bearer " + client.sf.session_id.encode()
+                          + b"\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+                          b"Connection: close\r\n\r\n" + chunks)
+    status = int(answer.split(b" ", 2)[1]) if answer else 0
+    assert 400 <= status < 500, answer[:300]
+    assert client.count() == before
