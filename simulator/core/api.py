@@ -19,8 +19,12 @@ from .errors import SalesforceUnavailable, SalesforceWriteError
 
 T = TypeVar("T")
 
-# Salesforce answers these when a record is locked by another transaction: worth a retry.
-TRANSIENT_CODES = frozenset({"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"})
+# Worth a retry: a record locked by another transaction, a server briefly down, the org's
+# API limit (it resets; meanwhile the delivery is answered 503 so that Aircall delivers it again).
+TRANSIENT_CODES = frozenset({"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE", "REQUEST_LIMIT_EXCEEDED"})
+
+# Seconds to wait for Salesforce to connect and to answer, on every request the core makes.
+DEFAULT_TIMEOUT = (5.0, 30.0)
 
 SOSL_RESERVED = frozenset('?&|!{}[]()^~*:\\"\'+-')
 
@@ -81,12 +85,32 @@ def classify(exc: BaseException) -> tuple[bool, str, str, int | None, list[str]]
     raise exc
 
 
+def with_timeout(sf: Salesforce, timeout: float | tuple[float, float]) -> Salesforce:
+    """Give every request of ``sf``'s session a timeout, unless the caller set one: a hung
+    Salesforce must not hold a receiver thread forever (simple-salesforce sets none)."""
+    session = getattr(sf, "session", None)
+    if not isinstance(session, requests.Session):
+        return sf
+    if getattr(session, "_callsim_timeout", None) is None:
+        send = session.request
+
+        def request(method, url, **kwargs):
+            kwargs.setdefault("timeout", session._callsim_timeout)
+            return send(method, url, **kwargs)
+
+        session.request = request
+    session._callsim_timeout = timeout
+    return sf
+
+
 class SalesforceApi:
     """Requests to one org for one delivery; ``requests`` counts every HTTP request made."""
 
     def __init__(self, sf: Salesforce, retry: RetryPolicy | None = None,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep,
+                 timeout: float | tuple[float, float] = DEFAULT_TIMEOUT):
         self.sf = sf
+        with_timeout(sf, timeout)
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
         self.requests = 0
@@ -113,14 +137,26 @@ class SalesforceApi:
                         status=status, fields=fields) from exc
             self.sleep(self.retry.delay(attempt))
             if before_retry is not None:
-                try:
-                    found = before_retry()
-                except (SalesforceError, requests.ConnectionError, requests.Timeout) as exc:
-                    if not classify(exc)[0]:
-                        raise
-                    found = None
+                found = self._recheck(operation, before_retry)
                 if found is not None:
                     return found
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _recheck(self, operation: str, check: Callable[[], T | None]) -> T | None:
+        """``check``'s definite answer: the result of an attempt whose answer was lost, or None
+        when it surely did not take effect. A check that keeps failing is no answer: rather than
+        guess "not found" (and write twice), give up with SalesforceUnavailable, so that the
+        delivery is answered 5xx and comes again."""
+        for attempt in range(self.retry.attempts):
+            try:
+                return check()
+            except (SalesforceError, requests.ConnectionError, requests.Timeout) as exc:
+                transient, code, message, status, fields = classify(exc)
+                if not transient or attempt + 1 >= self.retry.attempts:
+                    raise SalesforceUnavailable(
+                        operation, code, f"could not tell whether an earlier attempt took effect: "
+                                         f"{message}", status=status, fields=fields) from exc
+            self.sleep(self.retry.delay(attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
     # Reads ---------------------------------------------------------------------------------

@@ -131,13 +131,44 @@ def test_a_create_that_did_not_happen_is_retried():
     assert sf.Task.create.calls == 2
 
 
-def test_a_recheck_that_fails_transiently_falls_back_to_retrying():
+def test_a_recheck_that_keeps_failing_gives_up_rather_than_create_twice():
+    sf, api, _ = make()
+    sf.Task.create.answers = [server_error(), {"id": "00T3", "success": True, "errors": []}]
+    checks = []
+
+    def recheck():
+        checks.append(1)
+        raise requests.ConnectionError("still down")
+    with pytest.raises(SalesforceUnavailable, match="could not tell whether an earlier attempt"):
+        api.create("Task", {}, recheck=recheck)
+    assert len(checks) == api.retry.attempts
+    assert len(sf.Task.create.answers) == 1  # the second create was never sent
+
+
+def test_a_recheck_retries_until_it_has_a_definite_answer():
+    sf, api, _ = make()
+    sf.Task.create.answers = [server_error(), {"id": "00T3", "success": True, "errors": []}]
+    answers = [requests.ConnectionError("down"), SalesforceGeneralError("u", 403, "query", [
+        {"errorCode": "REQUEST_LIMIT_EXCEEDED", "message": "TotalRequests Limit exceeded."}]), None]
+
+    def recheck():
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+    assert api.create("Task", {}, recheck=recheck) == "00T3"
+    assert answers == []
+
+
+def test_request_limit_in_a_recheck_gives_a_5xx_error_not_a_raw_exception():
     sf, api, _ = make()
     sf.Task.create.answers = [server_error(), {"id": "00T3", "success": True, "errors": []}]
 
     def recheck():
-        raise requests.ConnectionError("still down")
-    assert api.create("Task", {}, recheck=recheck) == "00T3"
+        raise SalesforceGeneralError("u", 403, "query", [{"errorCode": "REQUEST_LIMIT_EXCEEDED", "message": "limit"}])
+    with pytest.raises(SalesforceUnavailable) as raised:
+        api.create("Task", {}, recheck=recheck)
+    assert raised.value.error_code == "REQUEST_LIMIT_EXCEEDED"
 
 
 def test_delete_of_a_record_already_gone_is_fine():
