@@ -9,13 +9,19 @@ from werkzeug.exceptions import HTTPException
 from . import errors, urls
 from .api import auth, bulk, composite, control, data, identity, other, soap
 from .api.http import API_CALL, ERROR_CODE, MAX_BODY_BYTES, USER_ID, json_response
+from .faults import FAULTS, Faults, parse_rules
 from .org import Org, RequestLogEntry
 
 
-def create_app(org: Org | None = None, *, pages_open: bool = False, **org_options) -> Flask:
+def create_app(org: Org | None = None, *, pages_open: bool = False, control_token: str | None = None,
+               loopback_only: bool = True, fault_rules=None, **org_options) -> Flask:
     """The fake org's WSGI app; the same app serves sockets and the in-process transport.
 
-    ``pages_open``: the web pages (``/``, ``/lightning/...``) need no login.
+    ``pages_open``: the web pages (``/``, ``/lightning/...``) need no login. ``control_token``:
+    the control API (``/_fake/``) answers any client presenting it, instead of loopback clients
+    only. ``loopback_only``: the server listens on loopback only (else JWT certificates cannot be
+    registered through the control API without a token). ``fault_rules``: faults to inject
+    (see ``faults.py``), as mappings.
     """
     from . import pages, soql, sosl  # noqa: F401  (build the query grammar now, not at the first query)
     from .pages.render import install
@@ -24,6 +30,8 @@ def create_app(org: Org | None = None, *, pages_open: bool = False, **org_option
     app = Flask("fake_salesforce")
     app.config["ORG"] = org
     app.config[pages.PAGES_OPEN] = pages_open
+    app.config[control.CONTROL_TOKEN] = control_token
+    app.config[control.LOOPBACK_ONLY] = loopback_only
     install(app.jinja_env)
     app.json.sort_keys = False
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -64,7 +72,9 @@ def create_app(org: Org | None = None, *, pages_open: bool = False, **org_option
                                "message": f"An unexpected error occurred in the fake org: "
                                           f"{type(e).__name__}"}], 500)
 
-    app.wsgi_app = _Instrumented(app.wsgi_app, org)
+    app.config[FAULTS] = faults = Faults()
+    faults.set(parse_rules(list(fault_rules or [])))
+    app.wsgi_app = _Instrumented(faults.wrap(app.wsgi_app), org)
     return app
 
 

@@ -28,15 +28,32 @@ def _parse_seed(text: str):
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
-def _load_seed(path: Path) -> list[dict]:
+def _read_yaml(path: Path, hint: str):
     try:
-        data = _parse_seed(path.read_text(encoding="utf-8"))
+        return _parse_seed(path.read_text(encoding="utf-8"))
     except OSError as e:
-        raise click.BadParameter(f"cannot read {path}: {e.strerror}", param_hint="--seed") from None
+        raise click.BadParameter(f"cannot read {path}: {e.strerror}", param_hint=hint) from None
     except UnicodeDecodeError:
-        raise click.BadParameter(f"cannot read {path}: not UTF-8 text", param_hint="--seed") from None
+        raise click.BadParameter(f"cannot read {path}: not UTF-8 text", param_hint=hint) from None
     except yaml.YAMLError as e:
-        raise click.BadParameter(f"{path} is not valid YAML/JSON: {e}", param_hint="--seed") from None
+        raise click.BadParameter(f"{path} is not valid YAML/JSON: {e}", param_hint=hint) from None
+
+
+def _load_faults(path: Path) -> list[dict]:
+    from .errors import SalesforceError
+    from .faults import parse_rules
+
+    data = _read_yaml(path, "--faults")
+    rules = data.get("faults") if isinstance(data, dict) else data
+    try:
+        parse_rules(rules)
+    except SalesforceError as e:
+        raise click.BadParameter(f"{path}: {e.message}", param_hint="--faults") from None
+    return rules
+
+
+def _load_seed(path: Path) -> list[dict]:
+    data = _read_yaml(path, "--seed")
     records = data.get("records") if isinstance(data, dict) else data
     if not isinstance(records, list):
         raise click.BadParameter(f"{path}: expected 'records:' (a list of {{sobject, fields}})",
@@ -121,8 +138,17 @@ def main():
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
 @click.option("--pages-open", is_flag=True,
               help="Serve the web pages without a login (for local use only).")
+@click.option("--control-token", default=None, envvar="FAKE_SF_CONTROL_TOKEN",
+              help="Open the control API (/_fake/) to any client sending this token in "
+                   "X-Fake-Control-Token; without it, loopback clients only.")
+@click.option("--faults", "faults_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="YAML/JSON file of faults to inject: faults: [{path, method, kind, status, "
+                   "error_code, seconds, times | probability, seed}] (see fake_salesforce/faults.py).")
+@click.option("--api-limit", type=click.IntRange(1), default=None,
+              help="Enforce a daily API limit of N requests: past it, REQUEST_LIMIT_EXCEEDED.")
 def serve(host, port, db, schema_files, seed_file, id_seed, order, username, password,
-          security_token, jwt_certs, tls, cert_dir, quiet, pages_open):
+          security_token, jwt_certs, tls, cert_dir, quiet, pages_open, control_token, faults_file,
+          api_limit):
     """Serve a fake org until Ctrl-C.
 
     It prints its URL, the admin's credentials and a Python snippet to connect. A bad flag or
@@ -134,12 +160,15 @@ def serve(host, port, db, schema_files, seed_file, id_seed, order, username, pas
     if not username.strip():
         raise click.BadParameter("the admin user needs a login", param_hint="--username")
     certs = _load_jwt_certs(jwt_certs)
+    fault_rules = _load_faults(faults_file) if faults_file else None
     records = _load_seed(seed_file) if seed_file else None
     existing = _open_db(db)
     try:
         org = Org(schema_files=tuple(str(p) for p in schema_files), db_path=str(db) if db else None,
                   seed=id_seed, order=order, username=username, password=password,
                   security_token=security_token, jwt_certificates=certs)
+        if api_limit:
+            org.config.api_limit, org.config.enforce_api_limit = api_limit, True
     except (SchemaError, StoreError) as e:
         raise click.ClickException(str(e)) from None
     try:
@@ -161,7 +190,8 @@ def serve(host, port, db, schema_files, seed_file, id_seed, order, username, pas
                                            f"{e.strerror}") from None
         try:
             server = FakeServer(org, host, port, certfile=certfile, keyfile=keyfile, quiet=quiet,
-                                pages_open=pages_open)
+                                pages_open=pages_open, control_token=control_token,
+                                fault_rules=fault_rules)
         except OSError as e:
             raise click.ClickException(str(e)) from None
     except BaseException:

@@ -91,13 +91,16 @@ class WSGIAdapter(BaseAdapter):
             captured["status"] = status
             captured["headers"] = headers
 
-        chunks = self.app(environ, start_response)
         try:
-            content = b"".join(chunks)
-        finally:
-            close = getattr(chunks, "close", None)
-            if close:
-                close()
+            chunks = self.app(environ, start_response)
+            try:
+                content = b"".join(chunks)
+            finally:
+                close = getattr(chunks, "close", None)
+                if close:
+                    close()
+        except ConnectionResetError as e:  # the app closes the connection (an injected fault)
+            raise requests.ConnectionError(e, request=request) from None
         response = requests.Response()
         code, _, reason = captured["status"].partition(" ")
         response.status_code = int(code)

@@ -16,12 +16,18 @@ class ControlError(RuntimeError):
 
 
 class ControlClient:
-    def __init__(self, target, session: requests.Session | None = None, *, verify: Any = True):
+    """``token``: the server's ``--control-token``, when it was started with one."""
+
+    def __init__(self, target, session: requests.Session | None = None, *, verify: Any = True,
+                 token: str | None = None):
         self.session = session or make_session(target, verify=verify)
         self.base = (target.rstrip("/") if isinstance(target, str) else f"https://{INPROCESS_HOST}") + urls.CONTROL
+        self.headers = {"X-Fake-Control": "1"}
+        if token:
+            self.headers["X-Fake-Control-Token"] = token
 
     def _call(self, method: str, path: str, body: dict | None = None) -> dict:
-        response = self.session.request(method, self.base + path, json=body)
+        response = self.session.request(method, self.base + path, json=body, headers=self.headers)
         if response.status_code >= 400:
             try:
                 detail = "; ".join(f"{e.get('errorCode')}: {e.get('message')}" for e in response.json())
@@ -74,6 +80,17 @@ class ControlClient:
     def requests(self, limit: int | None = None) -> list[dict]:
         suffix = f"?limit={limit}" if limit else ""
         return self._call("GET", "/requests" + suffix)["requests"]
+
+    def faults(self) -> list[dict]:
+        """The armed fault rules, with what is left of each and how often it hit."""
+        return self._call("GET", "/faults")["faults"]
+
+    def set_faults(self, rules: list[dict], *, replace: bool = True) -> list[dict]:
+        """Arm fault rules (see ``fake_salesforce.faults``); ``replace=False`` adds to the armed ones."""
+        return self._call("POST", "/faults", {"faults": rules, "replace": replace})["faults"]
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults")
 
     def clear_requests(self) -> None:
         self._call("DELETE", "/requests")

@@ -59,6 +59,7 @@ InvalidReplicationDate = _error("InvalidReplicationDate", "INVALID_REPLICATION_D
 NumberOutsideValidRange = _error("NumberOutsideValidRange", "NUMBER_OUTSIDE_VALID_RANGE")
 ExceededIdLimit = _error("ExceededIdLimit", "EXCEEDED_ID_LIMIT")
 InvalidParameterValue = _error("InvalidParameterValue", "INVALID_PARAMETER_VALUE")
+ControlForbidden = _error("ControlForbidden", "INSUFFICIENT_ACCESS", 403)
 UnknownException = _error("UnknownException", "UNKNOWN_EXCEPTION", 500)
 UnableToLockRow = _error("UnableToLockRow", "UNABLE_TO_LOCK_ROW")
 UnsupportedMediaType = _error("UnsupportedMediaType", "UNSUPPORTED_MEDIA_TYPE", 415)

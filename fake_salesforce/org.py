@@ -90,6 +90,7 @@ class OrgConfig:
     fiscal_year_start_month: int = 1     # a standard fiscal year starting on the 1st of this month
     session_lifetime: float = 7200.0
     api_limit: int = 100_000
+    enforce_api_limit: bool = False      # past api_limit requests, answer REQUEST_LIMIT_EXCEEDED
     oauth_clients: dict = field(default_factory=lambda: {"fake-salesforce": "fake-salesforce-secret"})
     # consumer key -> PEM certificate (or public key) that signs its JWT bearer assertions
     jwt_certificates: dict = field(default_factory=dict)

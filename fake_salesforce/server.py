@@ -5,6 +5,7 @@ reused (werkzeug's development server closes every connection).
 """
 from __future__ import annotations
 
+import ipaddress
 import re
 import socket
 import sys
@@ -95,6 +96,14 @@ def _why_not_bound(host: str, port: int) -> str | None:
     return None
 
 
+def _is_loopback(host: str) -> bool:
+    try:
+        return all(ipaddress.ip_address(a[4][0]).is_loopback
+                   for a in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM))
+    except (socket.gaierror, ValueError):
+        return False
+
+
 class FakeServer:
     """Serve ``org`` on ``host:port`` (port 0 picks a free one).
 
@@ -105,9 +114,11 @@ class FakeServer:
 
     def __init__(self, org: Org | None = None, host: str = "127.0.0.1", port: int = 0, *,
                  certfile: str | Path | None = None, keyfile: str | Path | None = None,
-                 quiet: bool = True, threads: int = 16, pages_open: bool = False):
+                 quiet: bool = True, threads: int = 16, pages_open: bool = False,
+                 control_token: str | None = None, fault_rules: list[dict] | None = None):
         self.org = org or Org()
-        self.app = create_app(self.org, pages_open=pages_open)
+        self.app = create_app(self.org, pages_open=pages_open, control_token=control_token,
+                              loopback_only=_is_loopback(host), fault_rules=fault_rules)
         self._server = wsgi.Server((host, port), self.app if quiet else _AccessLog(self.app),
                                    numthreads=threads, server_name="fake-salesforce")
         self._server.ConnectionClass = _Connection

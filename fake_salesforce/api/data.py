@@ -25,7 +25,8 @@ def authenticate():
     scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
     g.user_id = environ[USER_ID] = o.session_user(
         token.strip() if scheme.lower() in ("bearer", "oauth") else None)
-    o.count_request()
+    if o.count_request() > o.config.api_limit and o.config.enforce_api_limit:
+        raise errors.RequestLimitExceeded("TotalRequests Limit exceeded.")
     if version is not None and not _VERSION.match(version):
         raise errors.NotFound("The requested resource does not exist")
 
