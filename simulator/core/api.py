@@ -85,9 +85,10 @@ def classify(exc: BaseException) -> tuple[bool, str, str, int | None, list[str]]
     raise exc
 
 
-def with_timeout(sf: Salesforce, timeout: float | tuple[float, float]) -> Salesforce:
-    """Give every request of ``sf``'s session a timeout, unless the caller set one: a hung
-    Salesforce must not hold a receiver thread forever (simple-salesforce sets none)."""
+def with_timeout(sf: Salesforce, timeout: float | tuple[float, float] | None = None) -> Salesforce:
+    """Give every request of ``sf``'s session a timeout unless the request sets one: a hung
+    Salesforce must not hold a receiver thread forever (simple-salesforce sets none).
+    ``timeout=None`` keeps a timeout given before, else DEFAULT_TIMEOUT."""
     session = getattr(sf, "session", None)
     if not isinstance(session, requests.Session):
         return sf
@@ -99,7 +100,9 @@ def with_timeout(sf: Salesforce, timeout: float | tuple[float, float]) -> Salesf
             return send(method, url, **kwargs)
 
         session.request = request
-    session._callsim_timeout = timeout
+        session._callsim_timeout = DEFAULT_TIMEOUT
+    if timeout is not None:
+        session._callsim_timeout = timeout
     return sf
 
 
@@ -108,7 +111,7 @@ class SalesforceApi:
 
     def __init__(self, sf: Salesforce, retry: RetryPolicy | None = None,
                  sleep: Callable[[float], None] = time.sleep,
-                 timeout: float | tuple[float, float] = DEFAULT_TIMEOUT):
+                 timeout: float | tuple[float, float] | None = None):
         self.sf = sf
         with_timeout(sf, timeout)
         self.retry = retry or RetryPolicy()
