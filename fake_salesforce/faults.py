@@ -31,7 +31,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from . import errors, urls
-from .api.http import json_response
+from .api.http import ERROR_CODE, json_response
 
 FAULTS = "fake_salesforce.faults"  # app.config key: the app's Faults
 KINDS = ("error", "lose_answer", "latency", "hang", "drop")
@@ -160,7 +160,7 @@ class Faults:
             if rule.kind == "drop":
                 raise ConnectionDropped()
             if rule.kind == "lose_answer":
-                body = wsgi_app(environ, lambda status, headers, exc_info=None: None)
+                body = wsgi_app(environ, start_response)  # recorded (request log), never sent
                 try:
                     for _ in body:
                         pass
@@ -169,6 +169,7 @@ class Faults:
                     if close:
                         close()
                 raise ConnectionDropped()
+            environ[ERROR_CODE] = rule.error_code
             message = rule.message or f"Injected fault: {rule.error_code}"
             response = json_response([{"message": message, "errorCode": rule.error_code}], rule.status)
             return response(environ, start_response)

@@ -230,11 +230,17 @@ class _Replay:
         start_requests = info["api_requests"]
         webhooks = ScenarioWebhooks(self.sc, WEBHOOK_TOKEN)
         clock = self.sc.org.now
-        for event, when in zip(self.sc.events, self.sc.event_times()):
-            if when != clock:
-                control.set_clock(when)
-                clock = when
-            self.result.events.append(self._deliver(deliver, webhooks, event, when))
+        if self.sc.faults:
+            control.set_faults([rule.model_dump() for rule in self.sc.faults])
+        try:
+            for event, when in zip(self.sc.events, self.sc.event_times()):
+                if when != clock:
+                    control.set_clock(when)
+                    clock = when
+                self.result.events.append(self._deliver(deliver, webhooks, event, when))
+        finally:
+            if self.sc.faults:
+                control.clear_faults()
         self._check()
         self.result.requests = control.info()["api_requests"] - start_requests
 

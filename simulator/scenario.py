@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from fake_salesforce.faults import FaultRule
 from fake_salesforce.schema.registry import load_schema
 from simulator.core import phones
 from simulator.core.settings import CallType, Settings
@@ -497,6 +498,7 @@ class Scenario(Strict):
     settings: Annotated[Settings, _none_is(dict)] = Settings()
     org: Annotated[OrgSpec, _none_is(dict)] = OrgSpec()
     event_items: Annotated[list[_EventItem], list_of("a list of events")] = Field(alias="events")
+    faults: Annotated[list[FaultRule], _none_is(list), list_of("a list of fault rules")] = []
     expect: Annotated[Expectations, _none_is(dict)] = Expectations()
 
     _path: str = PrivateAttr("<string>")

@@ -198,3 +198,29 @@ def test_a_broken_copy_of_a_library_scenario_fails_with_both_values(tmp_path):
     row = next(line for line in result.output.splitlines() if "│ lead" in line and "Past Activities" in line)
     cells = [c.strip() for c in row.strip("│").split("│")]
     assert cells == ["lead", "Past Activities", "c1", "(none)", "FAIL"]
+
+
+@pytest.mark.parametrize("rule", [
+    '{path: "/services/data/*/sobjects/Task", method: POST, error_code: UNABLE_TO_LOCK_ROW, times: 2}',
+    '{path: "/services/data/*/sobjects/Task", method: POST, kind: lose_answer}',
+    '{path: "/services/data/*/query", kind: error, error_code: SERVER_UNAVAILABLE, times: 1}'])
+def test_scenario_faults_are_injected_and_the_scenario_still_passes(runner, rule):
+    scenario = parse_scenario(PASSING.replace("\nexpect:\n", f"\nfaults:\n  - {rule}\nexpect:\n"),
+                              "faults.yaml")
+    assert len(scenario.faults) == 1
+    result = runner.run(scenario)
+    assert result.passed, scenario_report(result)
+    log = runner.control.requests()
+    task_posts = [e for e in log if e["method"] == "POST" and "/sobjects/Task" in e["path"]]
+    if "UNABLE_TO_LOCK_ROW" in rule:
+        assert [e.get("error_code") for e in task_posts][:2] == ["UNABLE_TO_LOCK_ROW"] * 2
+    elif "lose_answer" in rule:
+        assert len(task_posts) == 2  # the lost one (committed) and c2's; no second create for c1
+    else:
+        assert any(e.get("error_code") == "SERVER_UNAVAILABLE" for e in log)
+    assert runner.control.faults() == []  # cleared after the events
+
+
+def test_a_bad_fault_rule_is_a_scenario_error():
+    with pytest.raises(Exception, match="faults"):
+        parse_scenario(PASSING.replace("\nexpect:\n", "\nfaults:\n  - {kind: explode}\nexpect:\n"), "bad.yaml")
