@@ -104,6 +104,11 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+# A client that stops mid-request holds one worker thread until this many seconds pass; with 64
+# workers, 50 such connections leave room for everyone else (tests/fake/test_slow_clients.py).
+SOCKET_TIMEOUT = 5
+
+
 class FakeServer:
     """Serve ``org`` on ``host:port`` (port 0 picks a free one).
 
@@ -114,13 +119,14 @@ class FakeServer:
 
     def __init__(self, org: Org | None = None, host: str = "127.0.0.1", port: int = 0, *,
                  certfile: str | Path | None = None, keyfile: str | Path | None = None,
-                 quiet: bool = True, threads: int = 16, pages_open: bool = False,
+                 quiet: bool = True, threads: int = 64, pages_open: bool = False,
                  control_token: str | None = None, fault_rules: list[dict] | None = None):
         self.org = org or Org()
         self.app = create_app(self.org, pages_open=pages_open, control_token=control_token,
                               loopback_only=_is_loopback(host), fault_rules=fault_rules)
         self._server = wsgi.Server((host, port), self.app if quiet else _AccessLog(self.app),
-                                   numthreads=threads, server_name="fake-salesforce")
+                                   numthreads=threads, server_name="fake-salesforce",
+                                   timeout=SOCKET_TIMEOUT)
         self._server.ConnectionClass = _Connection
         self.scheme = "http"
         self.certfile = str(certfile) if certfile else None

@@ -354,7 +354,8 @@ def webhooks(settings_file, token, host, port, connect):
         raise click.BadParameter("must not be empty", param_hint="--token")
     connect()  # fail now, not at the first delivery, when the org is unreachable
     app = create_receiver(connect, settings, token)
-    server = wsgi.Server((host, port), app, numthreads=4, server_name="callsim-webhooks")
+    # Enough workers, and a short socket timeout, that slow or stalled clients cannot starve it.
+    server = wsgi.Server((host, port), app, numthreads=64, timeout=5, server_name="callsim-webhooks")
     try:
         server.prepare()
     except OSError as e:
