@@ -127,10 +127,10 @@ def test_expired_session_is_renewed_or_reported(jsforce, org):
     first, renewed, reported = jsforce(
         LOGIN,
         # The control API expires every session, as a Salesforce timeout would.
-        'ctx.token = ctx.conn.accessToken; await fetch(ctx.url + "/_fake/sessions/expire", {method: "POST"});'
+        'ctx.token = ctx.conn.accessToken; await fetch(ctx.url + "/_fake/sessions/expire", {method: "POST", headers: {"X-Fake-Control": "1"}});'
         'const users = (await ctx.conn.query("SELECT Id FROM User")).totalSize;'
         'return {users, renewed: ctx.conn.accessToken !== ctx.token};',
-        'await fetch(ctx.url + "/_fake/sessions/expire", {method: "POST"});'
+        'await fetch(ctx.url + "/_fake/sessions/expire", {method: "POST", headers: {"X-Fake-Control": "1"}});'
         'const c = new jsforce.Connection({instanceUrl: ctx.url, accessToken: ctx.conn.accessToken});'
         'return await c.query("SELECT Id FROM User");',
     )
