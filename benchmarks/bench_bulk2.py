@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.servers import standalone_server  # noqa: E402
 from fake_salesforce import Org  # noqa: E402
 
 DRIVER = ROOT / "tests" / "clients" / "jsforce_driver.js"
@@ -70,20 +71,8 @@ def main() -> None:
     csv_path = ROOT / ".venv" / "bench-bulk2.csv"
     csv_path.write_text(csv_text(data))
 
-    proc = subprocess.Popen([sys.executable, "-c", "from fake_salesforce.cli import main; main()",
-                             "serve", "--port", "0", "--quiet"], stdout=subprocess.PIPE, text=True)
-    try:
-        while True:
-            line = proc.stdout.readline()
-            if not line:
-                raise RuntimeError("fake-salesforce serve did not start")
-            if "listening on" in line:
-                url = line.rsplit(" ", 1)[1].strip()
-                break
+    with standalone_server() as url:
         result = jsforce_ingest(url, csv_path, nodes[0], modules)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
     assert result["ok"] == args.rows and result["failed"] == 0, result
 
     org = Org()

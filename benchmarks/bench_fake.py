@@ -11,11 +11,9 @@ Targets (2-core machine): >= 1,000 round trips/s in-process, >= 400/s over HTTP;
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import random
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import fake_salesforce  # noqa: E402
 from fake_salesforce.control import ControlClient  # noqa: E402
+from benchmarks.servers import standalone_server  # noqa: E402
 
 SEED_BATCH = 5_000
 
@@ -39,24 +38,6 @@ def round_trips(sf, n: int) -> float:
         record_id = sf.Contact.create({"LastName": f"Bench{i}", "Phone": f"+1 415 555 {i % 10000:04d}"})["id"]
         sf.Contact.get(record_id)
     return n / (time.perf_counter() - start)
-
-
-@contextlib.contextmanager
-def standalone_server():
-    """``fake-salesforce serve`` in its own process, as users run it; yields its URL."""
-    proc = subprocess.Popen([sys.executable, "-c", "from fake_salesforce.cli import main; main()",
-                             "serve", "--port", "0", "--quiet"], stdout=subprocess.PIPE, text=True)
-    try:
-        while True:
-            line = proc.stdout.readline()
-            if not line:
-                raise RuntimeError("fake-salesforce serve did not start")
-            if "listening on" in line:
-                yield line.rsplit(" ", 1)[1].strip()
-                break
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def seed_contacts(control: ControlClient, total: int, progress: bool) -> list[str]:

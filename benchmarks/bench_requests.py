@@ -16,11 +16,9 @@ Targets: in-process at most 1.5x the bare Flask app; over HTTP at most 1.3x.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import fake_salesforce  # noqa: E402
 from benchmarks import floors  # noqa: E402
+from benchmarks.servers import served as server  # noqa: E402
 from fake_salesforce.client import INPROCESS_HOST, make_session  # noqa: E402
 
 OPS = ("create", "get", "update", "query")
@@ -102,23 +101,6 @@ def mockforce_runner():
         return time_ops(sf, calls, query_calls=10)  # its queries scan in Python: 80+ ms each
 
     return run
-
-
-@contextlib.contextmanager
-def server(argv: list[str]):
-    """A server in its own process; yields the URL it prints and its process id."""
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
-    try:
-        while True:
-            line = proc.stdout.readline()
-            if not line:
-                raise RuntimeError(f"{argv} did not start")
-            if "listening on" in line:
-                yield line.rsplit(" ", 1)[1].strip(), proc.pid
-                break
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def fake_org_client(target) -> Salesforce:
