@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from sflogin.options import credential_options, login
+
 from .scenario import ScenarioError, load_scenarios, scenario_files, validate_paths
 
 def default_paths() -> list[Path]:
@@ -29,35 +31,54 @@ class OrgUnreachable(click.ClickException):
     exit_code = 3
 
 
+IN_PROCESS = "in-process"
+
+
 def org_options(func):
-    """--url/--username/--password/--security-token: the Salesforce org to write to."""
-    @click.option("--url", required=True, metavar="URL",
-                  help="The org to log into: the URL that `fake-salesforce serve` prints, for one.")
-    @click.option("--username", default="admin@example.com", show_default=True,
-                  help="The user to log in as (the fake's admin by default).")
-    @click.option("--password", default="password", show_default=True, help="Their password.")
-    @click.option("--security-token", default="", help="Appended to the password at login.")
-    @click.option("--verify", default=None, metavar="CERT", type=click.Path(exists=True),
-                  help="CA certificate (file or directory) for an https URL.")
+    """The org to write to: a fake (--fake URL, or bare --fake for one in this process), or a
+    real org logged into with the usual credentials (options or SF_* variables, see sflogin)."""
+    @click.option("--fake", "--url", "fake", is_flag=False, flag_value=IN_PROCESS, default=None,
+                  metavar="[URL]", help="Log into a fake org: the URL that `fake-salesforce serve` "
+                  "prints, or no URL for a new in-process one. Without --fake: a real org.")
+    @credential_options
     @wraps(func)
-    def wrapper(*args, url, username, password, security_token, verify, **kwargs):
-        import fake_salesforce
-        from simple_salesforce.exceptions import SalesforceAuthenticationFailed
-
-        def connect():
-            try:
-                return fake_salesforce.connect(url, username, password, security_token,
-                                               verify=verify if verify else True)
-            except SalesforceAuthenticationFailed as e:
-                raise click.ClickException(f"login to {url} failed: {e}") from None
-            except ValueError as e:
-                raise click.BadParameter(str(e), param_hint="--url") from None
-            except OSError as e:
-                raise OrgUnreachable(f"cannot reach {url}: {_reason(e)}") from None
-
-        return func(*args, connect=connect, **kwargs)
+    def wrapper(*args, fake, credentials, verify, **kwargs):
+        if fake is None:
+            return func(*args, connect=lambda: login(credentials, verify), **kwargs)
+        return func(*args, connect=_fake_connector(fake, credentials, verify), **kwargs)
 
     return wrapper
+
+
+def _fake_connector(fake: str, credentials: dict, verify):
+    """connect() for a fake org: its SOAP login, through fake_salesforce.connect's transport.
+    The SF_* variables (a real org's) are not read."""
+    import fake_salesforce
+    from simple_salesforce.exceptions import SalesforceAuthenticationFailed
+
+    for name in ("domain", "access_token", "instance_url", "client_id", "jwt_key_file"):
+        if credentials[name] is not None:
+            raise click.BadParameter(f"is for a real org; a fake is logged into with --username and "
+                                     f"--password (or their defaults)", param_hint=f"--{name.replace('_', '-')}")
+    from fake_salesforce.org import DEFAULT_PASSWORD, DEFAULT_USERNAME
+
+    username = credentials["username"] or DEFAULT_USERNAME
+    password = credentials["password"] or DEFAULT_PASSWORD
+    token = credentials["security_token"] or ""
+    target = fake_salesforce.Org() if fake == IN_PROCESS else fake
+    where = "the in-process fake org" if fake == IN_PROCESS else fake
+
+    def connect():
+        try:
+            return fake_salesforce.connect(target, username, password, token, verify=verify)
+        except SalesforceAuthenticationFailed as e:
+            raise click.ClickException(f"login to {where} failed: {e}") from None
+        except ValueError as e:
+            raise click.BadParameter(str(e), param_hint="--fake") from None
+        except OSError as e:
+            raise OrgUnreachable(f"cannot reach {where}: {_reason(e)}") from None
+
+    return connect
 
 
 def _settings(path):
@@ -297,8 +318,9 @@ Exit status:
   0  done (webhooks: stopped with Ctrl-C)
   1  refused: a bad event or settings file, a failed login, an org error,
      a port in use
-  2  bad usage: a bad option or a missing file
-  3  the org at --url cannot be reached"""
+  2  bad usage: a bad option or a missing file; credentials missing or
+     contradicting each other
+  3  the org cannot be reached"""
 
 
 def settings_option(func):

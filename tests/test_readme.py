@@ -81,6 +81,9 @@ def test_readme_shows_table_1_as_generated():
 #           tests/simulator/test_cli.py::test_readme_webhooks_and_curl_examples_run.
 #   integration (the "Test your own integration" commands, run from examples/first_match):
 #           run by tests/simulator/test_integrations.py::test_readme_*_commands_run_as_documented.
+#   real-org (an org logged into with credentials: `export SF_...`, callsim log/webhooks without
+#           --fake, --from-org): run against the fake over HTTPS, its placeholders replaced, by
+#           tests/login/test_readme_real_org.py.
 # Commands run in a temporary directory holding examples/ and part of scenarios/, as a user
 # runs them from a checkout; a URL http://127.0.0.1:8080 is pointed at a fresh fake org on a free
 # port (8080 may be taken), and a server started without --port gets --port 0.
@@ -103,6 +106,9 @@ def _kind(words: list[str]) -> str | None:
         return "integration"
     if words[:3] == ["python3", "-m", "venv"]:
         return "setup"
+    if words[0] == "export" or "--from-org" in words or (
+            words[:2] in (["callsim", "log"], ["callsim", "webhooks"]) and "--fake" not in words):
+        return "real-org"
     if words[:2] in (["fake-salesforce", "serve"], ["callsim", "webhooks"]):
         return "server"
     if words[0] == "callsim":
@@ -125,6 +131,8 @@ def test_every_readme_shell_command_is_exercised():
         tests = (ROOT / "tests" / "simulator" / "test_integrations.py").read_text()
         assert "def test_readme_function_commands_run_as_documented" in tests
         assert "def test_readme_service_commands_run_as_documented" in tests
+    if any(_kind(w) == "real-org" for w in SHELL):
+        assert "def test_readme_real_org_commands_run" in (ROOT / "tests" / "login" / "test_readme_real_org.py").read_text()
     if any(_kind(w) == "curl" for w in SHELL):
         test_cli = (ROOT / "tests" / "simulator" / "test_cli.py").read_text()
         assert "def test_readme_webhooks_and_curl_examples_run" in test_cli

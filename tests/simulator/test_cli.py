@@ -115,10 +115,10 @@ def test_a_server_that_is_not_a_url_is_a_usage_error(url):
 def test_log_and_webhooks_exit_3_when_the_org_cannot_be_reached(tmp_path):
     event = tmp_path / "call.json"
     event.write_text(json.dumps(call_webhook()))
-    result = invoke("log", event, "--url", "http://127.0.0.1:9")
+    result = invoke("log", event, "--fake", "http://127.0.0.1:9")
     assert result.exit_code == 3
     assert single_line_error(result).strip() == "Error: cannot reach http://127.0.0.1:9: Connection refused"
-    result = invoke("webhooks", "--token", "t", "--url", "http://127.0.0.1:9")
+    result = invoke("webhooks", "--token", "t", "--fake", "http://127.0.0.1:9")
     assert result.exit_code == 3
 
 
@@ -126,7 +126,7 @@ def test_exit_codes_are_documented_in_help_and_readme():
     for command in ("run", "log", "webhooks"):
         help_text = invoke(command, "--help").output
         assert "Exit status:" in help_text
-        assert re.search(r"^\s+3\s+the org at --(server|url) cannot be reached", help_text, re.M), help_text
+        assert re.search(r"^\s+3\s+the org (at --server )?cannot be reached", help_text, re.M), help_text
     run_help = invoke("run", "--help").output
     for code in "0123":
         assert re.search(rf"^\s+{code}\s+\w", run_help, re.M)
@@ -144,11 +144,11 @@ def test_a_report_dir_that_cannot_be_made_is_one_line(tmp_path):
 
 
 @pytest.mark.parametrize("args, code, message", [
-    (["webhooks", "--token", "", "--url", "{url}"], 2, "Invalid value for --token: must not be empty"),
-    (["webhooks", "--token", "t", "--url", "{url}", "--port", "{port}"], 1,
+    (["webhooks", "--token", "", "--fake", "{url}"], 2, "Invalid value for --token: must not be empty"),
+    (["webhooks", "--token", "t", "--fake", "{url}", "--port", "{port}"], 1,
      "Error: cannot listen on 127.0.0.1:{port}: "),
-    (["log", "{empty}", "--url", "{url}"], 1, "an empty list: expected a webhook object"),
-    (["log", "{empty}", "--url", "{url}", "--verify", "/no/such.pem"], 2,
+    (["log", "{empty}", "--fake", "{url}"], 1, "an empty list: expected a webhook object"),
+    (["log", "{empty}", "--fake", "{url}", "--verify", "/no/such.pem"], 2,
      "Invalid value for '--verify': Path '/no/such.pem' does not exist."),
 ], ids=["empty token", "busy port", "empty event list", "missing CA file"])
 def test_bad_input_gets_one_clear_line(server, tmp_path, args, code, message):
@@ -175,8 +175,8 @@ def test_every_option_has_help_and_url_shows_no_default():
             if param.param_type_name == "option" and param.name != "help":
                 assert param.help, f"callsim {name} {param.opts[0]} has no help text"
     help_text = invoke("log", "--help").output
-    url_help = help_text[help_text.index("--url"):help_text.index("--username")]
-    assert "[required]" in url_help and "(http" not in url_help and "default" not in url_help
+    fake_help = help_text[help_text.index("--fake"):help_text.index("--username")]
+    assert "(http" not in fake_help and "default" not in fake_help
 
 
 def test_plurals():
@@ -203,7 +203,7 @@ def line_reader(proc: subprocess.Popen):
 
 def test_webhooks_prints_one_line_per_delivery_and_stopped(server):
     fake_salesforce.connect(server.url).Contact.create({"LastName": "Martin", "Phone": "+33612345678"})
-    proc = subprocess.Popen([sys.executable, "-m", "simulator.cli", "webhooks", "--url", server.url,
+    proc = subprocess.Popen([sys.executable, "-m", "simulator.cli", "webhooks", "--fake", server.url,
                              "--token", "s3cret", "--port", "0"], stdout=subprocess.PIPE, text=True)
     next_line = line_reader(proc)
     try:

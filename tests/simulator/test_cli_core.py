@@ -33,7 +33,7 @@ def example(tmp_path):
 def test_log_an_event_file(server, example, tmp_path):
     sf = fake_salesforce.connect(server.url)
     contact = sf.Contact.create({"LastName": "Martin", "Phone": "+33612345678"})["id"]
-    result = CliRunner().invoke(main, ["log", str(example), "--url", server.url])
+    result = CliRunner().invoke(main, ["log", str(example), "--fake", server.url])
     assert result.exit_code == 0, result.output
     outcome = json.loads(result.output.splitlines()[0])
     assert outcome["logged"] is True and outcome["record"]["id"] == contact
@@ -44,7 +44,7 @@ def test_log_an_event_file(server, example, tmp_path):
 def test_log_with_settings_file(server, example, tmp_path):
     settings = tmp_path / "settings.yaml"
     settings.write_text("unknown_number: create_lead\n")
-    result = CliRunner().invoke(main, ["log", str(example), "--url", server.url, "--settings", str(settings)])
+    result = CliRunner().invoke(main, ["log", str(example), "--fake", server.url, "--settings", str(settings)])
     assert result.exit_code == 0, result.output
     outcome = json.loads(result.output)
     assert outcome["record"]["sobject"] == "Lead" and outcome["record"]["created"] is True
@@ -53,24 +53,24 @@ def test_log_with_settings_file(server, example, tmp_path):
 def test_log_rejects_bad_settings_and_bad_events(server, example, tmp_path):
     settings = tmp_path / "settings.yaml"
     settings.write_text("unknown_number: create_widget\n")
-    result = CliRunner().invoke(main, ["log", str(example), "--url", server.url, "--settings", str(settings)])
+    result = CliRunner().invoke(main, ["log", str(example), "--fake", server.url, "--settings", str(settings)])
     assert result.exit_code == 1
     assert "unknown_number" in result.output and "create_widget" in result.output
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"resource": "call", "event": "call ended", "timestamp": 1, "token": "t", "data": {}}))
-    result = CliRunner().invoke(main, ["log", str(bad), "--url", server.url])
+    result = CliRunner().invoke(main, ["log", str(bad), "--fake", server.url])
     assert result.exit_code == 1 and "call ended" in result.output
     sf = fake_salesforce.connect(server.url)
     assert sf.query("SELECT COUNT() FROM Task")["totalSize"] == 0
 
 
 def test_log_wrong_credentials(server, example):
-    result = CliRunner().invoke(main, ["log", str(example), "--url", server.url, "--password", "nope"])
+    result = CliRunner().invoke(main, ["log", str(example), "--fake", server.url, "--password", "nope"])
     assert result.exit_code == 1 and "login to" in result.output and "INVALID_LOGIN" in result.output
 
 
 def test_webhook_receiver_command(server):
-    proc = subprocess.Popen([sys.executable, "-m", "simulator.cli", "webhooks", "--url", server.url,
+    proc = subprocess.Popen([sys.executable, "-m", "simulator.cli", "webhooks", "--fake", server.url,
                              "--token", "s3cret", "--port", "0"], stdout=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()

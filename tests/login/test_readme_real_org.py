@@ -1,0 +1,43 @@
+"""The README's "Against a real org" commands, run as written against the fake over HTTPS:
+only the placeholders (the org's address, token, consumer key, key file) are replaced, and
+--verify names the fake's certificate. Any request beyond loopback goes to a dead proxy."""
+import os
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+from sflogin import login
+
+USERNAME, PASSWORD, SECURITY_TOKEN, CLIENT_ID = "ops@acme.example", "s3cret", "TOKEN42", "acme-app"  # conftest's org
+ROOT = Path(__file__).resolve().parents[2]
+SECTION = (ROOT / "README.md").read_text(encoding="utf-8").split("## Against a real org", 1)[1].split("\n## ", 1)[0]
+
+
+def commands() -> list[list[str]]:
+    return [shlex.split(line) for block in re.findall(r"```bash\n(.*?)```", SECTION, flags=re.S)
+            for line in block.replace("\\\n", " ").splitlines() if line.strip()]
+
+
+def test_readme_real_org_commands_run(tls_org, jwt_key, tmp_path):
+    sf = login(username=USERNAME, password=PASSWORD, security_token=SECURITY_TOKEN, domain=tls_org.url,
+               verify=tls_org.certfile, env={})
+    contact = sf.Contact.create({"LastName": "Martin", "Phone": "+33612345678"})["id"]
+    (tmp_path / "examples").symlink_to(ROOT / "examples", target_is_directory=True)
+    placeholders = {"SF_DOMAIN=test": f"SF_DOMAIN={tls_org.url}", "acme": tls_org.url,
+                    "https://acme.my.salesforce.com": tls_org.url, "00DXX0000000001!AQ4AQExample": sf.session_id,
+                    "3MVG9ExampleConsumerKey": CLIENT_ID, "server.key": str(jwt_key[0])}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SF_")}
+    env.update(HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9", NO_PROXY="localhost,127.0.0.1")
+    ran = 0
+    for words in commands():
+        words = [placeholders.get(w, w) for w in words]
+        if words[0] == "export":
+            env.update(w.split("=", 1) for w in words[1:])
+            continue
+        done = subprocess.run(words + ["--verify", tls_org.certfile], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, (words, done.stdout, done.stderr)
+        assert f'"id": "{contact}"' in done.stdout, done.stdout
+        ran += 1
+    assert ran >= 3
