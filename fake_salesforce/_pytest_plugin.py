@@ -3,7 +3,8 @@
 Fixtures: ``fake_org`` (a handle: ``.client()``, ``.control``, ``.url``, ``.org``), ``sf`` (a
 logged-in simple-salesforce client on a clean org). Choose the transport with
 ``--fake-sf-transport=inprocess|http`` or the ``FAKE_SF_TRANSPORT`` environment variable;
-override the ``fake_sf_options`` fixture to configure the Org.
+override the ``fake_sf_options`` fixture to configure the Org, or mark one test with
+``@pytest.mark.fake_sf_options(default_country="FR", order="insertion")``.
 
 ``fake_org.url`` is always the address of a running server for the same org, so that tools
 outside Python (jsforce, the Salesforce CLI, curl) reach it too: under the in-process transport
@@ -109,10 +110,11 @@ def _fake_sf_session(request, fake_sf_options):
 def fake_org(_fake_sf_session, request) -> FakeOrgHandle:
     org = _fake_sf_session.org
     marker = request.node.get_closest_marker("fake_sf_options")
-    saved = {}
+    # settings a test may change through the control API come back for the next test
+    saved = {key: getattr(org.config, key) for key in ("default_country", "order")}
     if marker:
         for key, value in marker.kwargs.items():
-            saved[key] = getattr(org.config, key)
+            saved.setdefault(key, getattr(org.config, key))
             setattr(org.config, key, value)
     org.reset()
     yield FakeOrgHandle(org, _fake_sf_session.target, _fake_sf_session.transport, _fake_sf_session.url)

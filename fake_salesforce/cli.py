@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 import yaml
 
-from . import errors
+from . import errors, phones
 from .org import DEFAULT_PASSWORD, DEFAULT_USERNAME, ORDERS, Org
 from .schema import SchemaError
 from .store import StoreError, holds_org
@@ -104,6 +104,13 @@ SNIPPET = """\
 """
 
 
+def _country(ctx, param, value):
+    try:
+        return phones.check_country(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="callsim")
 def main():
@@ -125,6 +132,9 @@ def main():
 @click.option("--id-seed", default="0", show_default=True, help="Seed for deterministic record ids.")
 @click.option("--order", type=click.Choice(ORDERS), default="recent", show_default=True,
               help="Row order of queries without ORDER BY.")
+@click.option("--default-country", default="US", show_default=True, callback=_country,
+              help="ISO 3166 country whose dialling rules read phone numbers stored without + "
+                   "(FR: '06 12 34 56 78' is found as +33612345678).")
 @click.option("--username", default=DEFAULT_USERNAME, show_default=True,
               help="Login of the admin user of a new org (an org kept in --db keeps its own).")
 @click.option("--password", default=DEFAULT_PASSWORD, show_default=True,
@@ -146,7 +156,7 @@ def main():
                    "error_code, seconds, times | probability, seed}] (see fake_salesforce/faults.py).")
 @click.option("--api-limit", type=click.IntRange(1), default=None,
               help="Enforce a daily API limit of N requests: past it, REQUEST_LIMIT_EXCEEDED.")
-def serve(host, port, db, schema_files, seed_file, id_seed, order, username, password,
+def serve(host, port, db, schema_files, seed_file, id_seed, order, default_country, username, password,
           security_token, jwt_certs, tls, cert_dir, quiet, pages_open, control_token, faults_file,
           api_limit):
     """Serve a fake org until Ctrl-C.
@@ -165,7 +175,8 @@ def serve(host, port, db, schema_files, seed_file, id_seed, order, username, pas
     existing = _open_db(db)
     try:
         org = Org(schema_files=tuple(str(p) for p in schema_files), db_path=str(db) if db else None,
-                  seed=id_seed, order=order, username=username, password=password,
+                  seed=id_seed, order=order, default_country=default_country,
+                  username=username, password=password,
                   security_token=security_token, jwt_certificates=certs)
         if api_limit:
             org.config.api_limit, org.config.enforce_api_limit = api_limit, True

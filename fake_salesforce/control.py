@@ -39,13 +39,24 @@ class ControlClient:
     def info(self) -> dict:
         return self._call("GET", "/")
 
-    def reset(self, seed: int | str | None = None, now: datetime | str | None = None) -> dict:
+    def reset(self, seed: int | str | None = None, now: datetime | str | None = None, *,
+              default_country: str | None = None, order: str | None = None) -> dict:
+        """Wipe the org; ``default_country`` (``FR``) and ``order`` (``recent``, ``insertion``,
+        ``shuffle``) change those settings, which otherwise stay."""
         body: dict[str, Any] = {}
         if seed is not None:
             body["seed"] = seed
         if now is not None:
             body["now"] = _iso(now)
+        if default_country is not None:
+            body["default_country"] = default_country
+        if order is not None:
+            body["order"] = order
         return self._call("POST", "/reset", body)
+
+    def set_default_country(self, country: str) -> dict:
+        """Read phone numbers typed without ``+`` in ``country`` (the org keeps its records)."""
+        return self._call("POST", "/settings", {"default_country": country})
 
     def clock(self) -> dict:
         return self._call("GET", "/clock")

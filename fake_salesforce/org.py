@@ -23,7 +23,7 @@ from .ids import IdGenerator, to18
 from .schema import FieldDef, Schema, SObjectDef, load_schema
 from .soql import Cursors, Ordering, query_more, run_query
 from .sosl import run_search
-from .store import Store, q
+from .store import PHONE_TABLE, Store, q
 from .tls import public_key
 from .values import to_storage, to_wire
 
@@ -85,7 +85,7 @@ class OrgConfig:
     username: str = DEFAULT_USERNAME
     password: str = DEFAULT_PASSWORD
     security_token: str = ""
-    default_region: str = "US"
+    default_country: str = phones.DEFAULT_COUNTRY   # reads phone numbers typed without +
     order: str = "recent"
     fiscal_year_start_month: int = 1     # a standard fiscal year starting on the 1st of this month
     session_lifetime: float = 7200.0
@@ -115,6 +115,7 @@ class Org:
             setattr(self.config, key, value)
         if self.config.order not in ORDERS:
             raise ValueError(f"order must be one of {', '.join(ORDERS)}, not {self.config.order!r}")
+        self.config.default_country = phones.check_country(self.config.default_country)
         self.schema: Schema = load_schema(*self.config.schema_files)
         self.store = Store(self.schema, self.config.db_path)
         self.clock = Clock(self.config.now)
@@ -139,11 +140,21 @@ class Org:
             self._reload()
 
     # == lifecycle =================================================================================
-    def reset(self, seed: int | str | None = None, now: datetime | None = None) -> None:
-        """Wipe every record and start again with the default admin and record types."""
+    def reset(self, seed: int | str | None = None, now: datetime | None = None, *,
+              default_country: str | None = None, order: str | None = None) -> None:
+        """Wipe every record and start again with the default admin and record types;
+        ``default_country`` and ``order`` change those settings of the org (else they stay)."""
+        country = None if default_country is None else _checked_country(default_country)
+        if order is not None and order not in ORDERS:
+            raise errors.InvalidParameterValue(
+                f"'order' must be one of {', '.join(ORDERS)}, not {order!r}", ["order"])
         with self.lock:
             if seed is not None:
                 self.config.seed = seed
+            if country is not None:
+                self.config.default_country = country
+            if order is not None:
+                self.config.order = order
             self.store.wipe()
             self.ids.reset(self.config.seed)
             self.clock = Clock(now or self.config.now)
@@ -158,6 +169,7 @@ class Org:
     def _bootstrap(self) -> None:
         with self.store.transaction():
             self.store.set_meta("seed", self.config.seed)
+            self.store.set_meta("default_country", self.config.default_country)
             self.admin_id = self.ids.next("005")
             self._insert_raw("User", {
                 "Id": self.admin_id, "Username": self.config.username, "FirstName": "Admin",
@@ -197,6 +209,8 @@ class Org:
             row = self.store.execute(f"SELECT max(Id) FROM {q(obj.name)}").fetchone()
             if row[0]:
                 self.ids.resume(self.ids.counter_of(row[0]))
+        if self.store.meta("default_country", phones.DEFAULT_COUNTRY) != self.config.default_country:
+            self.set_default_country(self.config.default_country, force=True)
 
     def _insert_raw(self, sobject: str, values: dict) -> None:
         obj = self.schema.get(sobject)
@@ -659,7 +673,7 @@ class Org:
 
     def index_phones(self, obj: SObjectDef, row: dict, fresh: bool = False) -> None:
         """Refresh the digit keys of the record's phone fields (``fresh``: a new record)."""
-        region = self.config.default_region
+        region = self.config.default_country
         if fresh:
             keys = [(k, obj.name, row["Id"], f.name) for f in obj.phone_fields if row.get(f.name)
                     for k in sorted(phones.stored_keys(row[f.name], region))]
@@ -668,6 +682,27 @@ class Org:
             return
         for f in obj.phone_fields:
             self.store.set_phone_keys(obj, row["Id"], f.name, phones.stored_keys(row.get(f.name), region))
+
+    def set_default_country(self, country: str, force: bool = False) -> None:
+        """Read phone numbers typed without ``+`` in ``country`` from now on: every stored
+        number is indexed again (INVALID_PARAMETER_VALUE for a code that is no country)."""
+        country = _checked_country(country)
+        with self.lock:
+            if country == self.config.default_country and not force:
+                return
+            self.config.default_country = country
+            with self.store.transaction():
+                self.store.execute(f"DELETE FROM {PHONE_TABLE}")
+                for obj in self.schema:
+                    if not obj.phone_fields:
+                        continue
+                    names = [f.name for f in obj.phone_fields]
+                    rows = self.store.execute(
+                        f"SELECT Id, {', '.join(q(n) for n in names)} FROM {q(obj.name)} "
+                        "WHERE IsDeleted = 0").fetchall()
+                    for row in rows:
+                        self.index_phones(obj, dict(zip(["Id", *names], row)), fresh=True)
+                self.store.set_meta("default_country", country)
 
     # == bulk seeding ==============================================================================
     def seed(self, records: list[dict], user_id: str | None = None) -> list[str]:
@@ -896,7 +931,7 @@ class Org:
         """Run SOSL (see ``sosl/``)."""
         with self.lock:
             return run_search(self.store, self.schema, text, now=self.clock.now(),
-                              order=self.ordering, region=self.config.default_region,
+                              order=self.ordering, region=self.config.default_country,
                               fiscal_start_month=self.config.fiscal_year_start_month)
 
     # == the control API (the fake's own, not Salesforce's) ========================================
@@ -908,6 +943,7 @@ class Org:
         return {"org_id": self.org_id, "admin_id": self.admin_id,
                 "person_account_record_type_id": self.person_record_type_id,
                 "username": self.config.username, "order": self.config.order,
+                "default_country": self.config.default_country,
                 "api_requests": self.api_count, "clock": self.clock_state(), "counts": self.counts()}
 
     def clock_state(self) -> dict:
@@ -942,3 +978,10 @@ def _encode_passwords(passwords: dict[str, str]) -> str:
 
 def _decode_passwords(text: str) -> dict[str, str]:
     return json.loads(text) if text else {}
+
+
+def _checked_country(value) -> str:
+    try:
+        return phones.check_country(value)
+    except ValueError as e:
+        raise errors.InvalidParameterValue(f"'default_country': {e}", ["default_country"]) from None

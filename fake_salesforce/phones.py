@@ -2,6 +2,12 @@
 
 ``4155550100``, ``+1 (415) 555-0100`` and ``+14155550100`` all share the key ``14155550100``.
 Numbers are stored as typed; the keys live in an indexed side table.
+
+A number without ``+`` is read in the org's default country (``OrgConfig.default_country``,
+``US`` unless set): with ``FR``, ``06 12 34 56 78`` is also found as ``+33612345678``. Salesforce
+has no such setting: its search compares digits, and how it matches a national number against
+one with a country code is not documented (North American numbers match with or without the
+leading 1). The fake matches exactly: the digits as typed, or the number read in that country.
 """
 from __future__ import annotations
 
@@ -11,6 +17,16 @@ from functools import lru_cache
 import phonenumbers
 
 _NON_DIGITS = re.compile(r"\D")
+DEFAULT_COUNTRY = "US"
+
+
+def check_country(value) -> str:
+    """``value`` as an ISO 3166 alpha-2 country code phonenumbers knows (``FR``); ValueError
+    naming the mistake otherwise."""
+    code = value.strip().upper() if isinstance(value, str) else None
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"{value!r} is not an ISO 3166 alpha-2 country code (such as FR, US, GB)")
+    return code
 
 
 def digits(text: str) -> str:

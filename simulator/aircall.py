@@ -24,11 +24,22 @@ Choices where Aircall leaves room:
   was closed, else ``agents_did_not_answer``.
 - Messages also carry ``user`` and the full ``number`` and ``contact`` objects of calls (so
   that subjects, R2.3 and R3 can be checked); the example's keys are all present.
+- ``deliver:`` sends the call as other Aircall events too, each a snapshot of the call when
+  Aircall sends it: ``call.created`` and ``call.ringing_on_agent`` (at ``started_at``) and
+  ``call.answered`` (at ``answered_at``) know no end, duration, links, comments or tags;
+  ``call.hungup`` (at ``ended_at``) has everything but the recording and voicemail links;
+  ``call.ended`` (at ``ended_at``) is the whole call; ``call.commented``, ``call.tagged``,
+  ``call.untagged``, ``call.voicemail_left`` and ``call.comm_assets_generated`` are the whole
+  call sent a minute later.
+- ``national: true`` writes the other party's number and the line's digits as dialled within
+  their country (``06 12 34 56 78``), without ``e164_digits``; the line keeps its ``country``.
 """
 from __future__ import annotations
 
 import copy
 import hashlib
+
+import phonenumbers
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
@@ -44,6 +55,7 @@ from simulator.scenario import (
     NumberSpec,
     RedeliverStep,
     Scenario,
+    SettingsStep,
     SmsStep,
     UpdateStep,
     UserSpec,
@@ -191,6 +203,36 @@ def _e164(digits: str) -> str:
     return phones.to_e164(digits)
 
 
+def national(digits: str) -> str:
+    """A number as dialled within its country (``06 12 34 56 78``)."""
+    number = phones.parse(digits)
+    if number is None:
+        return digits
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+LATER = 60    # seconds after the end at which comments, tags and assets are sent (deliver:)
+
+
+def call_snapshot(full: Mapping[str, Any], event: str) -> dict:
+    """The webhook Aircall sends as ``event`` for the call whose ``call.ended`` is ``full``."""
+    hook = copy.deepcopy(dict(full))
+    data = hook["data"]
+    hook["event"] = event
+    links = ("recording", "recording_short_url", "voicemail", "asset")
+    if event in ("call.created", "call.ringing_on_agent", "call.answered"):
+        early = event != "call.answered"
+        data.update(answered_at=None if early else data["answered_at"], ended_at=None, duration=0,
+                    comments=[], tags=[], missed_call_reason=None,
+                    status="initial" if early else "answered", **{k: None for k in links})
+        hook["timestamp"] = data["started_at"] if early else data["answered_at"]
+    elif event == "call.hungup":
+        data.update({k: None for k in links})
+    elif event != "call.ended":
+        hook["timestamp"] = data["ended_at"] + LATER
+    return hook
+
+
 def _agent_fields(agent: UserSpec | Mapping[str, Any]) -> Mapping[str, Any]:
     return agent.fields if isinstance(agent, UserSpec) else agent
 
@@ -234,16 +276,16 @@ class WebhookFactory:
             "language": "en-US",
         }
 
-    def number(self, spec: NumberSpec, is_open: bool = True) -> dict:
-        """An Aircall number object."""
+    def number(self, spec: NumberSpec, is_open: bool = True, in_national: bool = False) -> dict:
+        """An Aircall number object (``in_national``: its digits in national format only)."""
         nid = self._id("number", spec.ref)
         e164, country = phones.to_e164(spec.digits), phones.region_of(spec.digits)
         return {
             "id": nid,
             "direct_link": f"{API}/numbers/{nid}",
             "name": spec.name,
-            "digits": spec.digits,
-            "e164_digits": e164,
+            "digits": national(spec.digits) if in_national else spec.digits,
+            "e164_digits": None if in_national else e164,
             "country": country,
             "time_zone": spec.time_zone,
             "open": is_open,
@@ -269,6 +311,11 @@ class WebhookFactory:
         if event.external is not None:
             return event.external
         return f"+44 7700 900{fake.random_int(0, 999):03d}"
+
+    @staticmethod
+    def _as_written(event: CallStep | SmsStep, external: str) -> str:
+        """The other party's number as the webhook writes it (``national:``)."""
+        return national(external) if event.national and external != ANONYMOUS else external
 
     def _comment(self, call_id: int, position: int, content: str, posted_at: int,
                  user: dict | None) -> dict:
@@ -326,10 +373,11 @@ class WebhookFactory:
         return call_webhook(
             call_id=call_id, call_uuid=f"CA{uuid_hex}", direction=call_event.direction,
             missed_call_reason=reason, answered=call_event.answered, started_at=started,
-            wait=call_event.wait, duration=call_event.duration, ended_at=ended, external=external,
+            wait=call_event.wait, duration=call_event.duration, ended_at=ended,
+            external=self._as_written(call_event, external),
             voicemail=voicemail, recording=recording, recording_short_url=short_url, asset=asset,
             user=user, contact=self.contact(call_event, external),
-            number=self.number(number_spec, call_event.number_open), number_open=None,
+            number=self.number(number_spec, call_event.number_open, call_event.national), number_open=None,
             teams=[{"id": self._id("team", number_spec.ref), "name": f"{number_spec.name} team"}],
             comments=[self._comment(call_id, i, text, ended, user)
                       for i, text in enumerate(call_event.comments)],
@@ -363,8 +411,9 @@ class WebhookFactory:
         if agent_user is None and sms_event.direction == "outbound":
             agent_user = DEFAULT_AGENT
         return message_webhook(
-            message_id=message_id, direction=sms_event.direction, external=external, body=body,
-            sent_at_ms=_seconds(now) * 1000, number=self.number(number_spec, sms_event.number_open),
+            message_id=message_id, direction=sms_event.direction,
+            external=self._as_written(sms_event, external), body=body, sent_at_ms=_seconds(now) * 1000,
+            number=self.number(number_spec, sms_event.number_open, sms_event.national),
             contact=self.contact(sms_event, external),
             user=self.user(agent_user, number_spec.time_zone), token=self.token)
 
@@ -379,19 +428,28 @@ class ScenarioWebhooks:
         self._latest_call: dict[str, dict] = {}
 
     def webhook_for(self, event, now: datetime) -> dict | None:
-        """The webhook an event delivers at ``now``; None for Salesforce-side events."""
+        """The (last) webhook an event delivers at ``now``; None for Salesforce-side events."""
+        hooks = self.webhooks_for(event, now)
+        return hooks[-1] if hooks else None
+
+    def webhooks_for(self, event, now: datetime) -> list[dict]:
+        """The webhooks an event delivers at ``now``, in order: none for Salesforce-side events
+        and settings, one for most, those of ``deliver:`` for a call."""
         sc = self.scenario
-        if isinstance(event, (UpdateStep, CreateStep)):
-            return None
+        if isinstance(event, (UpdateStep, CreateStep, SettingsStep)):
+            return []
         if isinstance(event, CallStep):
-            hook = self.factory.call_ended(event, sc.number(event.number), sc.agent_user(event), now)
-            self._latest_call[event.ref] = hook
+            full = self.factory.call_ended(event, sc.number(event.number), sc.agent_user(event), now)
+            self._latest_call[event.ref] = full
+            hooks = [call_snapshot(full, name) for name in event.deliver]
+            self.delivered[event.ref] = hooks[-1]
+            return copy.deepcopy(hooks)
         elif isinstance(event, SmsStep):
             hook = self.factory.message(event, sc.number(event.number), sc.agent_user(event), now)
         elif isinstance(event, WebhookStep):
             hook = copy.deepcopy(event.payload)
         elif isinstance(event, RedeliverStep):
-            return copy.deepcopy(self.delivered[event.target])
+            return [copy.deepcopy(self.delivered[event.target])]
         elif isinstance(event, CommentStep):
             hook = self.factory.commented(self._latest_call[event.call], event.content, now)
             self._latest_call[event.call] = hook
@@ -399,7 +457,7 @@ class ScenarioWebhooks:
             raise TypeError(f"not a scenario event: {event!r}")
         if getattr(event, "ref", None):
             self.delivered[event.ref] = hook
-        return copy.deepcopy(hook)
+        return [copy.deepcopy(hook)]
 
     def expand_all(self) -> list[tuple[Any, dict | None]]:
         """Every event with its webhook, at the times the org clock gives them."""

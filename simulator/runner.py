@@ -33,8 +33,10 @@ from simulator.scenario import (
     CommentStep,
     CreateStep,
     RecordSpec,
+    PERSON_CONTACT,
     RedeliverStep,
     Scenario,
+    SettingsStep,
     SmsStep,
     UpdateStep,
     UserSpec,
@@ -43,6 +45,7 @@ from simulator.scenario import (
 )
 
 WEBHOOK_TOKEN = "callsim-scenario-token"
+FAKE_ORDERS = {"most_recent": "recent", "insertion": "insertion", "shuffle": "shuffle"}
 _USER_DEFAULTS = {"TimeZoneSidKey": "Europe/Paris", "LocaleSidKey": "en_US",
                   "EmailEncodingKey": "UTF-8", "LanguageLocaleKey": "en_US"}
 
@@ -55,7 +58,7 @@ class RunError(RuntimeError):
 class Check:
     """One expectation and what the org showed."""
 
-    kind: str            # timeline | record | not_logged | task | task_count
+    kind: str            # timeline | record | absent | not_logged | task | task_count
     subject: str         # the record, event or count the check is about
     item: str            # section or field name
     expected: Any
@@ -106,7 +109,8 @@ class ScenarioResult:
 
 def _event_kind(event) -> str:
     return {CallStep: "call", SmsStep: "sms", UpdateStep: "update", CreateStep: "create",
-            WebhookStep: "webhook", RedeliverStep: "redeliver", CommentStep: "comment"}[type(event)]
+            WebhookStep: "webhook", RedeliverStep: "redeliver", CommentStep: "comment",
+            SettingsStep: "settings"}[type(event)]
 
 
 def _seed_of(name: str) -> int:
@@ -218,7 +222,9 @@ class _Replay:
     def run(self) -> None:
         control = self.runner.control
         try:
-            control.reset(seed=_seed_of(self.sc.name), now=self.sc.org.now)
+            control.reset(seed=_seed_of(self.sc.name), now=self.sc.org.now,
+                          default_country=self.sc.org_default_country,
+                          order=FAKE_ORDERS[self.sc.org.order])
             info = control.info()
         except Exception as e:  # the control API is unreachable or refused
             raise RunError(f"cannot reset the org: {e}") from None
@@ -226,7 +232,7 @@ class _Replay:
         self.sf = fake_salesforce.connect(self.runner.target, info["username"], session=self.runner.session)
         self._seed_users(self.sc.org.users)
         self._seed_records(self.sc.org.records)
-        deliver = self.runner.integration.bind(self.sf, self._settings())
+        deliver = self.runner.integration.bind(self.sf, self._settings(self.sc.settings))
         start_requests = info["api_requests"]
         webhooks = ScenarioWebhooks(self.sc, WEBHOOK_TOKEN)
         clock = self.sc.org.now
@@ -237,6 +243,8 @@ class _Replay:
                 if when != clock:
                     control.set_clock(when)
                     clock = when
+                if isinstance(event, SettingsStep):  # the integration's settings change here
+                    deliver = self.runner.integration.bind(self.sf, self._settings(event.in_force))
                 self.result.events.append(self._deliver(deliver, webhooks, event, when))
         finally:
             if self.sc.faults:
@@ -244,12 +252,12 @@ class _Replay:
         self._check()
         self.result.requests = control.info()["api_requests"] - start_requests
 
-    def _settings(self) -> Settings:
-        """The scenario's settings, its ``integration_owner`` ref resolved to the user's Id."""
-        owner = self.sc.settings.integration_owner
+    def _settings(self, settings: Settings) -> Settings:
+        """Settings of the scenario, their ``integration_owner`` ref resolved to the user's Id."""
+        owner = settings.integration_owner
         if owner is None:
-            return self.sc.settings
-        return self.sc.settings.model_copy(update={"integration_owner": self.ids.get(owner, owner)})
+            return settings
+        return settings.model_copy(update={"integration_owner": self.ids.get(owner, owner)})
 
     def _seed_users(self, users: list[UserSpec]) -> None:
         if not users:
@@ -266,6 +274,13 @@ class _Replay:
     def _seed_records(self, records: list[RecordSpec], where: str = "org.records") -> None:
         if not records:
             return
+        for n, record in enumerate(records):  # a person Contact exists once its account is seeded
+            wanted = {v[1:-len(PERSON_CONTACT)] for v in record.fields.values()
+                      if is_ref(v) and v.endswith(PERSON_CONTACT)}
+            if wanted & {r.ref for r in records[:n]}:
+                self._seed_records(records[:n], where)
+                self._seed_records(records[n:], where)
+                return
         batch_index = {}
         items = []
         for n, record in enumerate(records):
@@ -288,6 +303,12 @@ class _Replay:
             raise RunError(f"{self.sc.path}: {where}: the org refused it: {e}") from None
 
     def _id(self, ref: str) -> str:
+        if ref not in self.ids and ref.endswith(PERSON_CONTACT) and ref[:-len(PERSON_CONTACT)] in self.ids:
+            account = self.ids[ref[:-len(PERSON_CONTACT)]]
+            rows = self._query(format_soql("SELECT PersonContactId FROM Account WHERE Id = {}",
+                                           account))["records"]
+            if rows and rows[0].get("PersonContactId"):
+                self.ids[ref] = rows[0]["PersonContactId"]
         if ref not in self.ids:
             raise RunError(f"{self.sc.path}: '@{ref}' names nothing created so far")
         return self.ids[ref]
@@ -304,36 +325,49 @@ class _Replay:
         if isinstance(event, CreateStep):
             self._seed_records([event.record], f"events[{event.index}].create")
             return out
-        webhook = webhooks.webhook_for(event, when)
+        if isinstance(event, SettingsStep):
+            return out
+        for webhook in webhooks.webhooks_for(event, when):
+            self._deliver_one(deliver, webhook, target, out)
+        return out
+
+    def _deliver_one(self, deliver, webhook: dict, target: str | None, out: EventResult) -> None:
         foreign = not isinstance(self.runner.integration, Builtin)
         before = self._task_ids() if foreign else set()
+        outcome = None
         try:
             outcome = deliver(webhook)
         except Refused as e:
-            out.error = str(e)
+            out.error = out.error or str(e)
         try:
             self.runner.integration.settle(lambda: self.runner.control.info()["api_requests"])
         except Refused as e:
             out.error = out.error or str(e)
         if out.error:
-            return out
+            return
         if outcome is None:  # a foreign integration: its Tasks are those that appeared meanwhile
             if target:
                 for task_id in sorted(self._task_ids() - before):
                     self.task_refs.setdefault(task_id, target)
-            return out
+            return
         out.outcome = outcome
         if target:
             self.keys.setdefault(target, outcome.key)
             if outcome.task_id:
                 self.task_refs.setdefault(outcome.task_id, target)
-        return out
 
     def _task_ids(self) -> set[str]:
         return {r["Id"] for r in self._query("SELECT Id FROM Task")["records"]}
 
     def _update(self, event: UpdateStep, out: EventResult) -> None:
         sobject = self.sobjects.get(event.ref)
+        if sobject is None and event.ref in self.keys:   # the Task logged for an event
+            tasks = self._tasks_of_event(event.ref)
+            if len(tasks) != 1:
+                raise RunError(f"{self.sc.path}: events[{event.index}].update: '{event.ref}' "
+                               f"logged {len(tasks)} Tasks, expected one to edit")
+            self.ids[event.ref], self.sobjects[event.ref] = tasks[0], "Task"
+            sobject = "Task"
         if sobject is None:
             out.error = f"'{event.ref}' is not a record of this scenario"
             return
@@ -361,6 +395,16 @@ class _Replay:
                 got = sorted(actual[section])
                 self._add("timeline", ref, SECTION_TITLES[section], want, got,
                           Counter(want) == Counter(got))
+        for spec in expect.absent:
+            self._check_absent(spec)
+        for ref, count in expect.task_counts.items():
+            if ref not in self.ids:
+                self._add("task_count", ref, "record", "exists", "not found", False)
+                continue
+            sobject = self.sobjects.get(ref) or self._expected_sobject(ref)
+            sections = self.view.timeline(self._id(ref), sobject, TIMELINE_FIELDS)
+            tasks = len(sections[PAST]) + len(sections[NEXT])
+            self._add("task_count", ref, "Tasks on its timeline", count, tasks, tasks == count)
         for ref in expect.not_logged:
             tasks = self._tasks_of_event(ref)
             self._add("not_logged", ref, "Tasks", [], tasks, not tasks)
@@ -451,6 +495,16 @@ class _Replay:
             want = self._value(value)
             got = rows[0].get(name)
             self._add("record", spec.ref, name, want, got, _same(want, got))
+
+    def _check_absent(self, spec) -> None:
+        api_name = "Account" if spec.sobject == "PersonAccount" else spec.sobject
+        conditions = [format_soql(f"{name} = {{}}", self._value(value)) for name, value in spec.where.items()]
+        if spec.sobject == "PersonAccount":
+            conditions.append("IsPersonAccount = true")
+        soql = f"SELECT Id FROM {api_name} WHERE {' AND '.join(conditions)}"
+        found = [r["Id"] for r in self._query(soql)["records"]]
+        where_text = ", ".join(f"{k}={v}" for k, v in spec.where.items())
+        self._add("absent", f"{spec.sobject} where {where_text}", "records", [], found, not found)
 
     def _check_task(self, ref: str, spec) -> None:
         tasks = self._tasks_of_event(ref)

@@ -38,15 +38,17 @@ from typing import Annotated, Any, Union
 from zoneinfo import ZoneInfo
 
 import yaml
-from pydantic import BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError, create_model, model_validator,
+)
 
 from fake_salesforce.faults import FaultRule
 from fake_salesforce.schema.registry import load_schema
 from simulator.core import phones
-from simulator.core.settings import CallType, Settings
+from simulator.core.settings import CallType, Settings, _country
 from simulator.core.validation import (
-    Count, Flag, Moment, Strict, Text, fail, list_of, moment_value, one_of, problems, raise_at, show,
-    text_value,
+    Count, Flag, Moment, Strict, Text, fail, list_of, message_of, moment_value, one_of, problems,
+    raise_at, show, text_value,
 )
 
 CALL_TYPES = tuple(t.value for t in CallType)
@@ -66,7 +68,14 @@ DEFAULT_NOW = datetime(2026, 11, 2, 9, 0, 0, tzinfo=timezone.utc)
 CLOCK_STEP = timedelta(seconds=1)
 DEFAULT_DURATION = 60
 DEFAULT_WAIT = 5
-EVENT_KINDS = ("call", "sms", "update", "create", "webhook", "redeliver", "comment")
+EVENT_KINDS = ("call", "sms", "update", "create", "webhook", "redeliver", "comment", "settings")
+ORDERS = ("most_recent", "insertion", "shuffle")
+PERSON_CONTACT = ".PersonContactId"
+# The Aircall events a ``call`` can be delivered as (``deliver:``), each a snapshot of the call
+# at the time Aircall sends it.
+CALL_EVENTS = ("call.created", "call.ringing_on_agent", "call.answered", "call.hungup", "call.ended",
+               "call.commented", "call.tagged", "call.untagged", "call.voicemail_left",
+               "call.comm_assets_generated")
 
 _REF_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 _RULE_RE = re.compile(r"^R\d+\.\d+$")
@@ -272,6 +281,8 @@ class RecordSpec(_Record):
 
 class OrgSpec(Strict):
     now: Moment = DEFAULT_NOW
+    order: Annotated[str, one_of(ORDERS)] = "most_recent"
+    default_country: Annotated[str | None, BeforeValidator(_country)] = None
     users: Annotated[list[UserSpec], list_of("a list")] = []
     numbers: Annotated[list[NumberSpec], list_of("a list")] = None  # type: ignore[assignment]
     records: Annotated[list[RecordSpec], list_of("a list")] = []
@@ -329,6 +340,9 @@ class CallStep(_Party):
     recording: Annotated[bool | str | None, BeforeValidator(_recording)] = None
     comments: Strings = []
     tags: Strings = []
+    deliver: Annotated[list[Annotated[str, one_of(CALL_EVENTS)]],
+                       list_of("a list of Aircall call events")] = ["call.ended"]
+    national: Flag = False
 
     @model_validator(mode="after")
     def _defaults(self):
@@ -336,6 +350,13 @@ class CallStep(_Party):
             self.duration = DEFAULT_DURATION if self.answered else 0
         if self.recording is None:
             self.recording = self.answered
+        if not self.deliver:
+            raise_at("deliver", [], "expected at least one Aircall call event (call.ended by default)")
+        if "call.answered" in self.deliver and not self.answered:
+            raise_at("deliver", self.deliver, f"call.answered: a {self.type.value} call is never answered")
+        if "call.voicemail_left" in self.deliver and self.type is not CallType.VOICEMAIL:
+            raise_at("deliver", self.deliver, f"call.voicemail_left: a {self.type.value} call has no "
+                                              "voicemail (use type: voicemail)")
         if self.answered and self.wait > self.duration:
             raise_at("wait", self.wait, f"{self.wait} s is longer than the call's duration "
                                         f"({self.duration} s); an answered call's duration "
@@ -356,12 +377,14 @@ class SmsStep(_Party):
 
     direction: Annotated[str, one_of(SMS_DIRECTIONS)]
     body: Text | None = None
+    national: Flag = False
 
 
 class UpdateStep(_Step):
-    """A change made in Salesforce between calls."""
+    """A change made in Salesforce between calls: to a record, a user, or the Task logged for
+    an event (its ref names the event)."""
 
-    ref: Annotated[str, ref_to("a record or user")]
+    ref: Annotated[str, ref_to("a record, user or logged event")]
     fields: RequiredFields
 
 
@@ -411,7 +434,50 @@ class CommentStep(_Step):
     content: Text
 
 
-Step = Union[CallStep, SmsStep, UpdateStep, CreateStep, WebhookStep, RedeliverStep, CommentStep]
+def _settings_step_fields() -> dict:
+    """Every key of the settings, optional: a ``settings`` event gives those that change."""
+    fields = {}
+    for name, field in Settings.model_fields.items():
+        annotation = Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+        fields[name] = (annotation, None)
+    return fields
+
+
+class _SettingsChange(_Step):
+    _in_force: Any = PrivateAttr(None)
+
+    @property
+    def in_force(self) -> Settings:
+        """The settings in force from this event on."""
+        return self._in_force
+
+    @model_validator(mode="before")
+    @classmethod
+    def _some(cls, value: Any):
+        if not isinstance(value, dict) or not value:
+            raise fail("settings", f"expected a mapping of the settings that change, got {show(value)}")
+        return value
+
+
+SettingsStep = create_model("SettingsStep", __base__=_SettingsChange, **_settings_step_fields())
+SettingsStep.__doc__ = """The integration's settings changed between events: the keys given replace
+those in force (``call_workflow`` entries merge into the mapping in force)."""
+
+
+def _changed(settings: Settings, step) -> dict:
+    """The settings in force after ``step``, as a mapping for :meth:`Settings.model_validate`."""
+    merged = settings.to_dict()
+    for key in step.model_fields_set:
+        value = getattr(step, key)
+        if key == "call_workflow":
+            merged[key] = {**merged[key], **{t: getattr(value, t).value for t in value.model_fields_set}}
+        else:
+            merged[key] = getattr(value, "value", value)
+    return merged
+
+
+Step = Union[CallStep, SmsStep, UpdateStep, CreateStep, WebhookStep, RedeliverStep, CommentStep,
+             SettingsStep]
 
 
 class _EventItem(Strict):
@@ -425,6 +491,7 @@ class _EventItem(Strict):
     webhook: WebhookStep | None = None
     redeliver: RedeliverStep | None = None
     comment: CommentStep | None = None
+    settings: SettingsStep | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -465,6 +532,13 @@ class ExpectedRecord(Strict):
     fields: Fields = {}
 
 
+class AbsentRecord(Strict):
+    """A record that must not exist: no ``sobject`` record has the ``where`` fields."""
+
+    sobject: Annotated[str, one_of(SOBJECTS)]
+    where: RequiredFields
+
+
 class ExpectedTask(Strict):
     fields: Fields = {}
     description_contains: Strings = []
@@ -473,6 +547,8 @@ class ExpectedTask(Strict):
 class Expectations(Strict):
     timelines: dict[str, ExpectedTimeline] = {}
     records: Annotated[list[ExpectedRecord], list_of("a list")] = []
+    absent: Annotated[list[AbsentRecord], list_of("a list")] = []
+    task_counts: dict[str, Count] = {}
     not_logged: Strings = []
     rejected: Strings = []
     tasks: dict[str, ExpectedTask] = {}
@@ -506,12 +582,30 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _place_steps(self):
+        settings, found = self.settings, []
         for i, item in enumerate(self.event_items):
             step = item.step
             step._index = i
             if isinstance(step, _Party) and step.number is None:
                 step.number = self.org.numbers[0].ref
+            if isinstance(step, SettingsStep):
+                try:
+                    settings = Settings.model_validate(_changed(settings, step))
+                except ValidationError as exc:
+                    found += [dict(type=fail("settings", message_of(err)),
+                                   loc=("events", i, "settings", *err["loc"]), input=err.get("input"))
+                              for err in exc.errors(include_url=False)]
+                    continue
+                step._in_force = settings
+        if found:
+            raise ValidationError.from_exception_data("settings", found)
         return self
+
+    @property
+    def org_default_country(self) -> str:
+        """The country the fake org reads numbers without ``+`` in: ``org.default_country``,
+        else the setting's, else US."""
+        return self.org.default_country or self.settings.default_country or "US"
 
     @property
     def events(self) -> list[Step]:
@@ -890,10 +984,14 @@ class _References:
             if isinstance(agent, str) and "@" not in agent:
                 self.use(f"{path}.agent", agent, ("user",), "a user (or give an email)")
         elif kind == "update":
-            self.use(f"{path}.ref", body.get("ref"), ("record", "user"), "a record or user", before=here)
+            self.use(f"{path}.ref", body.get("ref"), ("record", "user", *_LOGGED[0], "comment"),
+                     "a record, user or logged event", before=here)
             target = self.defs.get(body.get("ref")) if isinstance(body.get("ref"), str) else None
-            sobject = None if target is None else "User" if target.kind == "user" else target.sobject
+            sobject = None if target is None else "User" if target.kind == "user" else \
+                "Task" if target.kind in (*_LOGGED[0], "comment") else target.sobject
             self.values(body.get("fields"), f"{path}.fields", here, sobject=sobject)
+        elif kind == "settings":
+            self.use(f"{path}.integration_owner", body.get("integration_owner"), ("user",), "a user")
         elif kind == "comment":
             self.define(body.get("ref"), kind, f"{path}.ref", here)
             self.use(f"{path}.call", body.get("call"), ("call",), "a call event", before=here)
@@ -904,6 +1002,12 @@ class _References:
             self.define(record.get("ref"), "expected_record", f"{path}.ref", (3, i), record.get("sobject"))
             self.values(record.get("where"), f"{path}.where", sobject=record.get("sobject"))
             self.values(record.get("fields"), f"{path}.fields", sobject=record.get("sobject"))
+        for i, record in enumerate(_list(expect.get("absent"))):
+            record = _mapping(record)
+            self.values(record.get("where"), f"expect.absent[{i}].where", sobject=record.get("sobject"))
+        for key in _mapping(expect.get("task_counts")):
+            self.use(f"expect.task_counts.{key}", key, ("record", "expected_record"), "a record",
+                     sobjects=TIMELINE_SOBJECTS)
         timelines = _mapping(expect.get("timelines"))
         for key, timeline in timelines.items():
             path = f"expect.timelines.{key}"
@@ -934,6 +1038,13 @@ class _References:
     def resolve(self) -> None:
         for path, ref, kinds, wanted, before, shown, sobjects in self.uses:
             d = self.defs.get(ref)
+            base = ref[:-len(PERSON_CONTACT)] if ref.endswith(PERSON_CONTACT) else None
+            if d is None and base in self.defs and "record" in kinds:
+                d = self.defs[base]   # "@jane.PersonContactId": the person account's Contact
+                if d.kind == "record" and d.sobject != "PersonAccount":
+                    self.error(path, f"{shown!r}: {base!r} is a {d.sobject}; only a PersonAccount "
+                                     "has a person Contact")
+                    continue
             if d is None:
                 candidates = [r for r, x in self.defs.items() if x.kind in kinds]
                 close = difflib.get_close_matches(ref, candidates, n=1, cutoff=0.6)

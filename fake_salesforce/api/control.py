@@ -95,8 +95,21 @@ def reset():
     body = _body()
     now = _when(body["now"], "now") if body.get("now") else None
     o = org()
-    o.reset(seed=body.get("seed"), now=now)
+    o.reset(seed=body.get("seed"), now=now, default_country=body.get("default_country"),
+            order=body.get("order"))
     return json_response({"reset": True, "clock": o.clock_state()})
+
+
+@bp.post("/settings")
+def settings():
+    """``{"default_country": "FR"}``: the country whose dialling rules read phone numbers typed
+    without ``+`` (every stored number is indexed again); the org's settings after."""
+    body = _body()
+    if not body or not set(body) <= {"default_country"}:
+        raise errors.InvalidParameterValue("Give 'default_country' (an ISO 3166 alpha-2 code)")
+    o = org()
+    o.set_default_country(body["default_country"])
+    return json_response({"default_country": o.config.default_country, "order": o.config.order})
 
 
 @bp.get("/clock")

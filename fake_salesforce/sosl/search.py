@@ -6,7 +6,9 @@ is compiled by the SOQL compiler with one more test: the term match.
 Where the fake differs from Salesforce's search index:
 - PHONE FIELDS matches whole numbers on their digits (``4155550100``, ``+1 (415) 555-0100`` and
   ``+14155550100`` are one number) through the indexed phone-key table; a partial number such as
-  ``5550100`` does not match.
+  ``5550100`` does not match. ``{a OR b}`` finds either number. A number typed without ``+`` is
+  read in the org's default country (``OrgConfig.default_country``), where Salesforce compares
+  digits without any country setting (see ``phones``).
 - NAME, EMAIL and ALL FIELDS match words case-insensitively: a term word must equal a whole word
   of a field (``*`` any run of letters or digits, ``?`` one), with no stemming, synonyms or
   relevance ranking. Words are implicitly ANDed; ``OR`` and ``AND NOT`` are understood,
@@ -36,6 +38,7 @@ SCOPES = {"ALL", "NAME", "EMAIL", "PHONE", "SIDEBAR"}
 RETURNING_FUNCTIONS = {"FIELDS", "TOLABEL", "CONVERTCURRENCY", "FORMAT"}
 _NO_BRACES = re.compile(r"\s*FIND\s+[^\s{']", re.IGNORECASE)
 _WORD = re.compile(r'"[^"]*"|\S+')
+_OR_WORD = re.compile(r"\s+OR\s+", re.IGNORECASE)
 
 
 def run_search(store, schema, text: str, *, now: datetime, order: Ordering, region: str,
@@ -201,8 +204,12 @@ class _Term:
         return cls(raw, groups, grouped)
 
     def phone_keys(self, region: str) -> set[str]:
-        digits = "".join(ch for ch in self.raw if ch.isdigit() or ch == "+")
-        return phones.search_keys(digits, region) if digits else set()
+        """The phone keys of the term; ``a OR b`` is either number."""
+        keys: set[str] = set()
+        for part in _OR_WORD.split(self.raw):
+            digits = "".join(ch for ch in part if ch.isdigit() or ch == "+")
+            keys |= phones.search_keys(digits, region) if digits else set()
+        return keys
 
     def sql(self, fields: list[str]) -> tuple[str, list]:
         """A test on ``t0`` true when the term matches the record's ``fields``."""

@@ -448,11 +448,11 @@ def _clean(value: str | None) -> str | None:
     return value or None
 
 
-def _number(num: NumberData) -> AircallNumber:
+def _number(num: NumberData, default_country: str | None) -> AircallNumber:
     digits = num.e164_digits or num.digits
-    e164 = phones.to_e164(digits) if digits else None
+    e164 = phones.to_e164(digits, num.country or default_country) if digits else None
     return AircallNumber(id=None if num.id is None else str(num.id), name=num.name or digits or "Aircall",
-                         e164=e164, country=num.country or phones.region_of(e164),
+                         e164=e164, country=num.country or phones.region_of(e164) or default_country,
                          time_zone=num.time_zone or phones.zone_of(e164), open=num.open)
 
 
@@ -494,9 +494,9 @@ def _items(items, attribute: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(ids), tuple(texts)
 
 
-def _call(hook: CallDelivery) -> CallEvent:
+def _call(hook: CallDelivery, default_country: str | None) -> CallEvent:
     data, event = hook.data, hook.event
-    number = _number(data.number)
+    number = _number(data.number, default_country)
     external = _external(event, "raw_digits", data.raw_digits, number)
     duration = data.duration
     if duration is None:
@@ -521,9 +521,9 @@ def _call(hook: CallDelivery) -> CallEvent:
         token=hook.token, timestamp=hook.timestamp)
 
 
-def _message(hook: MessageDelivery) -> MessageEvent:
+def _message(hook: MessageDelivery, default_country: str | None) -> MessageEvent:
     data, event = hook.data, hook.event
-    number = _number(data.number)
+    number = _number(data.number, default_country)
     external = _external(event, "external_number", data.external_number, number)
     direction = "outbound" if event == "message.sent" else "inbound"
     return MessageEvent(event=event, id=data.id, direction=direction, body=data.body or "",
@@ -533,8 +533,11 @@ def _message(hook: MessageDelivery) -> MessageEvent:
                         channel=(data.channel or "sms").strip().lower())
 
 
-def parse_webhook(payload: Any) -> Event:
-    """Validate one webhook delivery and return its typed event; raise InvalidEvent if malformed."""
+def parse_webhook(payload: Any, default_country: str | None = None) -> Event:
+    """Validate one webhook delivery and return its typed event; raise InvalidEvent if malformed.
+
+    Numbers without ``+`` are read in the Aircall number's ``country``, else in
+    ``default_country`` (the ``default_country`` setting)."""
     if not isinstance(payload, Mapping):
         raise InvalidEvent(f"webhook: expected a JSON object, got {_show(payload)}", path="")
     event = payload.get("event")
@@ -554,4 +557,6 @@ def parse_webhook(payload: Any) -> Event:
         err = exc.errors(include_url=False)[0]
         path = key_path(err["loc"][1:])  # without the union's tag that leads the location
         raise InvalidEvent(f"{event}: {path}: {message_of(err, JSON)}", event=event, path=path) from None
-    return _call(hook) if isinstance(hook, CallDelivery) else _message(hook)
+    if isinstance(hook, CallDelivery):
+        return _call(hook, default_country)
+    return _message(hook, default_country)

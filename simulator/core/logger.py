@@ -126,7 +126,7 @@ class CallLogger:
 
     def handle(self, webhook: Mapping[str, Any]) -> Outcome:
         """Validate and log one webhook delivery (raises InvalidEvent before any request)."""
-        return self.log(parse_webhook(webhook))
+        return self.log(parse_webhook(webhook, self.settings.default_country))
 
     def log(self, event: Event) -> Outcome:
         """Log one parsed event."""
@@ -207,7 +207,8 @@ class CallLogger:
         owner = self._owner(api, event)
         written = _Written()
         try:
-            record = matching.find_record(api, event.external, org.person_accounts)
+            record = matching.find_record(api, event.external, org.person_accounts,
+                                          self.settings.default_country)
             if record is None:
                 record = self._unknown(api, event, org, written)
                 if record is None:

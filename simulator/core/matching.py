@@ -35,8 +35,16 @@ PHONE_FIELDS = {
 }
 
 
-def search_sosl(e164: str, person_accounts: bool) -> str:
-    """The SOSL search for the records owning ``e164`` (R4.4, R4.5)."""
+def search_term(e164: str, default_country: str | None = None) -> str:
+    """What is searched for ``e164``: the number, and also its national form when the caller is
+    in the org's default country, for Salesforce matches digits and finds ``06 12 34 56 78``
+    by ``+33612345678`` only approximately (R4.6)."""
+    national = phones.national_digits(e164) if phones.region_of(e164) == default_country else None
+    return f"{e164} OR {national}" if national and national != e164.lstrip("+") else e164
+
+
+def search_sosl(e164: str, person_accounts: bool, default_country: str | None = None) -> str:
+    """The SOSL search for the records owning ``e164`` (R4.4, R4.5, R4.6)."""
     contact = ["Id", "Name", *PHONE_FIELDS["Contact"]]
     account = ["Id", "Name", *PHONE_FIELDS["Account"]]
     if person_accounts:
@@ -44,15 +52,15 @@ def search_sosl(e164: str, person_accounts: bool) -> str:
         account += ["IsPersonAccount", "PersonContactId", "FirstName", "LastName",
                     *PHONE_FIELDS["PersonAccount"]]
     lead = ["Id", "Name", *PHONE_FIELDS["Lead"]]
-    return (f"FIND {{{sosl_escape(e164)}}} IN PHONE FIELDS RETURNING Contact({', '.join(contact)}), "
+    return (f"FIND {{{sosl_escape(search_term(e164, default_country))}}} IN PHONE FIELDS RETURNING Contact({', '.join(contact)}), "
             f"Lead({', '.join(lead)} WHERE IsConverted = false), Account({', '.join(account)})")
 
 
-def owns(record: dict, kind: str, e164: str) -> bool:
+def owns(record: dict, kind: str, e164: str, default_country: str | None = None) -> bool:
     """Whether one of the record's R4.4 phone fields holds ``e164``; a national number stored
-    in Salesforce is read in the caller's country."""
+    in Salesforce is read in the org's ``default_country``, else in the caller's (R4.6)."""
     fields = PHONE_FIELDS[kind] + (PHONE_FIELDS["Account"] if kind == "PersonAccount" else ())
-    region = phones.region_of(e164)
+    region = default_country or phones.region_of(e164)
     return any(isinstance(record.get(f), str) and phones.to_e164(record[f], region) == e164
                for f in fields)
 
@@ -67,7 +75,8 @@ def _ref(record: dict, kind: str) -> RecordRef:
                      person_contact_id=record.get("PersonContactId") if kind == "PersonAccount" else None)
 
 
-def choose(records: list[dict], e164: str | None = None) -> RecordRef | None:
+def choose(records: list[dict], e164: str | None = None,
+           default_country: str | None = None) -> RecordRef | None:
     """The record a call is logged on, among SOSL results in Salesforce's order (R4.2, R4.3).
     With ``e164``, a record owns the number only through the phone fields of R4.4.
 
@@ -82,7 +91,7 @@ def choose(records: list[dict], e164: str | None = None) -> RecordRef | None:
         if sobject == "Lead" and record.get("IsConverted"):
             continue
         kind = "PersonAccount" if sobject == "Account" and record.get("IsPersonAccount") else sobject
-        if e164 is not None and kind in PHONE_FIELDS and not owns(record, kind, e164):
+        if e164 is not None and kind in PHONE_FIELDS and not owns(record, kind, e164, default_country):
             continue
         first.setdefault(kind, record)
     for kind in PRIORITY:
@@ -91,9 +100,11 @@ def choose(records: list[dict], e164: str | None = None) -> RecordRef | None:
     return None
 
 
-def find_record(api: SalesforceApi, e164: str, person_accounts: bool) -> RecordRef | None:
+def find_record(api: SalesforceApi, e164: str, person_accounts: bool,
+                default_country: str | None = None) -> RecordRef | None:
     """The record owning ``e164``, or None (one request)."""
-    return choose(api.search(search_sosl(e164, person_accounts)), e164)
+    return choose(api.search(search_sosl(e164, person_accounts, default_country)), e164,
+                  default_country)
 
 
 def created_record_soql(sobject: str, e164: str, person_accounts: bool) -> str:

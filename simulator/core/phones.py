@@ -33,6 +33,15 @@ def to_e164(text: str, region: str | None = None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if number else None
 
 
+def national_digits(text: str) -> str | None:
+    """The digits of a number as dialled within its country (``0612345678``)."""
+    number = parse(text)
+    if number is None:
+        return None
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return "".join(ch for ch in national if ch.isdigit()) or None
+
+
 def region_of(text: str | None) -> str | None:
     """The ISO country of an international number (``FR``); ``None`` when unknown."""
     number = parse(text) if text else None

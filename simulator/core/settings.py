@@ -9,6 +9,7 @@ import enum
 from pathlib import Path
 from typing import Annotated, Any, Mapping
 
+import phonenumbers
 import yaml
 from pydantic import BeforeValidator, ConfigDict, ValidationError, model_validator
 
@@ -69,6 +70,16 @@ class CallWorkflow(Strict):
         return [(CallType(k), v) for k, v in self]
 
 
+def _country(value: Any) -> str | None:
+    if value is None:
+        return None
+    code = value.strip().upper() if isinstance(value, str) else None
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise fail("country", f"{show(value)} is not an ISO 3166 alpha-2 country code "
+                              "(such as FR, US, GB)")
+    return code
+
+
 def _owner(value: Any) -> str | None:
     if value is not None and (not isinstance(value, str) or not value.strip()):
         raise fail("owner", f"expected a User Id, email or username, got {show(value)}")
@@ -80,7 +91,9 @@ class Settings(Strict):
 
     ``integration_owner`` is the fallback Task owner (R6.10): a Salesforce User Id, or the
     email or username of an active User (in a scenario: the ref of a user); ``None`` lets
-    Salesforce assign the API user. :meth:`from_dict` and :meth:`from_yaml` raise
+    Salesforce assign the API user. ``default_country`` (ISO 3166 alpha-2, ``FR``) is the
+    country of the numbers the org stores without ``+`` (R4.6); ``None`` reads such a number
+    in the caller's country. :meth:`from_dict` and :meth:`from_yaml` raise
     :class:`SettingsError`; the constructor raises pydantic's ``ValidationError``.
     """
 
@@ -93,6 +106,7 @@ class Settings(Strict):
     create_case: Flag = False
     include_recording: Flag = True
     integration_owner: Annotated[str | None, BeforeValidator(_owner)] = None
+    default_country: Annotated[str | None, BeforeValidator(_country)] = None
 
     @model_validator(mode="after")
     def _case_needs_related(self):
@@ -153,6 +167,7 @@ class Settings(Strict):
             "create_case": self.create_case,
             "include_recording": self.include_recording,
             "integration_owner": self.integration_owner,
+            "default_country": self.default_country,
         }
 
 

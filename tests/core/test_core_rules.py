@@ -14,7 +14,7 @@ import requests
 from simulator.core import (CallLogger, InvalidEvent, RetryPolicy, SalesforceUnavailable,
                             SalesforceWriteError, Settings, log_event)
 from simulator.aircall import aircall_contact, call_webhook, message_webhook
-from simulator.core import state
+from simulator.core import parse_webhook, state
 
 PHONE = "+33 6 12 34 56 78"
 E164 = "+33612345678"
@@ -380,6 +380,55 @@ def test_R4_4_a_record_matching_only_by_fax_is_not_a_match(org, sf):
 def test_R4_4_a_different_number_does_not_match(org, sf):
     contact(org, Phone="+33 6 12 34 56 79")
     assert logger(sf).handle(call_webhook()).rule == "R3.5"
+
+
+def _searches(sf) -> list[str]:
+    """The SOSL statements the client sends from now on."""
+    searches, original = [], sf.session.request
+
+    def record(method, url, **kwargs):
+        if "/search/" in url:
+            searches.append(kwargs["params"]["q"])
+        return original(method, url, **kwargs)
+
+    sf.session.request = record
+    return searches
+
+
+def test_R4_6_national_numbers_are_read_in_the_default_country(org, sf):
+    # The fake org's own search reads numbers without + as US ones: only the integration's
+    # search for both forms of the number finds the record.
+    assert org.control.info()["default_country"] == "US"
+    national = contact(org, Phone="06 12 34 56 78")
+    searches = _searches(sf)
+    assert logger(sf).handle(call_webhook(call_id=1)).rule == "R3.5"
+    outcome = logger(sf, default_country="FR").handle(call_webhook(call_id=2))
+    assert outcome.logged and outcome.record.id == national
+    assert "FIND {\\+33612345678 OR 0612345678} IN PHONE FIELDS" in searches[-1]
+    assert "OR" not in searches[0]
+
+
+def test_R4_6_a_national_number_is_not_read_in_another_country(org, sf):
+    contact(org, Phone="06 12 34 56 78")
+    # In a US org, a French caller's national form is not searched, and "06 12 34 56 78"
+    # found by its digits is not read as French.
+    searches = _searches(sf)
+    assert logger(sf, default_country="US").handle(call_webhook(call_id=1)).rule == "R3.5"
+    assert " OR " not in searches[-1]
+    org.control.set_default_country("FR")
+    assert logger(sf, default_country="US").handle(call_webhook(call_id=2)).rule == "R3.5"
+
+
+def test_R4_6_webhook_numbers_without_plus_are_read_in_the_line_then_default_country(org, sf):
+    person = contact(org)
+    line = {"id": 1, "name": "Paris", "digits": "01 76 36 06 95", "time_zone": "Europe/Paris", "open": True}
+    hook = call_webhook(external="06 12 34 56 78", number=line)
+    with pytest.raises(InvalidEvent, match="data.raw_digits: '06 12 34 56 78' is not a phone number"):
+        logger(sf).handle(hook)
+    assert logger(sf, default_country="FR").handle(hook).record.id == person
+    in_belgium = call_webhook(call_id=2, external="0470 12 34 56", number={**line, "country": "BE"})
+    assert parse_webhook(in_belgium, "FR").external == "+32470123456"
+    assert parse_webhook(hook, "FR").external == "+33612345678"
 
 
 def test_R4_5_converted_leads_are_not_candidates(org, sf):

@@ -36,6 +36,7 @@ def test_every_value_round_trips_through_to_dict():
                           "voicemail": "do_nothing"},
         "log_when_closed": False, "unknown_number": "create_lead", "log_on_related": "case",
         "create_case": True, "include_recording": False, "integration_owner": "admin@example.com",
+        "default_country": "FR",
     }
     assert Settings.from_dict(data).to_dict() == data
 
@@ -60,9 +61,14 @@ def test_every_value_round_trips_through_to_dict():
     ({"include_recording": None}, "settings.include_recording: expected true or false, got null"),
     ({"integration_owner": 5}, "settings.integration_owner: expected a User Id, email or username, got 5"),
     ({"integration_owner": " "}, "settings.integration_owner: expected a User Id, email or username, got ' '"),
+    ({"default_country": "France"},
+     "settings.default_country: 'France' is not an ISO 3166 alpha-2 country code (such as FR, US, GB)"),
+    ({"default_country": 33},
+     "settings.default_country: 33 is not an ISO 3166 alpha-2 country code (such as FR, US, GB)"),
     ({"log_when_open": True}, "settings.log_when_open: unknown key; did you mean 'log_when_closed'?"),
     ({"owner": "x"}, "settings.owner: unknown key; expected one of call_workflow, log_when_closed, "
-                     "unknown_number, log_on_related, create_case, include_recording, integration_owner"),
+                     "unknown_number, log_on_related, create_case, include_recording, integration_owner, "
+                     "default_country"),
 ])
 def test_mistakes_name_the_key_path(data, message):
     with pytest.raises(SettingsError) as info:

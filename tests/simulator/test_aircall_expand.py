@@ -414,3 +414,52 @@ def test_ids_are_stable_within_a_scenario(factory):
     assert first["user"]["id"] == second["user"]["id"]
     assert first["tags"] == second["tags"]
     assert 1_000_000_000 <= first["id"] <= 9_999_999_999
+
+
+DELIVERIES = parse_scenario(textwrap.dedent("""
+    name: Deliveries
+    org:
+      numbers:
+        - {ref: support, name: Paris Support, digits: "+33 1 76 36 06 95", time_zone: Europe/Paris}
+    events:
+      - call:
+          ref: c1
+          type: inbound_answered
+          external: "+33 6 12 34 56 78"
+          duration: 95
+          wait: 12
+          comments: [Hello]
+          tags: [vip]
+          deliver: [call.created, call.answered, call.hungup, call.ended, call.tagged]
+      - call: {ref: c2, type: voicemail, external: "+33 6 12 34 56 78", national: true,
+               deliver: [call.hungup, call.voicemail_left]}
+      - sms: {ref: s1, direction: inbound, external: "+33 6 12 34 56 78", national: true}
+"""))
+
+
+def test_deliver_sends_a_snapshot_of_the_call_per_aircall_event_in_the_order_given():
+    hooks = ScenarioWebhooks(DELIVERIES, "tok").webhooks_for(DELIVERIES.event("c1"), NOW)
+    assert [h["event"] for h in hooks] == ["call.created", "call.answered", "call.hungup",
+                                           "call.ended", "call.tagged"]
+    created, answered, hungup, ended, tagged = (h["data"] for h in hooks)
+    assert {h["data"]["id"] for h in hooks} == {ended["id"]}
+    assert created["answered_at"] is None and answered["answered_at"] == ended["answered_at"]
+    for early in (created, answered):
+        assert (early["ended_at"], early["duration"], early["comments"], early["tags"],
+                early["recording"]) == (None, 0, [], [], None)
+    assert hungup["recording"] is None and hungup["duration"] == ended["duration"] == 95
+    assert ended["recording"] and ended["comments"][0]["content"] == "Hello"
+    assert [h["timestamp"] for h in hooks] == [ended["started_at"], ended["answered_at"],
+                                               NOW_S, NOW_S, NOW_S + 60]
+    assert tagged == ended
+
+
+def test_a_voicemail_left_late_and_national_numbers():
+    hooks = ScenarioWebhooks(DELIVERIES, "tok").webhooks_for(DELIVERIES.event("c2"), NOW)
+    hungup, left = (h["data"] for h in hooks)
+    assert hungup["voicemail"] is None and left["voicemail"].startswith("https://")
+    assert left["raw_digits"] == "06 12 34 56 78"
+    assert (left["number"]["digits"], left["number"]["e164_digits"], left["number"]["country"]) == \
+        ("01 76 36 06 95", None, "FR")
+    sms = ScenarioWebhooks(DELIVERIES, "tok").webhook_for(DELIVERIES.event("s1"), NOW)
+    assert sms["data"]["external_number"] == "06 12 34 56 78"

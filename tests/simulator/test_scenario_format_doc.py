@@ -39,7 +39,8 @@ ACCEPTED_KEYS = {
     "sms": _keys(fmt.SmsStep), "contact": _keys(fmt.ContactSpec), "update": _keys(fmt.UpdateStep),
     "comment": _keys(fmt.CommentStep), "expect": _keys(fmt.Expectations),
     "timelines": _keys(fmt.ExpectedTimeline), "expect.records": _keys(fmt.ExpectedRecord),
-    "expect.tasks": _keys(fmt.ExpectedTask), "sobjects": fmt.SOBJECTS,
+    "expect.tasks": _keys(fmt.ExpectedTask), "expect.absent": _keys(fmt.AbsentRecord),
+    "deliver": fmt.CALL_EVENTS, "org.order": fmt.ORDERS, "sobjects": fmt.SOBJECTS,
 }
 
 
@@ -51,7 +52,7 @@ def test_every_accepted_key_is_documented(where):
 
 def test_the_complete_example_uses_every_key():
     complete = EXAMPLES[0]
-    keys = {k for group, keys in ACCEPTED_KEYS.items() if group not in ("sobjects", "call types")
+    keys = {k for group, keys in ACCEPTED_KEYS.items() if group not in ("sobjects", "call types", "deliver", "org.order")
             for k in keys}
     unused = sorted(k for k in keys if not re.search(rf"(^|[\s{{,]){re.escape(k)}:", complete, re.M))
     assert unused == []

@@ -589,19 +589,19 @@ CASES = [
         events:
           - call: {ref: c1, type: missed}
             sms: {ref: s1, direction: inbound}
-     """, ["events[0]: expected exactly one of call, sms, update, create, webhook, redeliver, comment, "
+     """, ["events[0]: expected exactly one of call, sms, update, create, webhook, redeliver, comment, settings, "
            "found call and sms"]),
     ("an event with only at", """
         name: X
         events:
           - at: "2026-11-02T10:00:00Z"
-     """, ["events[0]: expected exactly one of call, sms, update, create, webhook, redeliver, comment"]),
+     """, ["events[0]: expected exactly one of call, sms, update, create, webhook, redeliver, comment, settings"]),
     ("an event that is not a mapping", """
         name: X
         events:
           - call
      """, ["events[0]: expected a mapping with one of call, sms, update, create, webhook, redeliver, "
-           "comment, got 'call'"]),
+           "comment, settings, got 'call'"]),
     ("at before org.now", """
         name: X
         org: {now: "2026-11-02T09:00:00Z"}
