@@ -14,14 +14,16 @@ from .org import Org, RequestLogEntry
 
 
 def create_app(org: Org | None = None, *, pages_open: bool = False, control_token: str | None = None,
-               loopback_only: bool = True, fault_rules=None, **org_options) -> Flask:
+               loopback_only: bool = True, fault_rules=None, control_api: bool = True,
+               **org_options) -> Flask:
     """The fake org's WSGI app; the same app serves sockets and the in-process transport.
 
     ``pages_open``: the web pages (``/``, ``/lightning/...``) need no login. ``control_token``:
     the control API (``/_fake/``) answers any client presenting it, instead of loopback clients
     only. ``loopback_only``: the server listens on loopback only (else JWT certificates cannot be
     registered through the control API without a token). ``fault_rules``: faults to inject
-    (see ``faults.py``), as mappings.
+    (see ``faults.py``), as mappings. ``control_api=False``: no ``/_fake/`` at all; its paths
+    answer 404 NOT_FOUND, as a real org's do.
     """
     from . import pages, soql, sosl  # noqa: F401  (build the query grammar now, not at the first query)
     from .pages.render import install
@@ -42,7 +44,8 @@ def create_app(org: Org | None = None, *, pages_open: bool = False, control_toke
     app.register_blueprint(composite.bp)
     app.register_blueprint(identity.bp)
     app.register_blueprint(soap.bp)
-    app.register_blueprint(control.bp)
+    if control_api:
+        app.register_blueprint(control.bp)
     app.register_blueprint(other.bp)
     app.register_blueprint(pages.bp)
 

@@ -151,14 +151,17 @@ def main():
 @click.option("--control-token", default=None, envvar="FAKE_SF_CONTROL_TOKEN",
               help="Open the control API (/_fake/) to any client sending this token in "
                    "X-Fake-Control-Token; without it, loopback clients only.")
+@click.option("--no-control", is_flag=True,
+              help="No control API: /_fake/ answers 404 NOT_FOUND, as a real org does (the org is "
+                   "then arranged through the Salesforce APIs only).")
 @click.option("--faults", "faults_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="YAML/JSON file of faults to inject: faults: [{path, method, kind, status, "
                    "error_code, seconds, times | probability, seed}] (see fake_salesforce/faults.py).")
 @click.option("--api-limit", type=click.IntRange(1), default=None,
               help="Enforce a daily API limit of N requests: past it, REQUEST_LIMIT_EXCEEDED.")
 def serve(host, port, db, schema_files, seed_file, id_seed, order, default_country, username, password,
-          security_token, jwt_certs, tls, cert_dir, quiet, pages_open, control_token, faults_file,
-          api_limit):
+          security_token, jwt_certs, tls, cert_dir, quiet, pages_open, control_token, no_control,
+          faults_file, api_limit):
     """Serve a fake org until Ctrl-C.
 
     It prints its URL, the admin's credentials and a Python snippet to connect. A bad flag or
@@ -169,6 +172,9 @@ def serve(host, port, db, schema_files, seed_file, id_seed, order, default_count
 
     if not username.strip():
         raise click.BadParameter("the admin user needs a login", param_hint="--username")
+    if no_control and control_token:
+        raise click.BadParameter("opens the control API that --no-control switches off: give one",
+                                 param_hint="--control-token")
     certs = _load_jwt_certs(jwt_certs)
     fault_rules = _load_faults(faults_file) if faults_file else None
     records = _load_seed(seed_file) if seed_file else None
@@ -202,7 +208,7 @@ def serve(host, port, db, schema_files, seed_file, id_seed, order, default_count
         try:
             server = FakeServer(org, host, port, certfile=certfile, keyfile=keyfile, quiet=quiet,
                                 pages_open=pages_open, control_token=control_token,
-                                fault_rules=fault_rules)
+                                fault_rules=fault_rules, control_api=not no_control)
         except OSError as e:
             raise click.ClickException(str(e)) from None
     except BaseException:
@@ -236,6 +242,8 @@ def serve(host, port, db, schema_files, seed_file, id_seed, order, default_count
                        "kept (delete the file to start again from the seed)")
         if certfile:
             click.echo(f"  TLS certificate: {certfile}")
+        if no_control:
+            click.echo("  control API (/_fake/): off")
         click.echo("Connect from Python:\n" + SNIPPET.format(url=server.url, verify=verify))
         click.echo("Press Ctrl-C to stop.")
         sys.stdout.flush()
@@ -246,3 +254,7 @@ def serve(host, port, db, schema_files, seed_file, id_seed, order, default_count
         server.stop()
         org.store.close()
         click.echo("Stopped.")
+
+
+if __name__ == "__main__":
+    main()

@@ -120,10 +120,12 @@ class FakeServer:
     def __init__(self, org: Org | None = None, host: str = "127.0.0.1", port: int = 0, *,
                  certfile: str | Path | None = None, keyfile: str | Path | None = None,
                  quiet: bool = True, threads: int = 64, pages_open: bool = False,
-                 control_token: str | None = None, fault_rules: list[dict] | None = None):
+                 control_token: str | None = None, fault_rules: list[dict] | None = None,
+                 control_api: bool = True):
         self.org = org or Org()
         self.app = create_app(self.org, pages_open=pages_open, control_token=control_token,
-                              loopback_only=_is_loopback(host), fault_rules=fault_rules)
+                              loopback_only=_is_loopback(host), fault_rules=fault_rules,
+                              control_api=control_api)
         self._server = wsgi.Server((host, port), self.app if quiet else _AccessLog(self.app),
                                    numthreads=threads, server_name="fake-salesforce",
                                    timeout=SOCKET_TIMEOUT)
