@@ -15,6 +15,7 @@ from . import errors, phones
 from .org import DEFAULT_PASSWORD, DEFAULT_USERNAME, ORDERS, Org
 from .schema import SchemaError
 from .store import StoreError, holds_org
+from sflogin.options import credential_options, login
 
 
 def _parse_seed(text: str):
@@ -254,6 +255,91 @@ def serve(host, port, db, schema_files, seed_file, id_seed, order, default_count
         server.stop()
         org.store.close()
         click.echo("Stopped.")
+
+
+@main.group()
+def schema():
+    """Schema files: the objects and fields an org has beyond the standard ones."""
+
+
+@schema.command("import")
+@click.argument("sources", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--from-org", is_flag=True,
+              help="Describe the objects of an org instead, logged into with the credentials below "
+                   "(or the SF_* environment variables).")
+@click.option("--sobject", "sobjects", multiple=True, metavar="NAME",
+              help="With --from-org: describe this object only (repeatable; default: every object).")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the schema file here (default: standard output).")
+@click.option("-v", "--verbose", is_flag=True, help="List every note, not a few of each kind.")
+@credential_options
+def import_command(sources, from_org, sobjects, out, verbose, credentials, verify):
+    """Turn describe answers into a schema file for `serve --schema`.
+
+    SOURCES are the JSON `sf sobject describe --json` prints, REST describe answers
+    (GET /services/data/vXX.X/sobjects/NAME/describe), JSON lists of them, or directories of
+    *.json files of them. With --from-org, the org is asked instead.
+
+    Custom objects and fields, picklists, record types, references and relationship names carry
+    over; of the objects the fake already has, only what differs is written. What the fake cannot
+    model is listed on standard error (and at the top of the file).
+    """
+    from simple_salesforce.exceptions import SalesforceError
+
+    from .schema.importer import DescribeError, fetch_describes, import_describes, read_describes
+
+    if sources and from_org:
+        raise click.UsageError("either describe files or --from-org, not both")
+    given = [f"--{k.replace('_', '-')}" for k, v in credentials.items() if v is not None]
+    for flag in (["--sobject"] if sobjects else []) + given + (["--verify"] if verify is not True else []):
+        if not from_org:
+            raise click.UsageError(f"{flag} only goes with --from-org")
+    if not sources and not from_org:
+        raise click.UsageError("give describe files or directories, or --from-org")
+    try:
+        if from_org:
+            sf = login(credentials, verify)
+            describes = fetch_describes(sf, sobjects)
+            click.echo(f"described {len(describes)} object{'s' * (len(describes) != 1)} of "
+                       f"https://{sf.sf_instance}", err=True)
+        else:
+            describes = read_describes(sources)
+        imported = import_describes(describes)
+    except DescribeError as e:
+        raise click.UsageError(str(e)) from None
+    except SalesforceError as e:  # simple-salesforce's: a describe the org refused
+        raise click.ClickException(f"the org refused a describe: {e}") from None
+    text = imported.to_yaml()
+    if out:
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise click.BadParameter(f"cannot write {out}: {e.strerror}", param_hint="--out") from None
+        count = len(imported.schema["objects"])
+        click.echo(f"wrote {out}: {count} object{'s' * (count != 1)}", err=True)
+    else:
+        click.echo(text, nl=False)
+    if imported.notes:
+        click.echo(f"not modelled by the fake ({len(imported.notes)}):", err=True)
+        for line in _grouped(imported.notes, verbose):
+            click.echo(f"  {line}", err=True)
+
+
+def _grouped(notes: list[str], verbose: bool, shown: int = 5) -> list[str]:
+    """Every note, or the first few of each kind (the same describe key, or the same words)."""
+    if verbose:
+        return notes
+    kinds: dict[str, list[str]] = {}
+    for note in notes:
+        where, _, what = note.partition(": ")
+        kind = what.split(":", 1)[0] if ": the org says" in what else what.split(" (", 1)[0][:40]
+        kinds.setdefault(kind, []).append(note)
+    lines = []
+    for group in kinds.values():
+        lines += group[:shown]
+        if len(group) > shown:
+            lines.append(f"... and {len(group) - shown} more like these (-v lists them)")
+    return lines
 
 
 if __name__ == "__main__":

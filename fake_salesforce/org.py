@@ -184,17 +184,16 @@ class Org:
                 "DefaultLocaleSidKey": "en_US", "LanguageLocaleKey": "en_US",
                 "TimeZoneSidKey": "America/Los_Angeles",
             })
-            self.person_record_type_id = self.ids.next("012")
-            self._insert_raw("RecordType", {
-                "Id": self.person_record_type_id, "Name": "Person Account",
-                "DeveloperName": "PersonAccount", "SobjectType": "Account", "IsActive": 1,
-                "IsPersonType": 1,
-            })
-            self._insert_raw("RecordType", {
-                "Id": self.ids.next("012"), "Name": "Business Account",
-                "DeveloperName": "Business_Account", "SobjectType": "Account", "IsActive": 1,
-                "IsPersonType": 0,
-            })
+            self.person_record_type_id = ""
+            for obj in self.schema:
+                for record_type in obj.record_types:
+                    record_type_id = self.ids.next("012")
+                    self._insert_raw("RecordType", {
+                        "Id": record_type_id, "Name": record_type.name,
+                        "DeveloperName": record_type.developer_name, "SobjectType": obj.name,
+                        "IsActive": 1, "IsPersonType": int(record_type.person)})
+                    if record_type.person and not self.person_record_type_id:
+                        self.person_record_type_id = record_type_id
             self.store.set_meta("admin_id", self.admin_id)
             self.store.set_meta("person_record_type_id", self.person_record_type_id)
             self.store.set_meta("passwords", _encode_passwords(self.passwords))
@@ -834,11 +833,14 @@ class Org:
         return out
 
     def _record_types(self, sobject: str) -> list[dict]:
+        """The object's record types. Where Salesforce lists a Master record type too, the fake
+        does not."""
+        defaults = {r.developer_name for r in self.sobject(sobject).record_types if r.default}
         rows = self.store.execute(
             'SELECT Id, Name, DeveloperName FROM "RecordType" WHERE SobjectType = ? AND IsDeleted = 0',
             [sobject]).fetchall()
         return [{"recordTypeId": r[0], "name": r[1], "developerName": r[2], "active": True,
-                 "available": True, "defaultRecordTypeMapping": r[2] == "Business_Account",
+                 "available": True, "defaultRecordTypeMapping": r[2] in defaults,
                  "master": False} for r in rows]
 
     def metadata(self, sobject: str) -> dict:

@@ -82,8 +82,8 @@ def test_readme_shows_table_1_as_generated():
 #   integration (the "Test your own integration" commands, run from examples/first_match):
 #           run by tests/simulator/test_integrations.py::test_readme_*_commands_run_as_documented.
 #   real-org (an org logged into with credentials: `export SF_...`, callsim log/webhooks without
-#           --fake, --from-org): run against the fake over HTTPS, its placeholders replaced, by
-#           tests/login/test_readme_real_org.py.
+#           --fake; schema import and serving the org-schema.yaml it writes): run against the fake
+#           over HTTPS, its placeholders replaced, by tests/login/test_readme_real_org.py.
 # Commands run in a temporary directory holding examples/ and part of scenarios/, as a user
 # runs them from a checkout; a URL http://127.0.0.1:8080 is pointed at a fresh fake org on a free
 # port (8080 may be taken), and a server started without --port gets --port 0.
@@ -106,7 +106,8 @@ def _kind(words: list[str]) -> str | None:
         return "integration"
     if words[:3] == ["python3", "-m", "venv"]:
         return "setup"
-    if words[0] == "export" or "--from-org" in words or (
+    if words[0] == "export" or words[:3] == ["fake-salesforce", "schema", "import"] \
+            or "org-schema.yaml" in words or (
             words[:2] in (["callsim", "log"], ["callsim", "webhooks"]) and "--fake" not in words):
         return "real-org"
     if words[:2] in (["fake-salesforce", "serve"], ["callsim", "webhooks"]):

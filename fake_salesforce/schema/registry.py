@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..fieldtypes import TYPES
-from .spec import FieldSpec, ObjectSpec, SchemaError, read_schema_file
+from .spec import FieldSpec, ObjectSpec, RecordTypeSpec, SchemaError, read_schema_file
 
 STANDARD_SCHEMA = Path(__file__).with_name("standard.yaml")
 
@@ -115,6 +115,7 @@ class SObjectDef:
     owned: bool = False
     createable: bool = True
     searchable: bool = True
+    record_types: list[RecordTypeSpec] = field(default_factory=list)
     children: dict[str, ChildRelationship] = field(default_factory=dict)
     required_fields: list[str] = field(default_factory=list, repr=False)
     unique_fields: list[FieldDef] = field(default_factory=list, repr=False)
@@ -167,6 +168,10 @@ class Schema:
         return iter(self.objects.values())
 
 
+SYSTEM_FIELDS = ("Id", "IsDeleted", "CreatedDate", "CreatedById", "LastModifiedDate",
+                 "LastModifiedById", "SystemModstamp", "OwnerId")  # every object gets them (OwnerId: owned)
+
+
 def _system_fields(owned: bool) -> dict[str, FieldSpec]:
     user_ref = {"type": "reference", "reference_to": ["User"], "derived": True}
     fields = {
@@ -181,6 +186,11 @@ def _system_fields(owned: bool) -> dict[str, FieldSpec]:
     if owned:
         fields["OwnerId"] = {"type": "reference", "reference_to": ["User"], "relationship_name": "Owner"}
     return {name: FieldSpec(**spec) for name, spec in fields.items()}
+
+
+def field_def(name: str, spec: FieldSpec) -> FieldDef:
+    """The field a schema file's entry makes (describe it with ``.describe()``)."""
+    return _field(name, spec, False)
 
 
 def _field(name: str, spec: FieldSpec, system: bool) -> FieldDef:
@@ -199,6 +209,11 @@ def _field(name: str, spec: FieldSpec, system: bool) -> FieldDef:
     )
 
 
+def default_label(name: str) -> str:
+    """The label a field or object gets when its entry gives none: ``Account_Type__c`` -> ``Account Type``."""
+    return _label(name)
+
+
 def _label(name: str) -> str:
     base = name[:-3] if name.endswith("__c") else name
     if base.endswith("Id") and len(base) > 2:
@@ -209,6 +224,23 @@ def _label(name: str) -> str:
             out.append(" ")
         out.append(ch)
     return "".join(out).replace("_", " ")
+
+
+def _extend(base: ObjectSpec, spec: ObjectSpec, where: str) -> ObjectSpec:
+    """An object extended by a later file: the keys it gives replace the object's; its fields
+    and record types (by developer name) are added to or replace the object's."""
+    if spec.key_prefix is not None and spec.key_prefix != base.key_prefix:
+        raise SchemaError(f"{where}.key_prefix: the object's key prefix is {base.key_prefix!r}; "
+                          "an extension cannot change it")
+    update = {k: getattr(spec, k) for k in spec.model_fields_set - {"fields", "record_types", "key_prefix"}}
+    update["fields"] = {**base.fields, **spec.fields}
+    record_types = {r.developer_name: r for r in base.record_types}
+    for r in spec.record_types:
+        old = record_types.get(r.developer_name)
+        keep_person = old is not None and old.person and "person" not in r.model_fields_set
+        record_types[r.developer_name] = r.model_copy(update={"person": True}) if keep_person else r
+    update["record_types"] = list(record_types.values())
+    return base.model_copy(update=update)
 
 
 def load_schema(*extra: str | Path) -> Schema:
@@ -225,7 +257,7 @@ def load_schema(*extra: str | Path) -> Schema:
             origin.update({(name, f): path for f in spec.fields})
             if name in raw:  # an extension: its fields are added to (or replace) the object's
                 base_where, base = raw[name]
-                raw[name] = (base_where, base.model_copy(update={"fields": {**base.fields, **spec.fields}}))
+                raw[name] = (base_where, _extend(base, spec, where))
             elif spec.key_prefix is None:
                 raise SchemaError(f"{where}.key_prefix: a new object needs a 3-character key prefix")
             else:
@@ -246,6 +278,7 @@ def load_schema(*extra: str | Path) -> Schema:
             label_plural=spec.label_plural or (label + ("es" if label.endswith("s") else "s")),
             fields=fields, name_field=spec.name_field, owned=spec.owned,
             createable=spec.createable, searchable=spec.searchable,
+            record_types=list(spec.record_types),
         )
 
     for obj in objects.values():

@@ -65,6 +65,13 @@ class FieldSpec(_Spec):
         return value
 
 
+class RecordTypeSpec(_Spec):
+    name: str
+    developer_name: str
+    default: bool = False            # the record type a new record gets (defaultRecordTypeMapping)
+    person: bool = False             # a person-account record type (IsPersonType)
+
+
 class ObjectSpec(_Spec):
     key_prefix: Text | None = None
     label: str | None = None
@@ -73,6 +80,7 @@ class ObjectSpec(_Spec):
     owned: bool = False
     createable: bool = True
     searchable: bool = True
+    record_types: list[RecordTypeSpec] = []
     fields: dict[str, FieldSpec] = {}
 
     @field_validator("key_prefix")
@@ -105,6 +113,12 @@ def read_schema_file(path: str | Path) -> SchemaFile:
 _MODEL_AT_DEPTH = {0: SchemaFile, 2: ObjectSpec, 4: FieldSpec}  # objects.X.fields.Y.key
 
 
+def _model_at(loc: list[str]):
+    if len(loc) == 5 and loc[2] == "record_types":  # objects.X.record_types.N.key
+        return RecordTypeSpec
+    return _MODEL_AT_DEPTH.get(len(loc) - 1, _Spec)
+
+
 def _lines(path, error: ValidationError) -> list[str]:
     """``FILE: key.path: message``, one line per problem, with a did-you-mean for unknown keys."""
     lines = []
@@ -112,7 +126,7 @@ def _lines(path, error: ValidationError) -> list[str]:
         loc = [str(p) for p in e["loc"]]
         where = ".".join(loc) or "(top)"
         if e["type"] == "extra_forbidden":
-            known = sorted(_MODEL_AT_DEPTH.get(len(loc) - 1, _Spec).model_fields)
+            known = sorted(_model_at(loc).model_fields)
             close = difflib.get_close_matches(loc[-1], known, n=1)
             hint = f"did you mean '{close[0]}'?" if close else f"expected one of {', '.join(known)}"
             message = f"unknown key; {hint}"

@@ -121,3 +121,21 @@ def test_jwt_login(sf_cli, served, org, tmp_path):
     assert answer["result"]["orgId"] == org.org_id
     code, query = sf_cli("data", "query", "--target-org", "jwt", "--query", "SELECT Name FROM Organization")
     assert code == 0 and query["result"]["records"][0]["Name"] == "Fake Salesforce Org"
+
+
+def test_schema_import_reads_what_sobject_describe_prints(sf_cli, org, logged_in, tmp_path):
+    from fake_salesforce.schema.importer import import_describes, read_describes
+
+    files = []
+    for name in ("Account", "Contact", "Task"):
+        code, described = sf_cli("sobject", "describe", "--target-org", "fake", "--sobject", name)
+        assert code == 0, described
+        files.append(tmp_path / f"{name}.json")
+        files[-1].write_text(json.dumps(described))  # as `sf sobject describe --json > FILE` writes it
+    imported = import_describes(read_describes(files))
+    assert imported.notes == []
+    # Of the fake's own objects only what differs is written: here, the custom fields alone.
+    written = {(o, f) for o, spec in imported.schema["objects"].items() for f in spec.get("fields", {})}
+    assert all(f.endswith("__c") for _, f in written)
+    assert {f for o, f in written if o == "Contact"} == {f["name"] for f in org.describe("Contact")["fields"]
+                                                         if f["name"].endswith("__c")}

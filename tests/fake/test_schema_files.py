@@ -30,6 +30,10 @@ from fake_salesforce.schema import SchemaError
     ("object: {}\n", "object: unknown key; did you mean 'objects'?"),
     ("- just a list\n", "(top): expected a mapping with a top-level 'objects:' key"),
     ("objects: [\n", "not valid YAML"),
+    ("objects:\n  Contact:\n    record_types: [{name: A, developper_name: A}]\n",
+     "objects.Contact.record_types.0.developper_name: unknown key; did you mean 'developer_name'?"),
+    ("objects:\n  Contact: {key_prefix: '001'}\n",
+     "objects.Contact.key_prefix: the object's key prefix is '003'; an extension cannot change it"),
 ])
 def test_schema_file_mistakes_are_named(tmp_path, text, message):
     path = tmp_path / "schema.yaml"
@@ -59,3 +63,32 @@ def test_yaml_scalars_are_names_in_picklists(tmp_path):
     sf = fake_salesforce.connect(fake_salesforce.Org(schema_files=(str(path),)))
     values = [v["value"] for v in {f["name"]: f for f in sf.Contact.describe()["fields"]}["Answer__c"]["picklistValues"]]
     assert values == ["True", "False", "42"]
+
+
+def test_record_types_are_records_and_describe_says_which_is_the_default(tmp_path):
+    path = tmp_path / "schema.yaml"
+    path.write_text("objects:\n"
+                    "  Contact:\n"
+                    "    label: Person\n"
+                    "    record_types:\n"
+                    "      - {name: Customer, developer_name: Customer}\n"
+                    "      - {name: Supplier, developer_name: Supplier, default: true}\n"
+                    "  Account:\n"
+                    "    record_types:\n"
+                    "      - {name: Business, developer_name: Business_Account}\n")
+    org = fake_salesforce.Org(schema_files=(str(path),))
+    sf = fake_salesforce.connect(org)
+    rows = sf.query("SELECT Id, SobjectType, DeveloperName, IsPersonType FROM RecordType ORDER BY Id")["records"]
+    assert [(r["SobjectType"], r["DeveloperName"], r["IsPersonType"]) for r in rows] == [
+        ("Account", "PersonAccount", True), ("Account", "Business_Account", False),
+        ("Contact", "Customer", False), ("Contact", "Supplier", False)]
+    contact = sf.Contact.describe()
+    assert contact["label"] == "Person"  # an extension's object keys replace the standard's
+    assert [(r["developerName"], r["defaultRecordTypeMapping"]) for r in contact["recordTypeInfos"]] == [
+        ("Customer", False), ("Supplier", True)]
+    # Account's Business_Account, renamed by the file, is no longer the default; person accounts still work
+    account = sf.Account.describe()
+    assert [(r["name"], r["defaultRecordTypeMapping"]) for r in account["recordTypeInfos"]] == [
+        ("Person Account", False), ("Business", False)]
+    person = sf.Account.create({"LastName": "Person", "RecordTypeId": rows[0]["Id"]})["id"]
+    assert sf.Account.get(person)["IsPersonAccount"] is True
