@@ -15,7 +15,8 @@ from . import errors, phones
 from .org import DEFAULT_PASSWORD, DEFAULT_USERNAME, ORDERS, Org
 from .schema import SchemaError
 from .store import StoreError, holds_org
-from sflogin.options import credential_options, login
+from sflogin import LoginError
+from sflogin.options import as_click_error, credential_options, login
 
 
 def _parse_seed(text: str):
@@ -307,6 +308,8 @@ def import_command(sources, from_org, sobjects, out, verbose, credentials, verif
         imported = import_describes(describes)
     except DescribeError as e:
         raise click.UsageError(str(e)) from None
+    except LoginError as e:  # logged in, then the org stopped answering
+        raise as_click_error(e) from None
     except SalesforceError as e:  # simple-salesforce's: a describe the org refused
         raise click.ClickException(f"the org refused a describe: {e}") from None
     text = imported.to_yaml()

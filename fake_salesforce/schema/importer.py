@@ -103,13 +103,14 @@ def import_describes(describes: list[dict]) -> Imported:
         for c in d.get("childRelationships") or []:
             if c.get("relationshipName") and c.get("childSObject") in by_name:
                 children.setdefault((c["childSObject"], c["field"]), c["relationshipName"])
-    known = set(by_name) | {o.name for o in standard}
+    left_out = {n for n, d in by_name.items() if standard.get(n) is None and not d.get("keyPrefix")}
+    notes += [f"{n}: no key prefix (not a record object): left out" for n in sorted(left_out)]
+    known = (set(by_name) - left_out) | {o.name for o in standard}
     objects = {}
     for d in describes:
         name = d["name"]
         base = standard.get(name)
-        if base is None and not d.get("keyPrefix"):
-            notes.append(f"{name}: no key prefix (not a record object): left out")
+        if name in left_out:
             continue
         fields = {}
         for f in d["fields"]:
@@ -119,7 +120,7 @@ def import_describes(describes: list[dict]) -> Imported:
             spec = _field_spec(name, f, children.get((name, f["name"])), known, set(by_name), field_notes)
             own = base.field(f["name"]) if base is not None else None
             if spec is not None and own is not None:
-                if _same(field_def(f["name"], FieldSpec(**spec)), own):
+                if _same(field_def(f["name"], _checked(FieldSpec, spec, f"{name}.{f['name']}")), own):
                     continue  # the fake has it as it is
                 spec = _keep_behaviour(spec, own)
             notes += field_notes
@@ -209,6 +210,13 @@ def _field_spec(obj: str, d: dict, child: str | None, known: set[str], described
     return spec
 
 
+def _checked(model, data: dict, where: str):
+    try:
+        return model(**data)
+    except ValueError as e:  # pydantic's ValidationError: a describe value out of shape
+        raise DescribeError(f"{where}: cannot be imported: {e}") from None
+
+
 def _same(imported, own) -> bool:
     return imported.describe() == own.describe()
 
@@ -271,7 +279,10 @@ def _differences(imported: Imported, describes: list[dict]) -> list[str]:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "imported.yaml"
         path.write_text(imported.to_yaml(), encoding="utf-8")
-        org = Org(schema_files=(str(path),))
+        try:
+            org = Org(schema_files=(str(path),))
+        except SchemaError as e:  # the describe answers contradict each other (two key prefixes...)
+            raise DescribeError(f"the imported schema does not load: {e}".replace(str(path), "schema")) from None
     try:
         notes = []
         for d in describes:

@@ -111,6 +111,24 @@ def test_what_the_fake_cannot_model_is_listed(described):
     assert imported.to_yaml().startswith("# Imported from describe answers")
 
 
+def test_an_object_without_a_key_prefix_is_left_out_and_so_are_references_to_it(described):
+    site = json.loads(json.dumps(described["Site__c"]))
+    feed = {"name": "Site__Feed", "keyPrefix": None, "fields": [], "label": "Site Feed"}
+    manager = next(f for f in site["fields"] if f["name"] == "Manager__c")
+    site["fields"].append({**manager, "name": "Feed__c", "referenceTo": ["Site__Feed"], "relationshipName": "Feed__r"})
+    imported = import_describes([site, feed])
+    assert "Site__Feed: no key prefix (not a record object): left out" in imported.notes
+    assert "Site__c.Feed__c: references Site__Feed, not imported: left out" in imported.notes
+    assert set(imported.schema["objects"]) == {"Site__c"}
+
+
+def test_describe_answers_that_contradict_each_other_are_named(described):
+    clash = json.loads(json.dumps(described["Site__c"]))
+    clash.update(name="Other__c", keyPrefix="a07")
+    with pytest.raises(DescribeError, match="the imported schema does not load: .*'a07' is already used by Site__c"):
+        import_describes([described["Site__c"], clash])
+
+
 @pytest.mark.parametrize("content, message", [
     ("not json", "not JSON"),
     ('{"status": 1, "name": "NoSuchSObject", "message": "No such object"}', "the sf command failed: No such object"),
@@ -181,6 +199,9 @@ def test_from_org_logs_in_as_to_a_real_org(tmp_path):
                                            "--username", "ops@acme.example", "--password", "wrong",
                                            "--verify", str(cert)])
         assert result.exit_code == 1 and "login refused: INVALID_LOGIN" in result.output
+    result = CliRunner().invoke(main, ["schema", "import", "--from-org", "--access-token", "t",
+                                       "--instance-url", "https://localhost:1"])
+    assert result.exit_code == 3 and "cannot reach https://localhost:1: Connection refused" in result.output
     result = CliRunner().invoke(main, ["schema", "import", "--from-org"], env={
         k: None for k in ("SF_USERNAME", "SF_PASSWORD", "SF_ACCESS_TOKEN", "SF_JWT_KEY_FILE")})
     assert result.exit_code == 2 and "no credentials for the org" in result.output
