@@ -229,6 +229,7 @@ class _Replay:
         except Exception as e:  # the control API is unreachable or refused
             raise RunError(f"cannot reset the org: {e}") from None
         self.ids[ADMIN_REF] = info["admin_id"]
+        self.sobjects[ADMIN_REF] = "User"
         self.sf = fake_salesforce.connect(self.runner.target, info["username"], session=self.runner.session)
         self._seed_users(self.sc.org.users)
         self._seed_records(self.sc.org.records)
@@ -270,6 +271,7 @@ class _Replay:
             items.append({"sobject": "User", "fields": fields})
         for user, new_id in zip(users, self._seed(items, "org.users")):
             self.ids[user.ref] = new_id
+            self.sobjects[user.ref] = "User"
 
     def _seed_records(self, records: list[RecordSpec], where: str = "org.records") -> None:
         if not records:
