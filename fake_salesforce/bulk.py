@@ -140,14 +140,18 @@ class BulkJobs:
         except UnicodeDecodeError:
             raise errors.InvalidBatch("The CSV data is not UTF-8") from None
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITERS[job.delimiter])
-        header = next(reader, None)
+        try:  # read it all before keeping any of it: a refused upload adds no row
+            header = next(reader, None)
+            rows = [r for r in reader if r]
+        except csv.Error as e:  # a field past csv's limit, 131,072 characters as Salesforce's
+            raise errors.InvalidBatch(f"The CSV data cannot be read at line {reader.line_num}: {e}") from None
         if not header or not any(h.strip() for h in header):
             raise errors.InvalidBatch("The CSV data has no header row")
         header = [h.strip() for h in header]
         if job.header is not None and header != job.header:
             raise errors.InvalidBatch("Every upload of a job must have the same header row")
         job.header = header
-        job.rows.extend(r for r in reader if r)
+        job.rows.extend(rows)
 
     def set_state(self, kind: str, job_id: str, state: str) -> Job:
         job = self.get(kind, job_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Response, request
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from .. import errors
 
@@ -31,13 +32,22 @@ def json_response(body, status: int = 200, headers: dict | None = None) -> Respo
     return Response(encoded, status=status, headers=headers, content_type=JSON_TYPE)
 
 
-def raw_body() -> bytes:
-    """The request body; a body the server cannot read (a malformed chunked encoding) is the
-    client's mistake: JSON_PARSER_ERROR, never a 500."""
+def raw_body(error: type[errors.SalesforceError] = errors.JsonParserError) -> bytes:
+    """The request body; a body the server cannot read (a malformed chunked encoding, a client
+    gone mid-body) is the client's mistake: ``error`` (JSON_PARSER_ERROR by default), never a 500.
+    A body past the request's size limit is werkzeug's 413, answered as REQUEST_ENTITY_TOO_LARGE."""
     try:
-        return request.get_data(cache=True)
+        data = request.get_data(cache=True)
+        limit = request.max_content_length
+        if request.content_length is None and limit is not None and len(data) >= limit:
+            # werkzeug stops a chunked body at the limit without a word: is there more?
+            if request.environ["wsgi.input"].read(1):
+                raise RequestEntityTooLarge()
+        return data
+    except BadRequest as e:  # werkzeug's word for a body it could not read: ClientDisconnected
+        raise error(f"The request body could not be read: {e.description}") from None
     except (ValueError, OSError) as e:
-        raise errors.JsonParserError(f"The request body could not be read: {e}") from None
+        raise error(f"The request body could not be read: {e}") from None
 
 
 def _no_constant(name: str):

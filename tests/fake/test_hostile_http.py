@@ -164,3 +164,58 @@ def test_malformed_chunked_body(client, chunks):
     status = int(answer.split(b" ", 2)[1]) if answer else 0
     assert 400 <= status < 500, answer[:300]
     assert client.count() == before
+
+
+def _ingest_job(client) -> str:
+    response = client.sf.session.post(client.sf.base_url + "jobs/ingest", headers=client.sf.headers,
+                                      json={"object": "Contact", "operation": "insert"})
+    return response.json()["id"]
+
+
+def _upload(client, job_id: str, head: bytes, body: bytes) -> tuple[int, bytes]:
+    answer = raw_exchange(client.server, f"PUT /services/data/v62.0/jobs/ingest/{job_id}/batches HTTP/1.1\r\n"
+                          f"Host: 127.0.0.1\r\nAuthorization: Bearer {client.sf.session_id}\r\n"
+                          "Content-Type: text/csv\r\nConnection: close\r\n".encode() + head + b"\r\n" + body)
+    head_part, _, payload = answer.partition(b"\r\n\r\n")
+    return (int(answer.split(b" ", 2)[1]) if answer else 0), payload
+
+
+def _rows_after_close(client, job_id: str) -> int:
+    """Close the job and let the fake work it: the rows it took from the uploads."""
+    url = client.sf.base_url + f"jobs/ingest/{job_id}"
+    client.sf.session.patch(url, headers=client.sf.headers, json={"state": "UploadComplete"})
+    return client.sf.session.get(url, headers=client.sf.headers).json()["numberRecordsProcessed"]
+
+
+@pytest.mark.parametrize("chunks", [b"zz\r\nLastName\n\r\n0\r\n\r\n", b"40\r\nLastName\nA\n\r\n0\r\n\r\n",
+                                    b"9\r\nLastName\n"], ids=["bad-size", "short-chunk", "cut-off"])
+def test_bulk_upload_malformed_chunked_body_is_a_salesforce_4xx(client, chunks):
+    job_id = _ingest_job(client)
+    status, payload = _upload(client, job_id, b"Transfer-Encoding: chunked\r\n", chunks)
+    assert 400 <= status < 500, payload[:300]
+    assert {"errorCode", "message"} <= set(json.loads(payload)[0]), payload[:300]
+    assert _rows_after_close(client, job_id) == 0
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_bulk_upload_past_the_size_limit_is_413(client, monkeypatch, chunked):
+    from fake_salesforce.api import bulk
+    monkeypatch.setattr(bulk, "MAX_UPLOAD_BYTES", 1000)
+    job_id = _ingest_job(client)
+    csv_data = b"LastName\n" + b"Name\n" * 400
+    if chunked:
+        head, body = b"Transfer-Encoding: chunked\r\n", b"%x\r\n%s\r\n0\r\n\r\n" % (len(csv_data), csv_data)
+    else:
+        head, body = b"Content-Length: %d\r\n" % len(csv_data), csv_data
+    status, payload = _upload(client, job_id, head, body)
+    assert status == 413, payload[:300]
+    assert json.loads(payload)[0]["errorCode"] == "REQUEST_ENTITY_TOO_LARGE"
+    assert _rows_after_close(client, job_id) == 0
+
+
+def test_bulk_upload_with_a_field_past_the_limit_keeps_no_row(client):
+    job_id = _ingest_job(client)
+    csv_data = b"LastName\nKept\n" + b"x" * 200_000 + b"\n"
+    status, payload = _upload(client, job_id, b"Content-Length: %d\r\n" % len(csv_data), csv_data)
+    assert status == 400 and json.loads(payload)[0]["errorCode"] == "INVALIDBATCH", payload[:300]
+    assert _rows_after_close(client, job_id) == 0
