@@ -418,6 +418,18 @@ class WebhookFactory:
             user=self.user(agent_user, number_spec.time_zone), token=self.token)
 
 
+def call_lifecycle(ended: Mapping[str, Any], ended_after: int) -> list[tuple[int, dict]]:
+    """The webhooks Aircall sends for the call whose ``call.ended`` is ``ended`` (snapshots, as
+    :func:`call_snapshot` makes them), each with its delay in seconds after the hang-up:
+    ``call.answered`` for an answered call, ``call.hungup``, and ``call.ended`` itself
+    ``ended_after`` seconds later."""
+    names = (["call.answered"] if ended["data"].get("answered_at") else []) + ["call.hungup"]
+    hooks = [(0, call_snapshot(ended, name)) for name in names]
+    later = copy.deepcopy(dict(ended))
+    later["timestamp"] = ended["data"]["ended_at"] + ended_after
+    return hooks + [(ended_after, later)]
+
+
 class ScenarioWebhooks:
     """The webhooks of one scenario's events, in order; remembers them for redelivery."""
 
@@ -465,5 +477,5 @@ class ScenarioWebhooks:
                 for ev, t in zip(self.scenario.events, self.scenario.event_times())]
 
 
-__all__ = ["DEFAULT_AGENT", "ScenarioWebhooks", "WebhookFactory", "aircall_contact", "call_webhook",
-           "message_webhook"]
+__all__ = ["DEFAULT_AGENT", "ScenarioWebhooks", "WebhookFactory", "aircall_contact", "call_lifecycle",
+           "call_webhook", "message_webhook"]

@@ -30,6 +30,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from simulator.core import CallLogger, CoreError, Outcome, RetryPolicy, Settings
+from simulator.core.errors import InvalidEvent, SalesforceWriteError, SettingsError
+from simulator.core.receiver import DATA_ERROR_CODES
 
 #: The environment variable naming the handshake file, for a service to read (the README says so).
 HANDSHAKE_VAR = "CALLSIM_HANDSHAKE"
@@ -40,7 +42,14 @@ class IntegrationError(Exception):
 
 
 class Refused(Exception):
-    """The integration refused one delivery (raised an exception, or answered 4xx/5xx)."""
+    """The integration refused one delivery (raised an exception, or answered 4xx/5xx).
+
+    ``transient``: the refusal may not be final (a 5xx, no answer, Salesforce unavailable), so
+    Aircall would deliver the webhook again; a 4xx or an invalid event is final."""
+
+    def __init__(self, message: str, *, transient: bool = True):
+        super().__init__(message)
+        self.transient = transient
 
 
 class Integration(Protocol):
@@ -49,8 +58,9 @@ class Integration(Protocol):
     name: str
     needs_server: bool     # True: the org must listen on a port the integration can reach
 
-    def bind(self, sf, settings: Settings) -> Callable[[dict], Outcome | None]:
-        """A function delivering one webhook to the integration for this scenario."""
+    def bind(self, sf, settings: Settings) -> Callable[..., Outcome | None]:
+        """A function delivering one webhook to the integration for this scenario:
+        ``deliver(webhook, once=False)``; ``once``: a single attempt, the caller retries."""
 
     def settle(self, requests_made: Callable[[], int]) -> None:
         """Return once the org has stopped changing after a delivery."""
@@ -65,11 +75,11 @@ class Builtin:
     def bind(self, sf, settings):
         logger = CallLogger(sf, settings, retry=RetryPolicy(attempts=3, base_delay=0.0))
 
-        def deliver(webhook):
+        def deliver(webhook, once=False):
             try:
                 return logger.handle(webhook)
             except CoreError as e:
-                raise Refused(f"{type(e).__name__}: {e}") from None
+                raise Refused(f"{type(e).__name__}: {e}", transient=_transient(e)) from None
         return deliver
 
     def settle(self, requests_made):
@@ -113,10 +123,10 @@ class PythonCallable:
     def bind(self, sf, settings):
         handle = self._make()
 
-        def deliver(webhook):
+        def deliver(webhook, once=False):
             try:
                 handle(sf, webhook)
-            except Exception as e:
+            except Exception as e:  # a web service would answer 500: Aircall delivers it again
                 raise Refused(f"{type(e).__name__}: {e}") from None
             return None
         return deliver
@@ -165,13 +175,16 @@ class WebService:
             "instance_url": f"https://{sf.sf_instance}", "access_token": sf.session_id,
             "ca_file": self.ca_file, "webhook_token": self.token, "api_version": sf.sf_version})
 
-        def deliver(webhook):
+        def deliver(webhook, once=False):
+            """``once``: one POST (the caller retries), else retried on a 5xx or no answer."""
             try:
-                answer = self.session.post(self.url, json=webhook, timeout=self.timeout)
+                post = requests.post if once else self.session.post
+                answer = post(self.url, json=webhook, timeout=self.timeout)
             except requests.exceptions.RequestException as e:
                 raise Refused(f"no answer from {self.url}: {_innermost(e)}") from None
             if answer.status_code >= 300:
-                raise Refused(f"HTTP {answer.status_code}: {answer.text.strip()[:200]}")
+                raise Refused(f"HTTP {answer.status_code}: {answer.text.strip()[:200]}",
+                              transient=answer.status_code >= 500)
             return None
         return deliver
 
@@ -188,6 +201,15 @@ class WebService:
                 raise Refused(f"the org never settled: still receiving requests after "
                               f"{self.settle_timeout:g} s")
             last = now
+
+
+def _transient(error: CoreError) -> bool:
+    """Whether the core's refusal may not be final (the receiver would answer it 5xx)."""
+    if isinstance(error, (InvalidEvent, SettingsError)):
+        return False
+    if isinstance(error, SalesforceWriteError):
+        return error.error_code not in DATA_ERROR_CODES
+    return True
 
 
 def load(target: str | None, **http_options) -> Integration:

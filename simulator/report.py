@@ -67,6 +67,9 @@ def scenario_report(result: ScenarioResult, fmt: str = "terminal") -> str:
     parts = ["\n".join(head)]
     if result.error:
         parts.append(f"Could not run: {result.error}")
+    if result.delivery:
+        parts.append("Delivery: " + ", ".join(f"{n} {name.replace('_', ' ')}"
+                                               for name, n in result.delivery.items()))
     table = timeline_table(result, fmt)
     if table:
         parts.append(table)
@@ -144,7 +147,7 @@ def to_json(results: list[ScenarioResult]) -> dict:
         "scenarios": [{
             "name": r.scenario.name, "file": r.scenario.path, "covers": r.scenario.covers,
             "passed": r.passed, "error": r.error, "seconds": round(r.seconds, 4),
-            "api_requests": r.requests, "checks": [check(c) for c in r.checks],
+            "api_requests": r.requests, "delivery": r.delivery, "checks": [check(c) for c in r.checks],
             "events": [{"index": e.index, "kind": e.kind, "ref": e.ref, "error": e.error,
                         "outcome": e.outcome.to_dict() if e.outcome else None} for e in r.events],
         } for r in results],

@@ -4,6 +4,8 @@ For each scenario: the org is reset (control API), users, numbers and records ar
 org clock, each event is expanded into a complete Aircall webhook and delivered through
 ``CallLogger.handle`` exactly as a production delivery would be, and afterwards every
 expectation is read back from the org over the REST API (SOQL), never from its tables.
+A scenario with a ``delivery:`` policy is delivered as Aircall would (``simulator.delivery``):
+call lifecycles, duplicates, late and concurrent deliveries, timeouts and retries.
 """
 from __future__ import annotations
 
@@ -23,7 +25,9 @@ from fake_salesforce.clock import parse_datetime
 from fake_salesforce.control import ControlClient
 from fake_salesforce.server import FakeServer
 from fake_salesforce.tls import make_self_signed
+from simulator import delivery
 from simulator.aircall import ScenarioWebhooks
+from simulator.delivery import target_of
 from simulator.core import Outcome, Settings
 from simulator.integrations import Builtin, Integration, Refused
 from simulator.readback import NEXT, PAST, SECTION_TITLES, TIMELINE_FIELDS, OrgView, visible_description
@@ -97,6 +101,7 @@ class ScenarioResult:
     seconds: float = 0.0
     requests: int = 0
     timelines: list[Timeline] = field(default_factory=list)
+    delivery: dict[str, int] | None = None   # the delivery simulator's figures (simulator.delivery)
 
     @property
     def passed(self) -> bool:
@@ -240,13 +245,16 @@ class _Replay:
         if self.sc.faults:
             control.set_faults([rule.model_dump() for rule in self.sc.faults])
         try:
-            for event, when in zip(self.sc.events, self.sc.event_times()):
-                if when != clock:
-                    control.set_clock(when)
-                    clock = when
-                if isinstance(event, SettingsStep):  # the integration's settings change here
-                    deliver = self.runner.integration.bind(self.sf, self._settings(event.in_force))
-                self.result.events.append(self._deliver(deliver, webhooks, event, when))
+            if self.sc.delivery is not None:
+                self._deliver_by_policy(deliver, webhooks)
+            else:
+                for event, when in zip(self.sc.events, self.sc.event_times()):
+                    if when != clock:
+                        control.set_clock(when)
+                        clock = when
+                    if isinstance(event, SettingsStep):  # the integration's settings change here
+                        deliver = self.runner.integration.bind(self.sf, self._settings(event.in_force))
+                    self.result.events.append(self._deliver(deliver, webhooks, event, when))
         finally:
             if self.sc.faults:
                 control.clear_faults()
@@ -317,36 +325,78 @@ class _Replay:
 
     # -- events ---------------------------------------------------------------------------------
     def _deliver(self, deliver, webhooks: ScenarioWebhooks, event, when) -> EventResult:
-        kind = _event_kind(event)
-        ref = getattr(event, "ref", None) if kind not in ("redeliver", "comment") else None
-        target = event.target if kind == "redeliver" else event.call if kind == "comment" else ref
-        out = EventResult(event.index, kind, ref if kind != "create" else event.ref)
-        if isinstance(event, UpdateStep):
-            self._update(event, out)
-            return out
-        if isinstance(event, CreateStep):
-            self._seed_records([event.record], f"events[{event.index}].create")
-            return out
-        if isinstance(event, SettingsStep):
+        out = self._event_result(event)
+        if isinstance(event, (UpdateStep, CreateStep)):
+            self._change(event, out)
             return out
         for webhook in webhooks.webhooks_for(event, when):
-            self._deliver_one(deliver, webhook, target, out)
+            self._deliver_one(deliver, webhook, target_of(event), out)
         return out
 
     def _deliver_one(self, deliver, webhook: dict, target: str | None, out: EventResult) -> None:
-        foreign = not isinstance(self.runner.integration, Builtin)
-        before = self._task_ids() if foreign else set()
+        before = self._task_ids() if self._foreign else set()
         outcome = None
         try:
             outcome = deliver(webhook)
         except Refused as e:
             out.error = out.error or str(e)
+        self._settle(out)
+        if not out.error:
+            self._attribute(out, target, outcome, before)
+
+    def _deliver_by_policy(self, deliver, webhooks: ScenarioWebhooks) -> None:
+        """The events delivered as the scenario's ``delivery:`` policy says (simulator.delivery):
+        one result per event, failed when any of its webhooks was refused or never answered."""
+        figures: Counter = Counter()
+        steps = delivery.plan(self.sc, webhooks, self.sc.delivery, figures)
+        sender = delivery.Sender(deliver, self.sc.delivery, figures)
+        results = {event.index: self._event_result(event) for event in self.sc.events}
+        clock = self.sc.org.now
+        for step in steps:
+            if step.at != clock:
+                self.runner.control.set_clock(step.at)
+                clock = step.at
+            out = results[step.event.index]
+            if isinstance(step, delivery.Change):
+                if isinstance(step.event, SettingsStep):  # the integration's settings change here
+                    sender.deliver = self.runner.integration.bind(self.sf, self._settings(step.event.in_force))
+                else:
+                    self._change(step.event, out)
+                continue
+            before = self._task_ids() if self._foreign else set()
+            outcome, error = sender.send(step.webhook, 2 if step.concurrent else 1)
+            attempt = EventResult(out.index, out.kind, out.ref, error=error)
+            self._settle(attempt)
+            if attempt.error:
+                out.error = out.error or attempt.error
+                continue
+            self._attribute(out, step.target, outcome, before)
+        self.result.events = [results[i] for i in sorted(results)]
+        self.result.delivery = {name: figures[name] for name in delivery.FIGURES}
+
+    @property
+    def _foreign(self) -> bool:
+        return not isinstance(self.runner.integration, Builtin)
+
+    def _event_result(self, event) -> EventResult:
+        kind = _event_kind(event)
+        return EventResult(event.index, kind, None if kind in ("redeliver", "comment") else getattr(event, "ref", None))
+
+    def _change(self, event, out: EventResult) -> None:
+        """An ``update`` or ``create`` step (a ``settings`` step changes no record)."""
+        if isinstance(event, UpdateStep):
+            self._update(event, out)
+        elif isinstance(event, CreateStep):
+            self._seed_records([event.record], f"events[{event.index}].create")
+
+    def _settle(self, out: EventResult) -> None:
         try:
             self.runner.integration.settle(lambda: self.runner.control.info()["api_requests"])
         except Refused as e:
             out.error = out.error or str(e)
-        if out.error:
-            return
+
+    def _attribute(self, out: EventResult, target: str | None, outcome: Outcome | None, before: set) -> None:
+        """Name the Tasks a delivery made by the event whose Task it logs."""
         if outcome is None:  # a foreign integration: its Tasks are those that appeared meanwhile
             if target:
                 for task_id in sorted(self._task_ids() - before):

@@ -29,6 +29,7 @@ Choices where the format is silent:
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -555,6 +556,41 @@ class Expectations(Strict):
     task_count: Count | None = None
 
 
+def _number_in(low: float, high: float, what: str, integer: bool = False, low_open: bool = False):
+    """A number in [low, high] (``(low, high]`` when ``low_open``), an integer when asked."""
+    def check(value: Any):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if ok and integer:
+            ok = float(value).is_integer()
+            value = int(value) if ok else value
+        if not ok or value > high or value < low or (low_open and value == low):
+            bounds = f"above {low:g} and at most {high:g}" if low_open else f"from {low:g} to {high:g}"
+            raise fail("number", f"expected {what}: {'an integer' if integer else 'a number'} "
+                                 f"{bounds}, got {show(value)}")
+        return value
+    return BeforeValidator(check)
+
+
+Probability = Annotated[float, _number_in(0, 1, "a probability")]
+
+
+class DeliveryPolicy(Strict):
+    """How webhooks reach the integration: at least once, in any order, retried as Aircall does.
+
+    Every draw comes from a generator seeded with ``seed``: the same file delivers the same way.
+    """
+
+    seed: Annotated[int, _number_in(0, 2**63, "a seed", integer=True)] = 0
+    duplicates: Probability = 0.0
+    concurrent: Probability = 0.0
+    reorder: Probability = 0.0
+    window: Annotated[int, _number_in(1, 50, "a number of places", integer=True)] = 3
+    lifecycle: Flag = True
+    ended_after: Annotated[int, _number_in(0, 3600, "seconds", integer=True)] = 30
+    timeout: Annotated[float, _number_in(0, 60, "seconds", low_open=True)] = 5.0
+    retries: Annotated[int, _number_in(0, 20, "a number of retries", integer=True)] = 5
+
+
 DEFAULT_ADMIN = UserSpec(ref=ADMIN_REF, FirstName="Admin", LastName="User", Email="admin@example.com")
 DEFAULT_NUMBER = NumberSpec(ref="main", name="Main line", digits="+1 212 555 0000",
                             time_zone="America/New_York")
@@ -575,6 +611,7 @@ class Scenario(Strict):
     org: Annotated[OrgSpec, _none_is(dict)] = OrgSpec()
     event_items: Annotated[list[_EventItem], list_of("a list of events")] = Field(alias="events")
     faults: Annotated[list[FaultRule], _none_is(list), list_of("a list of fault rules")] = []
+    delivery: Annotated[DeliveryPolicy | None, _none_is(dict)] = None
     expect: Annotated[Expectations, _none_is(dict)] = Expectations()
 
     _path: str = PrivateAttr("<string>")

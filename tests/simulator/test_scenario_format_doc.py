@@ -40,7 +40,8 @@ ACCEPTED_KEYS = {
     "comment": _keys(fmt.CommentStep), "expect": _keys(fmt.Expectations),
     "timelines": _keys(fmt.ExpectedTimeline), "expect.records": _keys(fmt.ExpectedRecord),
     "expect.tasks": _keys(fmt.ExpectedTask), "expect.absent": _keys(fmt.AbsentRecord),
-    "deliver": fmt.CALL_EVENTS, "org.order": fmt.ORDERS, "sobjects": fmt.SOBJECTS,
+    "deliver": fmt.CALL_EVENTS, "org.order": fmt.ORDERS, "delivery": _keys(fmt.DeliveryPolicy),
+    "sobjects": fmt.SOBJECTS,
 }
 
 
