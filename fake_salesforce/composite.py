@@ -55,6 +55,8 @@ def _create_node(org: Org, obj, record, parent_link: dict, user_id: str, created
     if not isinstance(record, dict):
         raise errors.JsonParserError("Each record of a tree must be a JSON object")
     attributes = record.get("attributes") or {}
+    if not isinstance(attributes, dict) or not isinstance(attributes.get("type", ""), (str, type(None))):
+        raise errors.JsonParserError("A record's attributes must be a JSON object with a string type")
     reference = attributes.get("referenceId")
     if attributes.get("type") and org.schema.get(attributes["type"]) is not obj:
         raise errors.InvalidType(f"Record type {attributes['type']} does not match {obj.name}")
@@ -64,6 +66,8 @@ def _create_node(org: Org, obj, record, parent_link: dict, user_id: str, created
             continue
         relationship = obj.child(key) if isinstance(value, dict) else None
         if relationship is not None:
+            if not isinstance(value.get("records") or [], list):
+                raise errors.JsonParserError(f"{key}: 'records' must be a list of records")
             children.append((relationship, value.get("records") or []))
         else:
             fields[key] = value

@@ -6,14 +6,14 @@ import socket
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import fake_salesforce
 from fake_salesforce.server import FakeServer
 
 # Any text, lone surrogates included (json.dumps writes them as \\udXXX escapes).
-ANY_TEXT = st.text(max_size=30)
+ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=30)
 FIELD_NAMES = st.one_of(st.sampled_from(["LastName", "FirstName", "Phone", "Email", "Birthdate",
                                          "AccountId", "Id", "attributes", "OwnerId", "DoNotCall",
                                          "LastName\ud800", "Description"]), ANY_TEXT)
@@ -56,6 +56,8 @@ def client(served) -> Client:
 
 def assert_salesforce_shaped(response):
     assert response.status_code < 500 or (response.status_code == 501), (response.status_code, response.text[:300])
+    if response.status_code == 204:  # no content, no type
+        return
     assert response.headers.get("Content-Type", "").startswith("application/json"), response.text[:300]
     if response.status_code >= 400:
         body = response.json()
@@ -127,6 +129,89 @@ def test_generated_queries_with_any_bytes(client, text, kind):
     prefix = "FIND {" if kind == "search" else "SELECT Id FROM Contact WHERE LastName = '"
     q = quote((prefix + text).encode("utf-8", "surrogatepass"), safe="")
     assert_salesforce_shaped(client.send("GET", f"{kind}?q={q}"))
+
+
+KEPT_FIELDS = "Id, FirstName, LastName, Phone, Email, Birthdate, AccountId, OwnerId, Description, Title"
+
+
+@SETTINGS
+@given(record=RECORDS)
+def test_a_refused_update_changes_nothing(client, record):
+    """A PATCH of an existing record: refused, the record reads back exactly as before."""
+    kept = client.sf.query("SELECT Id FROM Contact WHERE LastName = 'Kept' LIMIT 1")["records"][0]["Id"]
+    soql = f"SELECT {KEPT_FIELDS} FROM Contact WHERE Id = '{kept}'"
+    before = client.sf.query(soql)["records"]
+    response = client.send("PATCH", f"sobjects/Contact/{kept}", json.dumps(record))
+    assert_salesforce_shaped(response)
+    if response.status_code >= 400:
+        assert client.sf.query(soql)["records"] == before, response.text[:300]
+    else:  # keep the record findable for the next example
+        client.sf.Contact.update(kept, {"LastName": "Kept"})
+
+
+SOQL_FIELDS = st.sampled_from(["Id", "LastName", "Account.Name", "COUNT()", "COUNT(Id)", "MAX(CreatedDate)",
+                               "FORMAT(LastName)", "toLabel(LeadSource)", "(SELECT Id FROM Cases)", "Nope__c",
+                               "TYPEOF What WHEN Account THEN Name END", "DISTANCE(x, GEOLOCATION(1,2), 'mi')"])
+SOQL_OBJECTS = st.sampled_from(["Contact", "Account", "Task", "Nope", "Contact c", "User", ""])
+SOQL_WHERE = st.one_of(st.just(""), st.builds(lambda f, op, v: f" WHERE {f} {op} {v}",
+                                              st.sampled_from(["LastName", "CreatedDate", "Id", "Amount", "x"]),
+                                              st.sampled_from(["=", "!=", "LIKE", "IN", "<", "INCLUDES", "=="]),
+                                              st.one_of(st.sampled_from(["'a'", "null", "TODAY", "LAST_N_DAYS:3",
+                                                                         "2026-01-01", "1e400", "('a','b')",
+                                                                         ":bind", "'\\'", "'unterminated"]),
+                                                        ANY_TEXT)))
+SOQL_TAIL = st.sampled_from(["", " ORDER BY LastName DESC NULLS LAST", " LIMIT 5", " LIMIT -1", " OFFSET 99999",
+                             " GROUP BY LastName", " FOR UPDATE", " WITH SECURITY_ENFORCED", " LIMIT 1e9",
+                             " ORDER BY", " HAVING COUNT(Id) > 1", " ALL ROWS"])
+
+
+@SETTINGS
+@given(fields=st.lists(SOQL_FIELDS, min_size=1, max_size=3), sobject=SOQL_OBJECTS, where=SOQL_WHERE,
+       tail=SOQL_TAIL, kind=st.sampled_from(["query", "queryAll"]))
+def test_generated_soql_statements(client, fields, sobject, where, tail, kind):
+    soql = f"SELECT {', '.join(fields)} FROM {sobject}{where}{tail}"
+    q = quote(soql.encode("utf-8", "surrogatepass"), safe="")
+    assert_salesforce_shaped(client.send("GET", f"{kind}?q={q}"))
+
+
+@SETTINGS
+@given(term=ANY_TEXT, scope=st.sampled_from(["", " IN ALL FIELDS", " IN PHONE FIELDS", " IN NOPE FIELDS"]),
+       returning=st.sampled_from(["", " RETURNING Contact", " RETURNING Contact(Id, LastName WHERE LastName = 'x')",
+                                  " RETURNING Nope(Id)", " RETURNING Contact(Id LIMIT -1)", " RETURNING"]),
+       tail=st.sampled_from(["", " LIMIT 5", " LIMIT x", " WITH SNIPPET", " UPDATE TRACKING"]))
+def test_generated_sosl_statements(client, term, scope, returning, tail):
+    sosl = "FIND {" + term.replace("}", "") + "}" + scope + returning + tail
+    q = quote(sosl.encode("utf-8", "surrogatepass"), safe="")
+    assert_salesforce_shaped(client.send("GET", f"search?q={q}"))
+
+
+@SETTINGS
+@given(records=st.lists(st.one_of(RECORDS, JSON), max_size=3), all_or_none=st.booleans(),
+       api=st.sampled_from(["composite", "tree"]))
+@example(records=[{"attributes": True}], all_or_none=False, api="tree")              # was a 500
+@example(records=[{"LastName": "P", "Cases": {"records": 5}}], all_or_none=False, api="tree")
+def test_composite_requests_write_all_or_nothing(client, records, all_or_none, api):
+    before = client.count()
+    if api == "tree":
+        items = [{"attributes": {"type": "Contact", "referenceId": f"r{i}"}, **(r if isinstance(r, dict) else {})}
+                 for i, r in enumerate(records)]
+        response = client.send("POST", "composite/tree/Contact", json.dumps({"records": items}))
+        if response.status_code == 400 and isinstance(response.json(), dict):  # a tree's own error shape
+            assert response.json()["hasErrors"] is True and response.json()["results"]
+        else:
+            assert_salesforce_shaped(response)
+        created = len(records) if response.status_code < 300 else 0   # a tree is all or none
+    else:
+        subrequests = [{"method": "POST", "url": "/services/data/v62.0/sobjects/Contact", "referenceId": f"r{i}",
+                        "body": r} for i, r in enumerate(records)]
+        response = client.send("POST", "composite", json.dumps({"allOrNone": all_or_none,
+                                                                "compositeRequest": subrequests}))
+        assert_salesforce_shaped(response)
+        answers = response.json().get("compositeResponse", []) if response.status_code < 300 else []
+        created = sum(1 for a in answers if a.get("httpStatusCode") == 201)
+        if all_or_none and created:
+            assert created == len(records)
+    assert client.count() == before + created, response.text[:300]
 
 
 @SETTINGS
