@@ -351,6 +351,14 @@ def log_command(event_file, settings_file, connect):
         click.echo(json.dumps(outcome.to_dict(), default=str))
 
 
+def webhook_server(app, host: str, port: int):
+    """The server ``callsim webhooks`` runs ``app`` on (cheroot), not started: enough workers,
+    and a short socket timeout, that slow or stalled clients cannot starve it."""
+    from cheroot import wsgi
+
+    return wsgi.Server((host, port), app, numthreads=64, timeout=5, server_name="callsim-webhooks")
+
+
 @main.command(short_help="Receive Aircall webhooks and log them into an org.", epilog=ORG_EXIT_CODES)
 @settings_option
 @click.option("--token", required=True, help="The Aircall webhook token every delivery must carry "
@@ -366,8 +374,6 @@ def webhooks(settings_file, token, host, port, connect):
     """
     import logging
 
-    from cheroot import wsgi
-
     from .core.receiver import create_receiver
     from .core.receiver import log as delivery_log
 
@@ -376,8 +382,7 @@ def webhooks(settings_file, token, host, port, connect):
         raise click.BadParameter("must not be empty", param_hint="--token")
     connect()  # fail now, not at the first delivery, when the org is unreachable
     app = create_receiver(connect, settings, token)
-    # Enough workers, and a short socket timeout, that slow or stalled clients cannot starve it.
-    server = wsgi.Server((host, port), app, numthreads=64, timeout=5, server_name="callsim-webhooks")
+    server = webhook_server(app, host, port)
     try:
         server.prepare()
     except OSError as e:

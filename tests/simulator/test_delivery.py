@@ -10,6 +10,7 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+import fake_salesforce
 from simulator import delivery
 from simulator.aircall import ScenarioWebhooks
 from simulator.integrations import PythonCallable, Refused, WebService
@@ -292,3 +293,22 @@ def test_the_library_scenarios_exercise_what_they_claim(name, figure):
     result = Runner().run(load_scenario(LIBRARY / f"{name}.yaml"))
     assert result.passed, result.failures or result.error
     assert result.delivery[figure] > 0, result.delivery
+
+
+def test_a_call_with_its_own_deliver_list_keeps_it_and_settings_keep_their_place():
+    text = CALLS.replace("duration: 95, wait: 12}", "duration: 95, wait: 12,\n           deliver: [call.ended, call.answered]}")
+    text = text.replace("  - update: {ref: bob, fields: {Title: CEO}}\n",
+                        "  - update: {ref: bob, fields: {Title: CEO}}\n  - settings: {include_recording: false}\n")
+    sc = scenario("{seed: 4}", text)
+    steps, _ = planned(sc)
+    assert [s.webhook["event"] for s in steps if isinstance(s, delivery.Send) and s.target == "c1"] == [
+        "call.ended", "call.answered"]
+    kinds = [type(s.event).__name__ for s in steps if isinstance(s, delivery.Change)]
+    assert kinds == ["UpdateStep", "SettingsStep"]
+    runner = Runner()
+    result = runner.run(sc)
+    assert result.passed, result.failures or result.error
+    tasks = {e.ref: e.outcome.task_id for e in result.events if e.ref in ("c1", "c3")}
+    sf = fake_salesforce.connect(runner.target)
+    described = {ref: sf.Task.get(task_id)["Description"] for ref, task_id in tasks.items()}
+    assert "Recording: " in described["c1"] and "Recording: " not in described["c3"]  # settings changed between
