@@ -65,7 +65,7 @@ class _Build(Transformer):
     """Parse-tree callbacks that build ``ast`` nodes as the parser reduces."""
 
     def query(self, select):
-        return select
+        return _unqualified(select)
 
     def select(self, items, from_list, using, where, *rest):
         *withs, group, order, limit, offset, for_, update = rest
@@ -247,6 +247,46 @@ class _Build(Transformer):
         line, column = _pos(name)
         return ast.Returning(ast.ObjectRef(str(name), None, line, column), items or (), where,
                              order or (), limit, offset)
+
+
+def _unqualified(select: ast.Select) -> ast.Select:
+    """The query with a leading FROM-object name dropped from its field paths: Salesforce reads
+    ``Contact.Account.Name`` in ``SELECT ... FROM Contact`` as ``Account.Name`` (no standard
+    object has a relationship named after itself). Subqueries keep theirs (their FROM names a
+    relationship; the compiler, which knows its object, drops the prefix there), and so do the
+    fields inside TYPEOF's WHEN and ELSE, which belong to the related record."""
+    if select.source.path:
+        return select
+    head = select.source.name.lower()
+
+    def strip(node):
+        if isinstance(node, ast.Path):
+            if len(node.parts) > 1 and node.parts[0].lower() == head:
+                return replace(node, parts=node.parts[1:])
+            return node
+        if isinstance(node, tuple):
+            out = tuple(strip(n) for n in node)
+            return node if all(a is b for a, b in zip(out, node)) else out
+        if isinstance(node, (ast.Select, ast.Value, ast.ObjectRef, ast.Clause)) \
+                or not hasattr(node, "__dataclass_fields__"):
+            return node
+        if isinstance(node, ast.TypeOf):
+            return replace(node, path=strip(node.path))
+        changes = {}
+        for name in node.__dataclass_fields__:
+            value = getattr(node, name)
+            new = strip(value)
+            if new is not value:
+                changes[name] = new
+        return replace(node, **changes) if changes else node
+
+    changes = {}
+    for name in ("items", "where", "group_by", "having", "order_by", "joins"):
+        value = getattr(select, name)
+        new = strip(value)
+        if new is not value:
+            changes[name] = new
+    return replace(select, **changes) if changes else select
 
 
 _RUN_ON_NUMBER = re.compile(r"(?i)(LIMIT|OFFSET)\d")

@@ -188,6 +188,21 @@ def test_parsing_is_cached_by_shape_and_the_tree_is_immutable():
         tree.limit = None
 
 
+def test_the_from_objects_name_as_a_qualifier_is_dropped_from_the_tree():
+    tree = parse_query("SELECT Contact.LastName, Contact.Account.Name, (SELECT Contact.LastName "
+                       "FROM Account.Contacts) FROM Contact WHERE Contact.Email != null "
+                       "ORDER BY contact.LastName")
+    assert [i.expr.parts for i in tree.items[:2]] == [("LastName",), ("Account", "Name")]
+    assert tree.where.left.parts == ("Email",)
+    assert tree.order_by[0].expr.parts == ("LastName",)
+    # a subquery's FROM names a relationship: its own prefix is left to the compiler
+    assert tree.items[2].select.items[0].expr.parts == ("Contact", "LastName")
+    # TYPEOF's WHEN fields belong to the related record, and a single name is a field
+    tree = parse_query("SELECT TYPEOF What WHEN Task THEN Task.Subject END, Task FROM Task")
+    assert tree.items[0].whens[0][1][0].parts == ("Task", "Subject")
+    assert tree.items[1].expr.parts == ("Task",)
+
+
 def test_date_literals_follow_the_org_clock(fake_org, sf):
     org = fake_org.org
     org.clock.set(NOW)
