@@ -172,7 +172,7 @@ SYSTEM_FIELDS = ("Id", "IsDeleted", "CreatedDate", "CreatedById", "LastModifiedD
                  "LastModifiedById", "SystemModstamp", "OwnerId")  # every object gets them (OwnerId: owned)
 
 
-def _system_fields(owned: bool) -> dict[str, FieldSpec]:
+def _system_fields(owned: bool, queues: bool = False) -> dict[str, FieldSpec]:
     user_ref = {"type": "reference", "reference_to": ["User"], "derived": True}
     fields = {
         "Id": {"type": "id", "derived": True},
@@ -184,7 +184,8 @@ def _system_fields(owned: bool) -> dict[str, FieldSpec]:
         "SystemModstamp": {"type": "datetime", "derived": True},
     }
     if owned:
-        fields["OwnerId"] = {"type": "reference", "reference_to": ["User"], "relationship_name": "Owner"}
+        fields["OwnerId"] = {"type": "reference", "reference_to": ["Group", "User"] if queues else ["User"],
+                             "relationship_name": "Owner"}
     return {name: FieldSpec(**spec) for name, spec in fields.items()}
 
 
@@ -270,7 +271,7 @@ def load_schema(*extra: str | Path) -> Schema:
             raise SchemaError(f"{where}.key_prefix: {spec.key_prefix!r} is already used by "
                               f"{prefixes[spec.key_prefix]}")
         prefixes[spec.key_prefix] = name
-        fields = {n: _field(n, s, True) for n, s in _system_fields(spec.owned).items()}
+        fields = {n: _field(n, s, True) for n, s in _system_fields(spec.owned, spec.queues).items()}
         fields.update({n: _field(n, s, False) for n, s in spec.fields.items()})
         label = spec.label or _label(name)
         objects[name] = SObjectDef(

@@ -78,6 +78,7 @@ class ObjectSpec(_Spec):
     label_plural: str | None = None
     name_field: str | None = None
     owned: bool = False
+    queues: bool = False             # owned by a user or a queue (a Group): OwnerId -> Group, User
     createable: bool = True
     searchable: bool = True
     record_types: list[RecordTypeSpec] = []

@@ -312,7 +312,12 @@ def _geolocation(node: Node, name: str) -> tuple[str, str] | None:
 
 
 def resolve_object(ctx: Context, source: ast.ObjectRef) -> SObjectDef:
+    """The FROM object. An undeclared ``X__kav`` (a Knowledge article type) is refused with 501:
+    the fake has no Knowledge, though a schema file may declare the object."""
     obj = ctx.schema.get(source.name)
+    if obj is None and source.name.lower().endswith("__kav"):
+        raise refuse("Knowledge article types (__kav objects)",
+                     f"The Knowledge article type {source.name}")
     if obj is None:
         raise ctx.error(errors.InvalidType, source,
                         f"sObject type '{source.name}' is not supported. " + NO_OBJECT)

@@ -20,6 +20,8 @@ NOT_IMPLEMENTED: dict[str, str] = {
     "SOQL USING LOOKUP": "filters by a lookup field's filter (lookup search)",
     "SOQL nested child subqueries (2+ levels)": "parent-to-child subqueries inside subqueries",
     "Apex bind variables (:name)": "put the value in the query text",
+    "Knowledge article types (__kav objects)":
+        "the article versions of Salesforce Knowledge, which a schema file may declare as objects",
     "SOSL WITH DATA CATEGORY": "filters Knowledge articles by data category",
     "SOSL WITH DIVISION": "filters by division (an org feature the fake does not have)",
     "SOSL WITH HIGHLIGHT": "marks the matching words in the returned fields",
