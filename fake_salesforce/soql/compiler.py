@@ -1229,25 +1229,57 @@ def compile_child(ctx: Context, parent: Scope, select: ast.Select) -> ChildPlan:
     return ChildPlan(rel.name, sql, where_params[1:], shape, limit, offset)
 
 
+def _semi_join_column(ctx: Context, col: Column, path: ast.Path) -> str:
+    if col.kind != "field" or col.field.type not in ID_TYPES:
+        raise ctx.error(errors.InvalidField, path,
+                        f"Invalid semi join: '{col.name}' is not an Id or a reference field")
+    return col.sql
+
+
+def _semi_join_typeof(ctx: Context, scope: Scope, item: ast.TypeOf) -> str:
+    node = scope.relationship_node(item.path)
+    targets = {t.name.lower(): (t, a) for t, a in (node.targets if node.polymorphic
+                                                   else [(node.obj, node.alias)])}
+    branches = []
+    for type_name, paths in item.whens:
+        obj = ctx.schema.get(type_name)
+        if obj is None:
+            raise ctx.error(errors.InvalidType, item.path,
+                            f"sObject type '{type_name}' is not supported. " + NO_OBJECT)
+        if obj.name.lower() not in targets or len(paths) != 1:
+            raise ctx.malformed(item.path, f"TYPEOF {node.rel_name}: unexpected WHEN {type_name}")
+        target, alias = targets[obj.name.lower()]
+        start = Node(None, target, alias, f'{alias}."Id"')
+        sql = _semi_join_column(ctx, scope.resolve(paths[0], start), paths[0])
+        branches.append(f'WHEN {alias}."Id" IS NOT NULL THEN {sql}')
+    otherwise = "NULL"
+    if item.otherwise:
+        if len(item.otherwise) != 1:
+            raise ctx.malformed(item.path, "Semi join sub-selects must select exactly one Id or "
+                                           "reference field")
+        otherwise = _semi_join_column(ctx, scope.resolve(item.otherwise[0], node), item.otherwise[0])
+    return f"(CASE {' '.join(branches)} ELSE {otherwise} END)"
+
+
 def semi_join(ctx: Context, select: ast.Select) -> tuple[str, list]:
-    """``Id IN (SELECT ContactId FROM Case ...)``: the inner statement as SQL."""
-    if any(isinstance(i, ast.TypeOf) for i in select.items):
-        raise refuse("SOQL TYPEOF in a semi-join")
+    """``Id IN (SELECT ContactId FROM Case ...)``: the inner statement as SQL. Its one item may
+    be a TYPEOF whose WHEN (and ELSE) each name one id or reference field of the related record:
+    the id selected for a row is the one of the branch for the type that record has."""
     scope = Scope(ctx, select.source)
     stmt = Statement(ctx, select, scope)
     items = select.items
-    if len(items) != 1 or not isinstance(items[0], ast.SelectField) \
-            or not isinstance(items[0].expr, ast.Path) or items[0].alias:
-        raise ctx.malformed(select.source, "Semi join sub-selects must select exactly one Id or "
-                                           "reference field")
-    col = scope.resolve(items[0].expr)
-    if col.kind != "field" or col.field.type not in ID_TYPES:
-        raise ctx.error(errors.InvalidField, items[0].expr,
-                        f"Invalid semi join: '{col.name}' is not an Id or a reference field")
+    if len(items) == 1 and isinstance(items[0], ast.TypeOf):
+        col_sql = _semi_join_typeof(ctx, scope, items[0])
+    else:
+        if len(items) != 1 or not isinstance(items[0], ast.SelectField) \
+                or not isinstance(items[0].expr, ast.Path) or items[0].alias:
+            raise ctx.malformed(select.source, "Semi join sub-selects must select exactly one Id or "
+                                               "reference field")
+        col_sql = _semi_join_column(ctx, scope.resolve(items[0].expr), items[0].expr)
     if select.group_by or select.having:
         raise ctx.malformed(select.source, "Semi join sub-selects cannot be aggregate queries")
-    where_sql, where_params = _where(stmt, scope, [(f"{col.sql} IS NOT NULL", [])])
-    sql = f"SELECT {col.sql} FROM {scope.table_sql()}{where_sql}"
+    where_sql, where_params = _where(stmt, scope, [(f"{col_sql} IS NOT NULL", [])])
+    sql = f"SELECT {col_sql} FROM {scope.table_sql()}{where_sql}"
     params = list(where_params)
     order = stmt.order_sql(select.order_by, aggregate=False)
     if order:

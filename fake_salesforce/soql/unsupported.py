@@ -11,7 +11,6 @@ from .. import errors
 
 # construct -> what Salesforce does with it (why the fake cannot just accept it)
 NOT_IMPLEMENTED: dict[str, str] = {
-    "SOQL TYPEOF in a semi-join": "a semi-join selecting ids by the type of a polymorphic record",
     "SOQL WITH DATA CATEGORY": "filters Knowledge articles and questions by data category",
     "SOQL WITH RECORDVISIBILITYCONTEXT": "returns record visibility details (Knowledge)",
     "SOQL WITH USERID": "runs the query as another user (Knowledge)",
