@@ -893,6 +893,42 @@ def fields_function(stmt: Statement, node: ast.Func, limit: int | None) -> list[
     return [ast.Path((n,), node.line, node.column) for n in names]
 
 
+_TEAMS = {"Account": ("AccountTeamMember", "AccountId"),
+          "Opportunity": ("OpportunityTeamMember", "OpportunityId")}
+_SCOPES = {"MINE", "MRU", "DELEGATED", "TEAM", "MINE_AND_MY_GROUPS"}
+
+
+def _scope_test(name: str, scope: Scope, user_id: str | None) -> tuple[str, list] | None:
+    """The test of ``USING SCOPE name`` on the FROM object, or None where the fake has no meaning
+    for it (territories, scoping rules, and a scope on an object that does not offer it).
+
+    Where the fake differs from Salesforce: ``mru`` (recently viewed) stands for the object's
+    200 most recently modified records, as ``/recent`` does, for every user alike; ``delegated``
+    is the Tasks and Events the running user created and another user owns; ``team`` is the
+    Accounts and Opportunities whose team (AccountTeamMember, OpportunityTeamMember) has the
+    running user; ``mine_and_my_groups`` (ProcessInstanceWorkitem only, as in Salesforce) is the
+    workitems whose actor is the running user or a queue or group that has them as a member."""
+    obj, uid = scope.obj, user_id
+    if name not in _SCOPES or uid is None:
+        return None
+    if name == "MINE" and obj.field("OwnerId") is not None:
+        return f"{scope.column('OwnerId')} = ?", [uid]
+    if name == "MRU":
+        return (f"{scope.column('Id')} IN (SELECT \"Id\" FROM {q(obj.name)} WHERE \"IsDeleted\" = 0 "
+                f"ORDER BY \"LastModifiedDate\" DESC, \"Id\" DESC LIMIT 200)", [])
+    if name == "DELEGATED" and obj.name in ("Task", "Event"):
+        return f"{scope.column('CreatedById')} = ? AND {scope.column('OwnerId')} != ?", [uid, uid]
+    if name == "TEAM" and obj.name in _TEAMS:
+        member, field_name = _TEAMS[obj.name]
+        return (f"{scope.column('Id')} IN (SELECT {q(field_name)} FROM {q(member)} "
+                f"WHERE \"UserId\" = ? AND \"IsDeleted\" = 0)", [uid])
+    if name == "MINE_AND_MY_GROUPS" and obj.name == "ProcessInstanceWorkitem":
+        return (f"({scope.column('ActorId')} = ? OR {scope.column('ActorId')} IN (SELECT \"GroupId\" "
+                f"FROM \"GroupMember\" WHERE \"UserOrGroupId\" = ? AND \"IsDeleted\" = 0))",
+                [uid, uid])
+    return None
+
+
 def clause_tests(stmt: Statement, scope: Scope) -> list[tuple[str, list]]:
     """USING SCOPE, WITH, FOR and UPDATE: their tests on the rows (only ``mine`` has one).
 
@@ -909,12 +945,14 @@ def clause_tests(stmt: Statement, scope: Scope) -> list[tuple[str, list]]:
             name = clause.words[0]
             if name == "EVERYTHING":
                 continue
-            if name == "MINE" and scope.obj.field("OwnerId") is not None and ctx.user_id:
-                tests.append((f"{scope.column('OwnerId')} = ?", [ctx.user_id]))
-                continue
-            raise refuse("SOQL USING SCOPE (other than everything and mine)",
-                         f"SOQL USING SCOPE {name.lower()}"
-                         + (f" on {scope.obj.name}" if name == "MINE" else ""))
+            test = _scope_test(name, scope, ctx.user_id)
+            if test is None:
+                raise refuse("SOQL USING SCOPE (other than everything, mine, mru, delegated, team "
+                             "and mine_and_my_groups)",
+                             f"SOQL USING SCOPE {name.lower()}"
+                             + (f" on {scope.obj.name}" if name in _SCOPES else ""))
+            tests.append(test)
+            continue
         if clause.kind == "WITH" and words <= {"SECURITY_ENFORCED", "USER_MODE", "SYSTEM_MODE"}:
             continue
         if clause.kind == "FOR" and words <= {"VIEW", "REFERENCE", "UPDATE"}:

@@ -14,8 +14,8 @@ NOT_IMPLEMENTED: dict[str, str] = {
     "SOQL WITH DATA CATEGORY": "filters Knowledge articles and questions by data category",
     "SOQL WITH RECORDVISIBILITYCONTEXT": "returns record visibility details (Knowledge)",
     "SOQL WITH USERID": "runs the query as another user (Knowledge)",
-    "SOQL USING SCOPE (other than everything and mine)":
-        "filters by team, territory, delegation, recent use or a scoping rule",
+    "SOQL USING SCOPE (other than everything, mine, mru, delegated, team and mine_and_my_groups)":
+        "filters by territory or a scoping rule, or a scope the object does not offer",
     "SOQL USING LOOKUP": "filters by a lookup field's filter (lookup search)",
     "SOQL nested child subqueries (2+ levels)": "parent-to-child subqueries inside subqueries",
     "Apex bind variables (:name)": "put the value in the query text",

@@ -1,0 +1,51 @@
+"""USING SCOPE through simple-salesforce: which records each scope keeps for the running user.
+(The refused scopes are tabled in tests/data/soql/unsupported.yaml.)"""
+import pytest
+
+
+@pytest.fixture
+def other(fake_org):
+    (user,) = fake_org.org.seed([{"sobject": "User", "fields": {
+        "Username": "other@example.com", "LastName": "Other", "Email": "other@example.com",
+        "Alias": "other", "TimeZoneSidKey": "GMT", "LocaleSidKey": "en_US",
+        "EmailEncodingKey": "UTF-8", "LanguageLocaleKey": "en_US"}}])
+    return user
+
+
+def names(sf, query):
+    return sorted(r.get("Name") or r.get("Subject") for r in sf.query_all(query)["records"])
+
+
+def test_team_keeps_the_accounts_and_opportunities_whose_team_has_the_running_user(fake_org, sf, other):
+    me = fake_org.org.admin_id
+    acme, globex, _ = [sf.Account.create({"Name": n})["id"] for n in ("Acme", "Globex", "Initech")]
+    sf.AccountTeamMember.create({"AccountId": acme, "UserId": me, "TeamMemberRole": "Sales Rep"})
+    sf.AccountTeamMember.create({"AccountId": globex, "UserId": other})
+    assert names(sf, "SELECT Name FROM Account USING SCOPE team") == ["Acme"]
+    deal = sf.Opportunity.create({"Name": "Deal", "StageName": "Prospecting",
+                                  "CloseDate": "2026-12-01", "AccountId": globex})["id"]
+    sf.Opportunity.create({"Name": "Other deal", "StageName": "Prospecting", "CloseDate": "2026-12-01"})
+    sf.OpportunityTeamMember.create({"OpportunityId": deal, "UserId": me})
+    assert names(sf, "SELECT Name FROM Opportunity USING SCOPE team") == ["Deal"]
+
+
+def test_delegated_keeps_the_tasks_the_running_user_gave_to_someone_else(fake_org, sf, other):
+    sf.Task.create({"Subject": "for me"})
+    sf.Task.create({"Subject": "for other", "OwnerId": other})
+    fake_org.org.seed([{"sobject": "Task", "fields": {"Subject": "from other", "OwnerId": other}}],
+                      user_id=other)
+    assert names(sf, "SELECT Subject FROM Task USING SCOPE delegated") == ["for other"]
+    assert names(sf, "SELECT Subject FROM Task USING SCOPE mine") == ["for me"]
+
+
+def test_mru_keeps_the_200_most_recently_modified_records(fake_org, sf):
+    fake_org.org.seed([{"sobject": "Contact", "fields": {
+        "LastName": f"C{i:03d}", "LastModifiedDate": f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}Z"}}
+        for i in range(201)])
+    kept = sf.query_all("SELECT LastName FROM Contact USING SCOPE mru ORDER BY LastName")["records"]
+    assert len(kept) == 200 and kept[0]["LastName"] == "C001"
+
+
+def test_mine_and_my_groups_runs_on_process_instance_workitems(sf):
+    # Approval processes create workitems; the fake has none, so the answer is empty.
+    assert sf.query("SELECT Id FROM ProcessInstanceWorkitem USING SCOPE mine_and_my_groups")["records"] == []
