@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import errors, urls
 from .api import auth, bulk, composite, control, data, identity, other, soap
+from .api.direct import DirectRoutes
 from .api.http import API_CALL, ERROR_CODE, MAX_BODY_BYTES, USER_ID, json_response
 from .faults import FAULTS, Faults, parse_rules
 from .org import Org, RequestLogEntry
@@ -77,8 +78,21 @@ def create_app(org: Org | None = None, *, pages_open: bool = False, control_toke
 
     app.config[FAULTS] = faults = Faults()
     faults.set(parse_rules(list(fault_rules or [])))
-    app.wsgi_app = _Instrumented(faults.wrap(app.wsgi_app), org)
+    direct = DirectRoutes(app.wsgi_app, org, _static_segments(app, urls.DATA_PREFIX + "/<version>/sobjects/"),
+                          app.logger)
+    app.wsgi_app = _Instrumented(faults.wrap(direct), org)
     return app
+
+
+def _static_segments(app: Flask, prefix: str) -> set[str]:
+    """The fixed path segments Flask's rules have right below ``prefix`` and one level further
+    (``describe`` in ``.../sobjects/<sobject>/describe``): where the direct routes would read an
+    sObject name or a record id, these belong to Flask."""
+    out = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith(prefix):
+            out.update(part for part in rule.rule[len(prefix):].split("/")[:2] if part and "<" not in part)
+    return out
 
 
 class _Instrumented:

@@ -7,10 +7,9 @@ from flask import Blueprint, Response, g, request
 
 from .. import errors, identity, urls
 from . import base_url, org
-from .http import API_CALL, USER_ID, json_body, json_response
+from .http import begin_api_call, json_body, json_response, record_values
 
 bp = Blueprint("data", __name__, url_prefix=urls.DATA_PREFIX)
-_VERSION = re.compile(r"^v\d{2,3}\.\d$")
 _BATCH = re.compile(r"batchSize\s*=\s*(\d+)", re.I)
 _COMPOSITE_MAX = 200
 
@@ -18,17 +17,7 @@ _COMPOSITE_MAX = 200
 @bp.before_request
 def authenticate():
     """Every REST call: count it, and find the session's user (401 without one)."""
-    environ = request.environ
-    environ[API_CALL] = True
-    version = (request.view_args or {}).get("version")
-    o = org()
-    scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
-    g.user_id = environ[USER_ID] = o.session_user(
-        token.strip() if scheme.lower() in ("bearer", "oauth") else None)
-    if o.count_request() > o.config.api_limit and o.config.enforce_api_limit:
-        raise errors.RequestLimitExceeded("TotalRequests Limit exceeded.")
-    if version is not None and not _VERSION.match(version):
-        raise errors.NotFound("The requested resource does not exist")
+    g.user_id = begin_api_call(request.environ, org(), (request.view_args or {}).get("version"))
 
 
 @bp.get("/")
@@ -47,10 +36,7 @@ def resources(version: str):
 
 
 def _object_body() -> dict:
-    body = json_body()
-    if not isinstance(body, dict):
-        raise errors.JsonParserError("Expected a JSON object (a record's field values)")
-    return body
+    return record_values(json_body())
 
 
 def _fields_param() -> list[str] | None:
@@ -128,11 +114,16 @@ def delete_by_external_id(version: str, sobject: str, field: str, value: str):
 
 
 # -- query and search ----------------------------------------------------------------------------
-def _batch_size() -> int:
-    match = _BATCH.search(request.headers.get("Sforce-Query-Options", ""))
+def batch_size(options: str) -> int:
+    """The page size a ``Sforce-Query-Options: batchSize=N`` header asks for (200 to 2,000)."""
+    match = _BATCH.search(options)
     if not match:
         return 2000
     return min(max(int(match.group(1)), 200), 2000)
+
+
+def _batch_size() -> int:
+    return batch_size(request.headers.get("Sforce-Query-Options", ""))
 
 
 def _q() -> str:

@@ -3,6 +3,7 @@ keys kept in the WSGI environ."""
 from __future__ import annotations
 
 import json
+import re
 
 from flask import Response, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
@@ -16,6 +17,8 @@ USER_ID = "fake_salesforce.user_id"
 API_CALL = "fake_salesforce.api_call"
 ERROR_CODE = "fake_salesforce.error_code"
 
+VERSION = re.compile(r"^v\d{2,3}\.\d$")  # the version segment of a REST path
+
 # Limits on a request body. Salesforce documents none for JSON depth or string length; the fake
 # refuses bodies past these with JSON_PARSER_ERROR (or 413 for the size) instead of exhausting memory.
 MAX_BODY_BYTES = 50 * 1024 * 1024
@@ -23,13 +26,32 @@ MAX_JSON_DEPTH = 100
 MAX_STRING_LENGTH = 10 * 1024 * 1024
 
 
-def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
+def json_bytes(body) -> bytes:
+    """``body`` as compact UTF-8 JSON, as every answer of the fake is encoded."""
     data = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     try:
-        encoded = data.encode("utf-8")
+        return data.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate echoed back (a field name in a message): escape it
-        encoded = json.dumps(body, separators=(",", ":")).encode("ascii")
-    return Response(encoded, status=status, headers=headers, content_type=JSON_TYPE)
+        return json.dumps(body, separators=(",", ":")).encode("ascii")
+
+
+def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(json_bytes(body), status=status, headers=headers, content_type=JSON_TYPE)
+
+
+def begin_api_call(environ: dict, org, version: str | None) -> str:
+    """Every REST call: find the session's user (401 without one), count the call (refused past
+    an enforced API limit), check the version segment (404). The user's Id, also kept in the
+    environ for the request log."""
+    environ[API_CALL] = True
+    scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+    user_id = environ[USER_ID] = org.session_user(
+        token.strip() if scheme.lower() in ("bearer", "oauth") else None)
+    if org.count_request() > org.config.api_limit and org.config.enforce_api_limit:
+        raise errors.RequestLimitExceeded("TotalRequests Limit exceeded.")
+    if version is not None and not VERSION.match(version):
+        raise errors.NotFound("The requested resource does not exist")
+    return user_id
 
 
 def raw_body(error: type[errors.SalesforceError] = errors.JsonParserError) -> bytes:
@@ -100,7 +122,18 @@ def _check_text(text: str) -> None:
 
 def json_body():
     """The request body parsed by ``parse_json``; an empty body is JSON_PARSER_ERROR."""
-    data = raw_body()
+    return body_json(raw_body())
+
+
+def body_json(data: bytes):
+    """A request body's bytes parsed by ``parse_json``; empty is JSON_PARSER_ERROR."""
     if not data:
         raise errors.JsonParserError("The request body is empty; a JSON body is required")
     return parse_json(data)
+
+
+def record_values(body) -> dict:
+    """A parsed body that must be a JSON object (a record's field values)."""
+    if not isinstance(body, dict):
+        raise errors.JsonParserError("Expected a JSON object (a record's field values)")
+    return body
