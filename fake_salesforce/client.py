@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
@@ -46,9 +46,31 @@ class RedirectAdapter(HTTPAdapter):
 class WSGIAdapter(BaseAdapter):
     """A requests transport that calls a WSGI app directly: no socket, same app, same state."""
 
+    # The parts of the WSGI environ that are the same for every request.
+    _BASE_ENVIRON = {
+        "SCRIPT_NAME": "",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+
     def __init__(self, app):
         super().__init__()
         self.app = app
+        self._header_keys: dict[str, str | None] = {}   # header name -> environ key (None: skipped)
+
+    def _environ_key(self, name: str) -> str | None:
+        key = self._header_keys.get(name)
+        if key is None and name not in self._header_keys:
+            upper = name.upper().replace("-", "_")
+            key = "CONTENT_TYPE" if upper == "CONTENT_TYPE" else \
+                None if upper in ("CONTENT_LENGTH", "HOST") else "HTTP_" + upper
+            if len(self._header_keys) < 1000:
+                self._header_keys[name] = key
+        return key
 
     def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
         parts = urlsplit(request.url)
@@ -57,39 +79,31 @@ class WSGIAdapter(BaseAdapter):
             body = body.encode("utf-8")
         elif not isinstance(body, (bytes, bytearray)):
             body = b"".join(body)
-        if _is_salesforce_login_host(parts.hostname or "") and parts.hostname != INPROCESS_HOST:
+        hostname = parts.hostname or ""
+        if _is_salesforce_login_host(hostname) and hostname != INPROCESS_HOST:
             parts = parts._replace(netloc=INPROCESS_HOST)
-        host = parts.hostname or "localhost"
-        environ = {
+            hostname = INPROCESS_HOST
+        environ = dict(self._BASE_ENVIRON)
+        environ.update({
             "REQUEST_METHOD": request.method,
-            "SCRIPT_NAME": "",
-            "PATH_INFO": _unquote_path(parts.path or "/"),
+            "PATH_INFO": unquote(parts.path or "/", encoding="latin-1"),  # WSGI: latin-1 text of the bytes
             "QUERY_STRING": parts.query,
-            "SERVER_NAME": host,
+            "SERVER_NAME": hostname or "localhost",
             "SERVER_PORT": str(parts.port or (443 if parts.scheme == "https" else 80)),
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": "127.0.0.1",
             "CONTENT_LENGTH": str(len(body)),
-            "wsgi.version": (1, 0),
             "wsgi.url_scheme": parts.scheme or "https",
             "wsgi.input": io.BytesIO(body),
             "wsgi.errors": io.StringIO(),
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
             "HTTP_HOST": parts.netloc,
-        }
-        for key, value in request.headers.items():
-            name = key.upper().replace("-", "_")
-            if name == "CONTENT_TYPE":
-                environ["CONTENT_TYPE"] = value
-            elif name != "CONTENT_LENGTH" and name != "HOST":
-                environ["HTTP_" + name] = value
-        captured: dict[str, Any] = {}
+        })
+        for name, value in request.headers.items():
+            key = self._environ_key(name)
+            if key is not None:
+                environ[key] = value
+        captured: list = []
 
         def start_response(status, headers, exc_info=None):
-            captured["status"] = status
-            captured["headers"] = headers
+            captured[:] = (status, headers)
 
         try:
             chunks = self.app(environ, start_response)
@@ -101,11 +115,11 @@ class WSGIAdapter(BaseAdapter):
                     close()
         except ConnectionResetError as e:  # the app closes the connection (an injected fault)
             raise requests.ConnectionError(e, request=request) from None
+        status, headers = captured
         response = requests.Response()
-        code, _, reason = captured["status"].partition(" ")
-        response.status_code = int(code)
-        response.reason = reason
-        response.headers = CaseInsensitiveDict(captured["headers"])
+        response.status_code = int(status[:3])
+        response.reason = status[4:]
+        response.headers = CaseInsensitiveDict(headers)
         response._content = content
         response.raw = io.BytesIO(content)
         response.url = request.url
@@ -116,13 +130,6 @@ class WSGIAdapter(BaseAdapter):
 
     def close(self):
         pass
-
-
-def _unquote_path(path: str) -> str:
-    from urllib.parse import unquote
-
-    # WSGI wants PATH_INFO decoded, as latin-1 text of the UTF-8 bytes.
-    return unquote(path, encoding="latin-1")
 
 
 def make_session(target, *, verify: Any = True) -> requests.Session:

@@ -400,40 +400,71 @@ def _parse(text: str, start: str):
     return _PARSER.parse(text, start=start)
 
 
+@lru_cache(maxsize=512)
+def _parse_planned(key: str, start: str):
+    """The tree of a query shape, and the ids of its nodes that hold a literal to fill in (or
+    have such a node below them): filling in a query's own literals rebuilds only those."""
+    tree = _parse(key, start)
+    marked: set[int] = set()
+
+    def mark(node) -> bool:
+        if isinstance(node, ast.Value):
+            holds = node.kind == "string"
+        elif isinstance(node, tuple):
+            holds = any([mark(n) for n in node])
+        elif hasattr(node, "__dataclass_fields__"):
+            holds = isinstance(node, ast.Search)
+            holds = any([mark(getattr(node, name)) for name in node.__dataclass_fields__]) or holds
+        else:
+            return False
+        if holds:
+            marked.add(id(node))
+        return holds
+
+    mark(tree)
+    return tree, frozenset(marked)
+
+
 def _shape(text: str) -> tuple[str, dict[tuple[int, int], str]]:
-    """The text with each quoted string's characters replaced by ``a`` (so the tree and every
-    position are the same), and the strings' contents by (line, column) of their quote."""
+    """The text with each literal's characters (a quoted string's, a SOSL term's in braces)
+    replaced by ``a`` (line breaks kept, so the tree and every position are the same), and the
+    literals' contents by (line, column) of their opening quote or brace."""
     strings: dict[tuple[int, int], str] = {}
 
     def blank(m: re.Match) -> str:
         literal = m.group()
-        if literal[0] != "'":
-            return literal                      # a SOSL term in braces stays as written
         start = m.start()
         line = text.count("\n", 0, start) + 1
         strings[(line, start - text.rfind("\n", 0, start))] = literal[1:-1]
-        return "'" + "a" * (len(literal) - 2) + "'"
+        inner = literal[1:-1]
+        return literal[0] + (_BLANK.sub("a", inner) if "\n" in inner else "a" * len(inner)) + literal[-1]
 
     return _LITERALS.sub(blank, text), strings
 
 
-def _fill(node, strings: dict):
-    """A copy of a cached tree with the query's own string values."""
+_BLANK = re.compile(r"[^\n]")
+
+
+def _fill(node, strings: dict, marked: frozenset):
+    """A copy of a cached tree with the query's own literals (only ``marked`` nodes rebuilt)."""
+    if id(node) not in marked:
+        return node
     if isinstance(node, ast.Value):
-        text = strings.get((node.line, node.column)) if node.kind == "string" else None
+        text = strings.get((node.line, node.column))
         return node if text is None else replace(node, text=text)
     if isinstance(node, tuple):
-        return tuple(_fill(n, strings) for n in node)
-    if hasattr(node, "__dataclass_fields__"):
-        changes = {}
-        for name in node.__dataclass_fields__:
-            value = getattr(node, name)
-            if isinstance(value, (tuple, ast.Value)) or hasattr(value, "__dataclass_fields__"):
-                filled = _fill(value, strings)
-                if filled is not value:
-                    changes[name] = filled
-        return replace(node, **changes) if changes else node
-    return node
+        return tuple(_fill(n, strings, marked) for n in node)
+    changes = {}
+    for name in node.__dataclass_fields__:
+        value = getattr(node, name)
+        filled = _fill(value, strings, marked)
+        if filled is not value:
+            changes[name] = filled
+    if isinstance(node, ast.Search):
+        term = strings.get((node.line, node.column))
+        if term is not None:
+            changes["term"] = term
+    return replace(node, **changes) if changes else node
 
 
 def _parse_shape(text: str, start: str):
@@ -441,10 +472,10 @@ def _parse_shape(text: str, start: str):
     if not strings:
         return _parse(text, start)
     try:
-        tree = _parse(key, start)
+        tree, marked = _parse_planned(key, start)
     except Exception:
         return _PARSER.parse(text, start=start)   # the error, as the text itself has it
-    return _fill(tree, strings)
+    return _fill(tree, strings, marked)
 
 
 def _run(text: str, start: str, error_class):

@@ -178,14 +178,30 @@ def test_parsing_is_cached_by_shape_and_the_tree_is_immutable():
     from fake_salesforce.soql import parser
 
     parse_query("SELECT Id FROM Contact WHERE LastName = 'shape-1' AND Email != 'a@b.c' LIMIT 3")
-    before = parser._parse.cache_info()
+    before = parser._parse_planned.cache_info()
     text = "SELECT Id FROM Contact WHERE LastName = 'other-2' AND Email != 'it\\'s' LIMIT 3"
     tree = parse_query(text)
-    after = parser._parse.cache_info()
+    after = parser._parse_planned.cache_info()
     assert (after.hits, after.misses) == (before.hits + 1, before.misses)   # not parsed again
     assert tree == parser._PARSER.parse(text, start="query")                 # the same tree
     with pytest.raises(AttributeError):
         tree.limit = None
+    # a string over two lines keeps the positions of what follows it
+    text = "SELECT Id FROM Contact WHERE LastName = 'two\nlines' AND Email != 'x'\nLIMIT 3"
+    assert parse_query(text) == parser._PARSER.parse(text, start="query")
+
+
+def test_search_parsing_is_cached_by_shape():
+    from fake_salesforce.soql import parser
+
+    parser.parse_search("FIND {+33 6 12 34 56 78} IN PHONE FIELDS RETURNING Contact(Id WHERE Name != 'a')")
+    before = parser._parse_planned.cache_info()
+    text = "FIND {+33 6 98 76 54 32} IN PHONE FIELDS RETURNING Contact(Id WHERE Name != 'b')"
+    tree = parser.parse_search(text)
+    after = parser._parse_planned.cache_info()
+    assert (after.hits, after.misses) == (before.hits + 1, before.misses)
+    assert tree == parser._PARSER.parse(text, start="search")
+    assert tree.term == "+33 6 98 76 54 32"
 
 
 def test_the_from_objects_name_as_a_qualifier_is_dropped_from_the_tree():
