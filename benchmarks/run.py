@@ -34,6 +34,7 @@ BENCHMARKS = {
     "core": ("bench_core", ["--calls", "20", "--contacts", "50"], []),
     "scenarios": ("bench_scenarios", ["--calls", "20"], []),
     "pages": ("bench_pages", ["--tasks", "30", "--repeat", "2"], []),
+    "workers": ("bench_workers", ["--seconds", "1", "--rounds", "1", "--threads", "2"], []),
 }
 LIBRARIES = ("requests", "urllib3", "simple-salesforce", "flask", "werkzeug", "cheroot", "lark",
              "simple-mockforce")

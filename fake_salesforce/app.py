@@ -108,6 +108,8 @@ class _Instrumented:
     def __call__(self, environ, start_response):
         started = time.perf_counter()
         org = self.org
+        if org.config.shared:
+            org.sync()
 
         def instrumented_start_response(status, headers, exc_info=None):
             if environ.get(API_CALL):

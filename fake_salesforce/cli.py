@@ -159,11 +159,15 @@ def main():
 @click.option("--faults", "faults_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="YAML/JSON file of faults to inject: faults: [{path, method, kind, status, "
                    "error_code, seconds, times | probability, seed}] (see fake_salesforce/faults.py).")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Server processes sharing the org (in its --db file, or a temporary one): "
+                   "more than one uses more than one core. Bulk API 2.0 jobs, --faults and JWT "
+                   "certificates registered through the control API need a single process.")
 @click.option("--api-limit", type=click.IntRange(1), default=None,
               help="Enforce a daily API limit of N requests: past it, REQUEST_LIMIT_EXCEEDED.")
 def serve(host, port, db, schema_files, seed_file, id_seed, order, default_country, username, password,
           security_token, jwt_certs, tls, cert_dir, quiet, pages_open, control_token, no_control,
-          faults_file, api_limit):
+          faults_file, workers, api_limit):
     """Serve a fake org until Ctrl-C.
 
     It prints its URL, the admin's credentials and a Python snippet to connect. A bad flag or
@@ -178,14 +182,24 @@ def serve(host, port, db, schema_files, seed_file, id_seed, order, default_count
         raise click.BadParameter("opens the control API that --no-control switches off: give one",
                                  param_hint="--control-token")
     certs = _load_jwt_certs(jwt_certs)
+    if workers > 1 and faults_file:
+        raise click.BadParameter("fault rules are kept by one server process: give --faults without "
+                                 "--workers", param_hint="--faults")
     fault_rules = _load_faults(faults_file) if faults_file else None
+    scratch = None
+    if workers > 1 and db is None:
+        # in memory-backed storage where there is some: the file only lives as long as the server
+        shm = Path("/dev/shm")
+        scratch = Path(tempfile.mkdtemp(prefix="fake-salesforce-", dir=shm if shm.is_dir() else None))
+        db = scratch / "org.db"
     records = _load_seed(seed_file) if seed_file else None
     existing = _open_db(db)
     try:
-        org = Org(schema_files=tuple(str(p) for p in schema_files), db_path=str(db) if db else None,
-                  seed=id_seed, order=order, default_country=default_country,
-                  username=username, password=password,
-                  security_token=security_token, jwt_certificates=certs)
+        options = dict(schema_files=tuple(str(p) for p in schema_files), db_path=str(db) if db else None,
+                       seed=id_seed, order=order, default_country=default_country,
+                       username=username, password=password,
+                       security_token=security_token, jwt_certificates=certs, shared=workers > 1)
+        org = Org(**options)
         if api_limit:
             org.config.api_limit, org.config.enforce_api_limit = api_limit, True
     except (SchemaError, StoreError) as e:
@@ -207,12 +221,22 @@ def serve(host, port, db, schema_files, seed_file, id_seed, order, default_count
             except OSError as e:
                 raise click.ClickException(f"cannot write the TLS certificate into {folder}: "
                                            f"{e.strerror}") from None
+        if workers > 1 and port == 0:
+            port = _free_port(host)   # the workers share one port: it must be known before they start
         try:
             server = FakeServer(org, host, port, certfile=certfile, keyfile=keyfile, quiet=quiet,
                                 pages_open=pages_open, control_token=control_token,
-                                fault_rules=fault_rules, control_api=not no_control)
+                                fault_rules=fault_rules, control_api=not no_control,
+                                reuse_port=workers > 1)
         except OSError as e:
             raise click.ClickException(str(e)) from None
+        if workers > 1:
+            org.store.close()   # each worker process opens its own connection
+            server_options = dict(certfile=certfile, keyfile=keyfile, quiet=quiet, pages_open=pages_open,
+                                  control_token=control_token, control_api=not no_control, reuse_port=True)
+            pool = Workers(workers, host, server.port, options, server_options, api_limit)
+            server.stop()   # it found the port; the workers listen on it
+            pool.start()
     except BaseException:
         org.store.close()
         if db and not existing:
@@ -221,7 +245,7 @@ def serve(host, port, db, schema_files, seed_file, id_seed, order, default_count
 
     # Ctrl-C and SIGTERM stop the server from another thread: its loop then returns.
     def stop(*_):
-        threading.Thread(target=server.stop, daemon=True).start()
+        threading.Thread(target=pool.stop if workers > 1 else server.stop, daemon=True).start()
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
@@ -232,7 +256,9 @@ def serve(host, port, db, schema_files, seed_file, id_seed, order, default_count
                                                     " (log in with the credentials below)"))
         click.echo(f"  username: {username}   password: {password}   security token: "
                    f"{security_token or '(empty)'}")
-        if db:
+        if workers > 1:
+            click.echo(f"  {workers} worker processes (pids {', '.join(map(str, pool.pids))})")
+        if db and not scratch:
             click.echo(f"  data kept in {db}" + (" (an org from an earlier run)" if existing else ""))
         if existing and org.authenticate(username, password + security_token) is None:
             click.echo(f"  note: these credentials do not log in to the org in {db}: it keeps the "
@@ -249,12 +275,23 @@ def serve(host, port, db, schema_files, seed_file, id_seed, order, default_count
         click.echo("Connect from Python:\n" + SNIPPET.format(url=server.url, verify=verify))
         click.echo("Press Ctrl-C to stop.")
         sys.stdout.flush()
-        server.serve_forever()
+        if workers > 1:
+            failed = pool.wait()
+            if failed:
+                raise click.ClickException(failed)
+        else:
+            server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
-        server.stop()
-        org.store.close()
+        if workers > 1:
+            pool.stop()
+            if scratch:
+                _remove_db(db)
+                scratch.rmdir()
+        else:
+            server.stop()
+            org.store.close()
         click.echo("Stopped.")
 
 
@@ -343,6 +380,106 @@ def _grouped(notes: list[str], verbose: bool, shown: int = 5) -> list[str]:
         if len(group) > shown:
             lines.append(f"... and {len(group) - shown} more like these (-v lists them)")
     return lines
+
+
+def _free_port(host: str) -> int:
+    import socket
+
+    try:
+        family = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.bind((host, 0))
+            return probe.getsockname()[1]
+    except OSError as e:
+        raise click.ClickException(f"cannot listen on {host}: {e.strerror or e}") from None
+
+
+class Workers:
+    """``serve --workers N``: N forked processes, each with its own connection to the org's
+    database file and its own server on the same port (the system shares the connections)."""
+
+    def __init__(self, n: int, host: str, port: int, org_options: dict, server_options: dict,
+                 api_limit: int | None):
+        self.n, self.host, self.port = n, host, port
+        self.org_options, self.server_options, self.api_limit = org_options, server_options, api_limit
+        self.pids: list[int] = []
+        self._stopping = False
+
+    def start(self) -> None:
+        import os
+
+        ready_r, ready_w = os.pipe()
+        for _ in range(self.n):
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                os.close(ready_r)
+                self._child(ready_w)   # never returns
+            self.pids.append(pid)
+        os.close(ready_w)
+        ready = 0
+        while ready < self.n:
+            got = os.read(ready_r, self.n)
+            if not got:
+                break
+            ready += len(got)
+        os.close(ready_r)
+        if ready < self.n:
+            self.stop()
+            raise click.ClickException("a worker process could not start")
+
+    def _child(self, ready_w: int) -> None:
+        import os
+
+        from .server import FakeServer
+
+        status = 1
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent stops the workers
+            org = Org(**self.org_options)
+            if self.api_limit:
+                org.config.api_limit, org.config.enforce_api_limit = self.api_limit, True
+            server = FakeServer(org, self.host, self.port, **self.server_options)
+            signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.stop, daemon=True).start())
+            os.write(ready_w, b"1")
+            os.close(ready_w)
+            server.serve_forever()
+            org.store.close()
+            status = 0
+        except BaseException as e:  # noqa: BLE001  (say why, then leave)
+            print(f"fake-salesforce worker {os.getpid()}: {e}", file=sys.stderr, flush=True)
+        finally:
+            os._exit(status)
+
+    def wait(self) -> str | None:
+        """Until every worker has ended; why, when one ended unasked."""
+        import os
+
+        reason = None
+        remaining = set(self.pids)
+        while remaining:
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:
+                break
+            except InterruptedError:
+                continue
+            remaining.discard(pid)
+            if not self._stopping and reason is None:
+                reason = f"worker process {pid} ended (status {status}); stopping the others"
+                self.stop()
+        return reason
+
+    def stop(self) -> None:
+        import os
+
+        self._stopping = True
+        for pid in self.pids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
 
 
 if __name__ == "__main__":

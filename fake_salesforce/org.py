@@ -48,6 +48,22 @@ class BatchResult:
         return self.error is None
 
 
+class _Counter:
+    """The API request count of an org served by one process."""
+
+    def __init__(self):
+        self.value = 0
+        self._lock = threading.Lock()
+
+    def add(self) -> int:
+        with self._lock:
+            self.value += 1
+            return self.value
+
+    def set(self, value: int) -> None:
+        self.value = value
+
+
 class _RolledBack(Exception):
     """Raised inside an all-or-none batch's transaction to undo it."""
 
@@ -97,6 +113,9 @@ class OrgConfig:
     request_log_size: int = 10_000
     # Bulk API 2.0: how many polls a closed job answers InProgress before it is worked
     bulk_polls: int = 0
+    # served by several processes on db_path: ids, sessions, the clock, the API count, the request
+    # log and query locators live in the database file (see shared.py)
+    shared: bool = False
 
 
 class Org:
@@ -117,27 +136,70 @@ class Org:
             raise ValueError(f"order must be one of {', '.join(ORDERS)}, not {self.config.order!r}")
         self.config.default_country = phones.check_country(self.config.default_country)
         self.schema: Schema = load_schema(*self.config.schema_files)
-        self.store = Store(self.schema, self.config.db_path)
-        self.clock = Clock(self.config.now)
-        self.ids = IdGenerator(self.config.seed)
+        if self.config.shared and not self.config.db_path:
+            raise ValueError("an org shared by several processes needs a database file (db_path)")
+        self.store = Store(self.schema, self.config.db_path, shared=self.config.shared)
         self.lock = self.store.lock
-        self.sessions: dict[str, Session] = {}
-        self.passwords: dict[str, str] = {}
-        self.requests: deque[RequestLogEntry] = deque(maxlen=self.config.request_log_size)
-        self.api_count = 0
+        if self.config.shared:
+            self._share()
+        else:
+            self.clock = Clock(self.config.now)
+            self.ids = IdGenerator(self.config.seed)
+            self.sessions: dict[str, Session] = {}
+            self.passwords: dict[str, str] = {}
+            self.requests: deque[RequestLogEntry] = deque(maxlen=self.config.request_log_size)
+            self._api = _Counter()
+            self.cursors = Cursors(self.ids.instance)
         self.org_id = to18("00D" + self.ids.instance + "000000001")
-        self.cursors = Cursors(self.ids.instance)
         self.bulk = BulkJobs(self)
         self._default_rows: dict[str, dict] = {}
         # each object's behaviours (behaviours/), in their fixed order
         self._hooks = {o.name: [b for b in BEHAVIOURS if o.name in b.objects] for o in self.schema}
-        self._counter_lock = threading.Lock()
         self.admin_id: str = ""
         self.person_record_type_id: str = ""
         if self.store.meta("initialised") is None:
+            if self.config.shared:
+                self.clock.reset(self.config.now)
             self._bootstrap()
         else:
             self._reload()
+        self._generation = self.store.meta("generation", "0")
+
+    def _share(self) -> None:
+        from . import shared
+
+        store = self.store
+        shared.create_tables(store)
+        saved_seed = store.meta("seed")
+        self.clock = shared.SharedClock(store)
+        self.ids = shared.SharedIds(store, saved_seed if saved_seed is not None else self.config.seed)
+        self.sessions = shared.SharedSessions(store, Session)
+        self.passwords = shared.SharedPasswords(store, _decode_passwords, _encode_passwords)
+        self.requests = shared.SharedRequestLog(store, self.config.request_log_size, RequestLogEntry)
+        self._api = shared.SharedCounter(store)
+        self.cursors = shared.SharedCursors(store, self.ids.instance)
+
+    def sync(self) -> None:
+        """In an org shared by several processes, catch up with a reset made by another one."""
+        if not self.config.shared:
+            return
+        generation = self.store.meta("generation", "0")
+        if generation != self._generation:
+            with self.lock:
+                self._generation = generation
+                self.config.seed = self.store.meta("seed")
+                self.ids.adopt(self.config.seed)
+                self.cursors.instance = self.ids.instance
+                self.org_id = to18("00D" + self.ids.instance + "000000001")
+                self.admin_id = self.store.meta("admin_id")
+                self.person_record_type_id = self.store.meta("person_record_type_id")
+                self.config.default_country = self.store.meta("default_country", self.config.default_country)
+                self.config.order = self.store.meta("order", self.config.order)
+
+    @property
+    def api_count(self) -> int:
+        """API requests counted since the org was made or reset."""
+        return self._api.value
 
     # == lifecycle =================================================================================
     def reset(self, seed: int | str | None = None, now: datetime | None = None, *,
@@ -148,7 +210,7 @@ class Org:
         if order is not None and order not in ORDERS:
             raise errors.InvalidParameterValue(
                 f"'order' must be one of {', '.join(ORDERS)}, not {order!r}", ["order"])
-        with self.lock:
+        with self.lock, self.store.transaction():
             if seed is not None:
                 self.config.seed = seed
             if country is not None:
@@ -157,11 +219,17 @@ class Org:
                 self.config.order = order
             self.store.wipe()
             self.ids.reset(self.config.seed)
-            self.clock = Clock(now or self.config.now)
+            if self.config.shared:
+                self.clock.reset(now or self.config.now)
+                self._generation = str(int(self._generation) + 1)
+                self.store.set_meta("generation", self._generation)
+                self.store.set_meta("order", self.config.order)
+            else:
+                self.clock = Clock(now or self.config.now)
             self.sessions.clear()
             self.passwords.clear()
             self.requests.clear()
-            self.api_count = 0
+            self._api.set(0)
             self.cursors.reset(self.ids.instance)
             self.bulk.reset()
             self._bootstrap()
@@ -200,10 +268,11 @@ class Org:
             self.store.set_meta("initialised", "1")
 
     def _reload(self) -> None:
-        """Pick up a file database written by an earlier run."""
+        """Pick up a file database written by an earlier run (or, shared, by another process)."""
         self.admin_id = self.store.meta("admin_id")
         self.person_record_type_id = self.store.meta("person_record_type_id")
-        self.passwords = _decode_passwords(self.store.meta("passwords", ""))
+        if not self.config.shared:
+            self.passwords = _decode_passwords(self.store.meta("passwords", ""))
         for obj in self.schema:
             row = self.store.execute(f"SELECT max(Id) FROM {q(obj.name)}").fetchone()
             if row[0]:
@@ -291,9 +360,7 @@ class Org:
 
     # == requests and limits =======================================================================
     def count_request(self) -> int:
-        with self._counter_lock:
-            self.api_count += 1
-            return self.api_count
+        return self._api.add()
 
     def log_request(self, entry: RequestLogEntry) -> None:
         self.requests.append(entry)
@@ -975,7 +1042,7 @@ def _default_storage(f: FieldDef):
 
 
 def _encode_passwords(passwords: dict[str, str]) -> str:
-    return json.dumps(passwords)
+    return json.dumps(dict(passwords))
 
 
 def _decode_passwords(text: str) -> dict[str, str]:

@@ -110,7 +110,9 @@ SOCKET_TIMEOUT = 5
 
 
 class FakeServer:
-    """Serve ``org`` on ``host:port`` (port 0 picks a free one).
+    """Serve ``org`` on ``host:port`` (port 0 picks a free one). ``reuse_port``: other
+    processes may listen on the same port, the system sharing the connections among them
+    (``serve --workers``).
 
     >>> server = FakeServer(Org()).start()   # background thread
     >>> server.url                           # e.g. http://127.0.0.1:53117
@@ -121,14 +123,14 @@ class FakeServer:
                  certfile: str | Path | None = None, keyfile: str | Path | None = None,
                  quiet: bool = True, threads: int = 64, pages_open: bool = False,
                  control_token: str | None = None, fault_rules: list[dict] | None = None,
-                 control_api: bool = True):
+                 control_api: bool = True, reuse_port: bool = False):
         self.org = org or Org()
         self.app = create_app(self.org, pages_open=pages_open, control_token=control_token,
                               loopback_only=_is_loopback(host), fault_rules=fault_rules,
                               control_api=control_api)
         self._server = wsgi.Server((host, port), self.app if quiet else _AccessLog(self.app),
                                    numthreads=threads, server_name="fake-salesforce",
-                                   timeout=SOCKET_TIMEOUT)
+                                   timeout=SOCKET_TIMEOUT, reuse_port=reuse_port)
         self._server.ConnectionClass = _Connection
         self.scheme = "http"
         self.certfile = str(certfile) if certfile else None

@@ -116,16 +116,27 @@ def index_name(sobject: str, field: str, *, nocase: bool) -> str:
 
 
 class Store:
-    def __init__(self, schema: Schema, path: str | Path | None = None):
+    """``shared``: several processes use the file at once (``serve --workers``): no exclusive
+    lock, and every transaction takes the write lock when it begins (waiting for it up to
+    ``SHARED_BUSY_TIMEOUT`` seconds), so that reads and writes inside it are never interleaved
+    with another process's."""
+
+    SHARED_BUSY_TIMEOUT = 30.0
+
+    def __init__(self, schema: Schema, path: str | Path | None = None, *, shared: bool = False):
         self.schema = schema
         self.path = str(path) if path else None
+        self.shared = shared
         if self.path:
             holds_org(self.path)
         conn = None
         try:
             conn = sqlite3.connect(self.path or ":memory:", check_same_thread=False,
-                                   isolation_level=None, timeout=0.5)
-            if self.path:
+                                   isolation_level=None,
+                                   timeout=self.SHARED_BUSY_TIMEOUT if shared else 0.5)
+            if self.path and shared:
+                conn.execute("PRAGMA journal_mode=WAL")
+            elif self.path:
                 # One org per file: this connection keeps the file locked until it is closed,
                 # so a second org on the same file cannot hand out the same ids.
                 conn.execute("PRAGMA locking_mode=EXCLUSIVE")
@@ -138,17 +149,45 @@ class Store:
             if conn is not None:
                 conn.close()
             raise StoreError(_in_use(self.path) if _busy(e) else f"cannot open {self.path}: {e}") from None
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA case_sensitive_like=OFF")
-        for name, (n_args, function) in SQL_FUNCTIONS.items():
-            conn.create_function(name, n_args, function, deterministic=True)
-        self.conn = conn
+        self._configure(conn)
+        self._connections = [conn]
+        if shared:
+            # One connection per thread: SQLite then keeps each thread's reads and writes apart,
+            # as it keeps the processes' apart (a read in one thread never holds the snapshot
+            # another thread's write transaction starts from).
+            self._local = threading.local()
+            self._local.conn = conn
+            self._connections_lock = threading.Lock()
+        else:
+            self._conn = conn
         self.db = sqlite_utils.Database(conn)
         self.lock = threading.RLock()
         self._depth = 0
         self._insert_sql: dict[str, tuple[str, list[str]]] = {}
         self._indexed: set[tuple[str, str, bool]] = set()
         self.ensure_tables()
+
+    @staticmethod
+    def _configure(conn) -> None:
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA case_sensitive_like=OFF")
+        for name, (n_args, function) in SQL_FUNCTIONS.items():
+            conn.create_function(name, n_args, function, deterministic=True)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The connection (shared: this thread's own)."""
+        if not self.shared:
+            return self._conn
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
+                                   timeout=self.SHARED_BUSY_TIMEOUT)
+            self._configure(conn)
+            with self._connections_lock:
+                self._connections.append(conn)
+            self._local.conn = conn
+        return conn
 
     # -- schema -------------------------------------------------------------------------------
     def ensure_tables(self) -> None:
@@ -196,7 +235,7 @@ class Store:
         with self.lock:
             outer = self._depth == 0
             if outer:
-                self.conn.execute("BEGIN")
+                self.conn.execute("BEGIN IMMEDIATE" if self.shared else "BEGIN")
             else:
                 self.conn.execute(f"SAVEPOINT sp{self._depth}")
             self._depth += 1
@@ -306,4 +345,5 @@ class Store:
         return self.conn.execute(sql).fetchone()[0]
 
     def close(self) -> None:
-        self.conn.close()
+        for conn in self._connections:
+            conn.close()

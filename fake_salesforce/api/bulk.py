@@ -14,6 +14,13 @@ from .http import json_response, raw_body
 
 bp = Blueprint("bulk", __name__, url_prefix=urls.DATA_PREFIX)
 bp.before_request(authenticate)
+
+
+@bp.before_request
+def _one_process_only():
+    if org().config.shared:
+        raise errors.NotImplementedByFake("Bulk API 2.0 jobs are kept by one server process: "
+                                          "serve without --workers to use them")
 _CSV = "text/csv;charset=UTF-8"
 _KINDS = "<any(ingest, query):kind>"
 # Salesforce takes CSV uploads of up to 150 MB; past that the fake answers 413

@@ -85,6 +85,13 @@ def _when(value, key: str):
                                            [key]) from None
 
 
+def _one_process_only(feature: str) -> None:
+    """FAKE_NOT_IMPLEMENTED for what each server process keeps to itself (``serve --workers``)."""
+    if org().config.shared:
+        raise errors.NotImplementedByFake(f"{feature}: kept by one server process, not shared "
+                                          "across --workers")
+
+
 @bp.get("/")
 def info():
     return json_response(org().info())
@@ -139,6 +146,7 @@ def seed():
 @bp.post("/oauth/jwt-certificates")
 def register_jwt_certificate():
     """``{"client_id": consumer key, "certificate": PEM}``: accept JWT bearer logins it signs."""
+    _one_process_only("JWT certificates registered through the control API (give --jwt-cert)")
     if not current_app.config.get(LOOPBACK_ONLY, True) and not current_app.config.get(CONTROL_TOKEN):
         raise errors.ControlForbidden("Registering a JWT certificate on a server that listens beyond "
                                       "loopback needs --control-token")
@@ -150,6 +158,7 @@ def register_jwt_certificate():
 @bp.post("/bulk/complete")
 def bulk_complete():
     """Work every Bulk API 2.0 job that is waiting, now."""
+    _one_process_only("Bulk API 2.0 jobs")
     return json_response({"completed": org().bulk.complete_all()})
 
 
@@ -180,6 +189,7 @@ def faults_get():
 def faults_set():
     """``{"faults": [rule, ...], "replace": true}``: arm fault rules (see ``faults.py``); without
     ``replace`` they are added to the armed ones."""
+    _one_process_only("fault rules")
     body = _body()
     rules = parse_rules(body.get("faults"))
     faults = current_app.config[FAULTS]
@@ -189,5 +199,6 @@ def faults_set():
 
 @bp.delete("/faults")
 def faults_clear():
+    _one_process_only("fault rules")
     current_app.config[FAULTS].clear()
     return json_response({"faults": []})

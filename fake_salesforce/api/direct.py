@@ -51,13 +51,13 @@ class DirectRoutes:
         answer = None
         if method == "GET":
             if path.endswith(("/query", "/query/")):
-                answer = self._query(environ, path)
+                answer = self.query(environ, path)
             else:
-                answer = self._get(environ, path)
+                answer = self.get_record(environ, path)
         elif method == "POST":
-            answer = self._create(environ, path)
+            answer = self.create(environ, path)
         elif method == "PATCH":
-            answer = self._update(environ, path)
+            answer = self.update(environ, path)
         if answer is None:
             return self.wsgi_app(environ, start_response)
         status, body = answer
@@ -68,14 +68,14 @@ class DirectRoutes:
         return [body]
 
     # -- the calls: None when the request is not of the plain form --------------------------------
-    def _get(self, environ, path):
+    def get_record(self, environ, path):
         match = _RECORD.fullmatch(path)
         if match is None or match[3] in self.reserved or environ.get("QUERY_STRING"):
             return None
         version, sobject, record_id = match.groups()
-        return self._answer(environ, version, lambda user_id: (200, self.org.get(sobject, record_id)))
+        return self.answer(environ, version, lambda user_id: (200, self.org.get(sobject, record_id)))
 
-    def _query(self, environ, path):
+    def query(self, environ, path):
         match = _QUERY.fullmatch(path)
         if match is None:
             return None
@@ -89,13 +89,13 @@ class DirectRoutes:
                 raise errors.MalformedQuery("The 'q' parameter is required and must hold the query text")
             return 200, self.org.query(text, include_deleted=False, user_id=user_id,
                                        batch_size=batch_size(environ.get("HTTP_SFORCE_QUERY_OPTIONS", "")))
-        return self._answer(environ, match[1], run)
+        return self.answer(environ, match[1], run)
 
-    def _create(self, environ, path):
+    def create(self, environ, path):
         match = _SOBJECT.fullmatch(path)
         if match is None or match[2] in self.reserved:
             return None
-        data = self._body(environ)
+        data = self.read_body(environ)
         if data is None:
             return None
         version, sobject = match.groups()
@@ -103,13 +103,13 @@ class DirectRoutes:
         def run(user_id):
             new_id = self.org.create(sobject, record_values(body_json(data)), user_id, allow_audit=True)
             return 201, {"id": new_id, "success": True, "errors": []}
-        return self._answer(environ, version, run)
+        return self.answer(environ, version, run)
 
-    def _update(self, environ, path):
+    def update(self, environ, path):
         match = _RECORD.fullmatch(path)
         if match is None or match[3] in self.reserved:
             return None
-        data = self._body(environ)
+        data = self.read_body(environ)
         if data is None:
             return None
         version, sobject, record_id = match.groups()
@@ -117,10 +117,10 @@ class DirectRoutes:
         def run(user_id):
             self.org.update(sobject, record_id, record_values(body_json(data)), user_id)
             return 204, None
-        return self._answer(environ, version, run)
+        return self.answer(environ, version, run)
 
     @staticmethod
-    def _body(environ) -> bytes | None:
+    def read_body(environ) -> bytes | None:
         """The body of a request that declares its length (within the limit), no query string;
         None for any other request (Flask reads those). A body shorter than declared is put
         back for Flask to refuse."""
@@ -135,7 +135,7 @@ class DirectRoutes:
             return None
         return data
 
-    def _answer(self, environ, version, run) -> tuple[int, bytes | None]:
+    def answer(self, environ, version, run) -> tuple[int, bytes | None]:
         try:
             status, body = run(begin_api_call(environ, self.org, version))
         except errors.SalesforceError as e:
