@@ -111,6 +111,8 @@ def test_escaped_reserved_characters_are_literal(sf, fake_org):
      "'__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names."),
     ("FIND {jean} RETURNING Contact(Nope)", "INVALID_FIELD", None),
     ("FIND {jean} WITH SNIPPET", "FAKE_NOT_IMPLEMENTED", "SOSL WITH SNIPPET is not implemented by the fake org"),
+    ("FIND {jean} RETURNING FAQ__kav(Title WHERE PublishStatus = 'Online')", "FAKE_NOT_IMPLEMENTED",
+     "The Knowledge article type FAQ__kav is not implemented by the fake org"),
     ("FIND {(a OR b) AND c} RETURNING Contact", "FAKE_NOT_IMPLEMENTED",
      "SOSL grouping with parentheses in the search term is not implemented by the fake org"),
 ])
