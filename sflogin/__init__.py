@@ -45,6 +45,8 @@ __all__ = ["ENV_VARS", "Credentials", "CredentialsError", "LoginError", "LoginFa
            "OrgUnreachable", "login", "login_url"]
 
 API_VERSION = "59.0"
+# Seconds to connect to the org and to wait for each answer, unless a request says otherwise.
+DEFAULT_TIMEOUT = (10.0, 60.0)
 
 # Option (its Python name) -> environment variable.
 ENV_VARS = {
@@ -146,10 +148,11 @@ class Credentials:
         return creds
 
     def login(self, *, verify: Any = True, session: requests.Session | None = None,
-              version: str = API_VERSION) -> Salesforce:
+              version: str = API_VERSION, timeout=DEFAULT_TIMEOUT) -> Salesforce:
         """A logged-in client. LoginFailed when the org refuses, OrgUnreachable when it does not
-        answer."""
-        session = session or _Session()
+        answer (within ``timeout``: seconds, or (connect, read) seconds, for each request made
+        without a timeout of its own)."""
+        session = session or _Session(timeout)
         if verify is not True:
             session.verify = verify
         v = self.values
@@ -215,7 +218,17 @@ class Credentials:
 
 class _Session(requests.Session):
     """A session whose own ``verify`` (a --verify CA file) is not overridden by REQUESTS_CA_BUNDLE
-    or CURL_CA_BUNDLE, as a plain session's is; proxies still come from the environment."""
+    or CURL_CA_BUNDLE, as a plain session's is (proxies still come from the environment), and
+    whose requests time out (simple-salesforce's login sets no timeout of its own)."""
+
+    def __init__(self, timeout=DEFAULT_TIMEOUT):
+        super().__init__()
+        self.timeout = timeout
+
+    def request(self, *args, **kwargs):
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return super().request(*args, **kwargs)
 
     def merge_environment_settings(self, url, proxies, stream, verify, cert):
         settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
@@ -293,11 +306,12 @@ def _reason(error: BaseException) -> str:
 
 def login(*, verify: Any = True, env: Mapping[str, str] | None = None,
           session: requests.Session | None = None, version: str = API_VERSION,
-          **credentials: str | None) -> Salesforce:
+          timeout=DEFAULT_TIMEOUT, **credentials: str | None) -> Salesforce:
     """A logged-in ``simple_salesforce.Salesforce``: the keyword arguments (username, password,
     security_token, domain, access_token, instance_url, client_id, jwt_key_file) over the SF_*
     environment variables. ``verify``: a CA bundle for the org's certificate (requests' meaning).
 
     Raises CredentialsError (missing or contradicting), LoginFailed (refused) or OrgUnreachable.
     """
-    return Credentials.resolve(credentials, env).login(verify=verify, session=session, version=version)
+    return Credentials.resolve(credentials, env).login(verify=verify, session=session, version=version,
+                                                       timeout=timeout)

@@ -132,6 +132,22 @@ def test_an_org_that_does_not_answer_exits_3():
         login(access_token="t", instance_url="https://localhost:1", env=NO_ENV)
 
 
+def test_an_org_that_never_answers_times_out():
+    with socket.socket() as s:  # accepts connections (the backlog) and never says a word
+        s.bind(("127.0.0.1", 0))
+        s.listen(8)
+        url = f"https://localhost:{s.getsockname()[1]}"
+        with pytest.raises(OrgUnreachable, match=f"cannot reach {url}: .*timed out"):
+            login(username="u", password="p", domain=url, env=NO_ENV, timeout=(1, 0.5))
+
+
+def test_the_client_keeps_the_timeout_for_later_requests(tls_org):
+    sf = login(access_token=login(username=USERNAME, password=PASSWORD, security_token=SECURITY_TOKEN,
+                                  domain=tls_org.url, verify=tls_org.certfile, env=NO_ENV).session_id,
+               instance_url=tls_org.url, verify=tls_org.certfile, env=NO_ENV, timeout=7)
+    assert sf.session.timeout == 7
+
+
 def test_an_untrusted_certificate_is_unreachable_with_a_hint(tls_org):
     with pytest.raises(OrgUnreachable, match=r"TLS failed: .*certificate.* \(for a self-signed "
                                              r"certificate, pass --verify CERT\)"):
