@@ -10,6 +10,7 @@ distinct phone number and email), then the median latency is measured of:
 - filters on fields without an index of their own until a query uses them (``Phone =``,
   ``Title =``, ``Title IN``, ``LastName LIKE 'prefix%'``, ``COUNT()`` with a filter), and
   ``Email LIKE '%x%'``, which no index serves.
+The ``db (MB)`` column is the database's size after the measures (rows and indexes).
 The last line gives, for each measure, its time at the largest size over its time at the smallest.
 
 Orgs are seeded through the control API (``POST /_fake/seed``, in batches), as a user would.
@@ -108,6 +109,10 @@ def measure(n: int, repeat: int) -> dict:
               "SOQL email": median_ms(lookup, repeat), "2000-row page": median_ms(page, max(repeat // 5, 5))}
     for name, call in filters.items():
         result[name] = median_ms(call, max(repeat // 5, 5) if "%x%" in name else repeat)
+    # The database's size once every measure has run: rows plus every index (the ones the
+    # filters above created on first use included).
+    pages, page_size = (org.store.execute(f"PRAGMA {p}").fetchone()[0] for p in ("page_count", "page_size"))
+    result["db_mb"] = pages * page_size / 1e6
     return result
 
 
@@ -122,13 +127,13 @@ def main(argv=None) -> int:
     except ValueError:
         parser.error("--sizes takes comma-separated integers")
     results = [measure(n, args.repeat) for n in sizes]
-    names = [k for k in results[0] if k not in ("contacts", "seed_s")]
-    print(f"{'contacts':>10} {'seed (s)':>9} " + " ".join(f"{k:>15}" for k in names) + "   (ms)")
+    names = [k for k in results[0] if k not in ("contacts", "seed_s", "db_mb")]
+    print(f"{'contacts':>10} {'seed (s)':>9} {'db (MB)':>9} " + " ".join(f"{k:>15}" for k in names) + "   (ms)")
     for r in results:
-        print(f"{r['contacts']:>10,} {r['seed_s']:>9.1f} " + " ".join(f"{r[k]:>15.2f}" for k in names))
+        print(f"{r['contacts']:>10,} {r['seed_s']:>9.1f} {r['db_mb']:>9.1f} " + " ".join(f"{r[k]:>15.2f}" for k in names))
     if len(results) > 1:
         small, large = results[0], results[-1]
-        print(f"{'ratio':>10} {'':>9} " + " ".join(f"{'x%.2f' % (large[k] / small[k]):>15}" for k in names)
+        print(f"{'ratio':>10} {'':>9} {'':>9} " + " ".join(f"{'x%.2f' % (large[k] / small[k]):>15}" for k in names)
               + f"   ({large['contacts']:,} / {small['contacts']:,})")
     return 0
 

@@ -108,7 +108,8 @@ class Compiled:
     offset: int
     shape: Shape | None
     children: list[ChildPlan]
-    # (object, field, text) of the FROM object's fields that filters could find through an index
+    # (object, field, text, ordered) of the FROM object's fields that filters could find through
+    # an index (ordered: one that also holds the default order, see Store.ensure_index)
     indexes: tuple = ()
 
 
@@ -136,7 +137,7 @@ class Context:
         self.include_deleted = include_deleted
         self.user_id = user_id                    # USING SCOPE mine
         self.bounded = error_class is errors.MalformedQuery   # FIELDS(ALL) needs LIMIT 200
-        self.filtered: set[tuple[str, str, bool]] = set()     # see Compiled.indexes
+        self.filtered: set[tuple[str, str, bool, bool]] = set()     # see Compiled.indexes
         self.fiscal_start_month = fiscal_start_month
         self.error_class = error_class
         self._aliases = 0
@@ -629,7 +630,7 @@ class Statement:
                 or isinstance(cond, ast.Like) and cond.value.text[:1] in ("%", "_", ""):
             return
         if isinstance(cond, (ast.Compare, ast.Like, ast.In)):
-            self.filtered.add((self.scope.obj.name, col.field.name, self._text(col)))
+            self.filtered.add((self.scope.obj.name, col.field.name, self._text(col), True))
 
     def _aggregate_column(self, agg: str, col: Column | None, sql: str) -> Column:
         if agg in ("COUNT()", "COUNT", "COUNT_DISTINCT"):
@@ -687,7 +688,7 @@ class Statement:
             # No index finds '%x%', but scanning the field's index reads far less than
             # scanning the table's rows.
             obj = self.scope.obj.name
-            self.filtered.add((obj, col.field.name, True))
+            self.filtered.add((obj, col.field.name, True, False))
             index = q(index_name(obj, col.field.name, nocase=True))
             return (f"{self.scope.alias}.rowid IN (SELECT rowid FROM {q(obj)} INDEXED BY {index} "
                     f"WHERE {q(col.field.name)} LIKE ? ESCAPE '\\')", [pattern])

@@ -24,8 +24,8 @@ def run_query(store, schema, cursors: Cursors, text: str, *, now: datetime, orde
     ctx = Context(schema, text, now=now, order=order, include_deleted=include_deleted,
                   user_id=user_id, fiscal_start_month=fiscal_start_month)
     compiled = guard(lambda: compile_query(ctx, select))
-    for sobject, field, text in compiled.indexes:
-        store.ensure_index(sobject, field, nocase=text)
+    for sobject, field, text, ordered in compiled.indexes:
+        store.ensure_index(sobject, field, nocase=text, ordered=ordered)
     return guard(lambda: _first_page(store, schema, cursors, compiled, batch_size))
 
 

@@ -67,8 +67,8 @@ def run_search(store, schema, text: str, *, now: datetime, order: Ordering, regi
                    fiscal_start_month=fiscal_start_month)
     plans = guard(lambda: [plan(item) for item in returning], errors.MalformedSearch)
     for compiled, _ in plans:
-        for sobject, field, text in compiled.indexes if compiled is not None else ():
-            store.ensure_index(sobject, field, nocase=text)
+        for sobject, field, text, ordered in compiled.indexes if compiled is not None else ():
+            store.ensure_index(sobject, field, nocase=text, ordered=ordered)
     records: list[dict] = []
     for compiled, driver_empty in plans:
         if remaining <= 0:

@@ -281,12 +281,35 @@ def test_a_filtered_field_gets_an_index_on_first_use(fake_org, sf):
     seed_contacts(org, 3, Title="CEO")
     text = "SELECT Id FROM Contact WHERE Title = 'ceo' AND Department LIKE 'Sal%'"
     compiled = compile_query(Context(org.schema, text, now=NOW), parse_query(text))
-    assert compiled.indexes == (("Contact", "Department", True), ("Contact", "Title", True))
+    assert compiled.indexes == (("Contact", "Department", True, True), ("Contact", "Title", True, True))
     assert sf.query(text)["totalSize"] == 0
     assert sf.query("SELECT Id FROM Contact WHERE Title = 'ceo'")["totalSize"] == 3
     plan = " ".join(row[-1] for row in org.store.execute("EXPLAIN QUERY PLAN " + compiled.sql,
                                                            compiled.params))
     assert "USING INDEX" in plan and "SCAN t0" not in plan
+
+
+def test_an_indexed_filter_reads_its_first_rows_in_the_default_order_without_a_sort(fake_org, sf):
+    from datetime import timedelta
+
+    from fake_salesforce.soql.compiler import Context, compile_query
+
+    org = fake_org.org
+    ids = []
+    for i in range(6):
+        org.clock.set(NOW + timedelta(minutes=i))
+        ids.append(sf.Contact.create({"LastName": f"C{i}", "Title": "CEO" if i % 2 else "CTO"})["id"])
+    text = "SELECT Id FROM Contact WHERE Title = 'ceo' LIMIT 2"
+    assert [r["Id"] for r in sf.query(text)["records"]] == [ids[5], ids[3]]
+    assert sf.query("SELECT COUNT() FROM Contact WHERE Title = 'CEO'")["totalSize"] == 3
+    plans = []
+    for query in (text, "SELECT Id, Name, Account.Name FROM Contact LIMIT 2000"):
+        compiled = compile_query(Context(org.schema, query, now=NOW), parse_query(query))
+        plans.append(" ".join(row[-1] for row in org.store.execute("EXPLAIN QUERY PLAN " + compiled.sql,
+                                                                     compiled.params)))
+    filtered, page = plans
+    assert "COVERING INDEX idx_Contact_Title_nocase_recent" in filtered and "TEMP B-TREE" not in filtered
+    assert "SCAN t0 USING INDEX" in page and "TEMP B-TREE" not in page
 
 
 def test_filters_no_index_serves_make_none():
