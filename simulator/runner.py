@@ -225,6 +225,34 @@ class _Replay:
 
     # -- set-up ---------------------------------------------------------------------------------
     def run(self) -> None:
+        self._begin()
+        self._seed_users(self.sc.org.users)
+        self._seed_records(self.sc.org.records)
+        deliver = self.runner.integration.bind(self.sf, self._settings(self.sc.settings))
+        start_requests = self._requests_made()
+        webhooks = ScenarioWebhooks(self.sc, WEBHOOK_TOKEN)
+        clock = self.sc.org.now
+        if self.sc.faults:
+            self.runner.control.set_faults([rule.model_dump() for rule in self.sc.faults])
+        try:
+            if self.sc.delivery is not None:
+                self._deliver_by_policy(deliver, webhooks)
+            else:
+                for event, when in zip(self.sc.events, self.sc.event_times()):
+                    if when != clock:
+                        self._move_clock(when)
+                        clock = when
+                    if isinstance(event, SettingsStep):  # the integration's settings change here
+                        deliver = self.runner.integration.bind(self.sf, self._settings(event.in_force))
+                    self.result.events.append(self._deliver(deliver, webhooks, event, when))
+        finally:
+            if self.sc.faults:
+                self.runner.control.clear_faults()
+        self._check()
+        self.result.requests = self._requests_made() - start_requests
+
+    def _begin(self) -> None:
+        """A fresh org at the scenario's clock and seed (control API), and a client on it."""
         control = self.runner.control
         try:
             control.reset(seed=_seed_of(self.sc.name), now=self.sc.org.now,
@@ -236,30 +264,16 @@ class _Replay:
         self.ids[ADMIN_REF] = info["admin_id"]
         self.sobjects[ADMIN_REF] = "User"
         self.sf = fake_salesforce.connect(self.runner.target, info["username"], session=self.runner.session)
-        self._seed_users(self.sc.org.users)
-        self._seed_records(self.sc.org.records)
-        deliver = self.runner.integration.bind(self.sf, self._settings(self.sc.settings))
-        start_requests = info["api_requests"]
-        webhooks = ScenarioWebhooks(self.sc, WEBHOOK_TOKEN)
-        clock = self.sc.org.now
-        if self.sc.faults:
-            control.set_faults([rule.model_dump() for rule in self.sc.faults])
-        try:
-            if self.sc.delivery is not None:
-                self._deliver_by_policy(deliver, webhooks)
-            else:
-                for event, when in zip(self.sc.events, self.sc.event_times()):
-                    if when != clock:
-                        control.set_clock(when)
-                        clock = when
-                    if isinstance(event, SettingsStep):  # the integration's settings change here
-                        deliver = self.runner.integration.bind(self.sf, self._settings(event.in_force))
-                    self.result.events.append(self._deliver(deliver, webhooks, event, when))
-        finally:
-            if self.sc.faults:
-                control.clear_faults()
-        self._check()
-        self.result.requests = control.info()["api_requests"] - start_requests
+
+    def _move_clock(self, when) -> None:
+        self.runner.control.set_clock(when)
+
+    def _requests_made(self) -> int:
+        """The org's API request count so far."""
+        return self.runner.control.info()["api_requests"]
+
+    def _org_today(self) -> date:
+        return parse_datetime(self.runner.control.info()["clock"]["now"]).date()
 
     def _settings(self, settings: Settings) -> Settings:
         """Settings of the scenario, their ``integration_owner`` ref resolved to the user's Id."""
@@ -354,7 +368,7 @@ class _Replay:
         clock = self.sc.org.now
         for step in steps:
             if step.at != clock:
-                self.runner.control.set_clock(step.at)
+                self._move_clock(step.at)
                 clock = step.at
             out = results[step.event.index]
             if isinstance(step, delivery.Change):
@@ -391,7 +405,7 @@ class _Replay:
 
     def _settle(self, out: EventResult) -> None:
         try:
-            self.runner.integration.settle(lambda: self.runner.control.info()["api_requests"])
+            self.runner.integration.settle(self._requests_made)
         except Refused as e:
             out.error = out.error or str(e)
 
@@ -409,7 +423,11 @@ class _Replay:
                 self.task_refs.setdefault(outcome.task_id, target)
 
     def _task_ids(self) -> set[str]:
-        return {r["Id"] for r in self._query("SELECT Id FROM Task")["records"]}
+        return {r["Id"] for r in self._query("SELECT Id FROM Task" + self._task_scope())["records"]}
+
+    def _task_scope(self) -> str:
+        """A WHERE clause limiting Task queries to the scenario's Tasks (a fresh org: all)."""
+        return ""
 
     def _update(self, event: UpdateStep, out: EventResult) -> None:
         sobject = self.sobjects.get(event.ref)
@@ -463,7 +481,7 @@ class _Replay:
         for ref, spec in expect.tasks.items():
             self._check_task(ref, spec)
         if expect.task_count is not None:
-            count = self._query("SELECT COUNT() FROM Task")["totalSize"]
+            count = self._query("SELECT COUNT() FROM Task" + self._task_scope())["totalSize"]
             self._add("task_count", "org", "Tasks", expect.task_count, count, count == expect.task_count)
 
     def _check_deliveries(self, rejected: list[str]) -> None:
@@ -505,7 +523,7 @@ class _Replay:
         rows = [*sections[PAST], *sections[NEXT]]
         labels = {r["Id"]: self._label(r) for r in rows}
         if self.today is None:
-            self.today = parse_datetime(self.runner.control.info()["clock"]["now"]).date()
+            self.today = self._org_today()
         self.result.timelines.append(Timeline(ref, sobject, record_id, rows, labels, self.today))
         return {section: [labels[t["Id"]] for t in tasks] for section, tasks in sections.items()}
 
