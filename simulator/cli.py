@@ -146,9 +146,12 @@ class BadIntegration(click.ClickException):
 @click.option("-n", "--workers", default=1, show_default=True, type=click.IntRange(min=1),
               help="Replay scenarios in this many processes, each with its own in-process org "
               "(the builtin integration only).")
+@click.option("--record", "record_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write what the org showed (each scenario's timelines, Tasks and created records) "
+              "as JSON into this directory, one file per scenario, for `callsim diff`.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the tables of passing scenarios too.")
 def run(paths, pattern, report_dir, fmt, server, reset_ok, keep_last, integration_target, quiet_period,
-        org_port, handshake, workers, verbose):
+        org_port, handshake, workers, record_dir, verbose):
     """Replay scenarios through the logging core and compare with expectations.
 
     PATHS are scenario files or directories (default: ./scenarios).
@@ -166,6 +169,8 @@ def run(paths, pattern, report_dir, fmt, server, reset_ok, keep_last, integratio
                                  param_hint="-n/--workers")
     if keep_last and not server:
         raise click.BadParameter("only means something with --server", param_hint="--keep-last")
+    if workers > 1 and record_dir:
+        raise click.BadParameter("records from one process (drop -n)", param_hint="--record")
     paths = list(paths) or default_paths()
     try:
         scenarios = load_scenarios(paths)
@@ -177,13 +182,11 @@ def run(paths, pattern, report_dir, fmt, server, reset_ok, keep_last, integratio
     if not scenarios:
         click.echo("no scenarios to run" + (f" (nothing matches -k {pattern!r})" if pattern else ""), err=True)
         sys.exit(2)
-    if report_dir:
-        try:
-            report_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise click.BadParameter(f"cannot create {report_dir}: {e.strerror or e}", param_hint="--report")
+    _make_dir(report_dir, "--report")
+    _make_dir(record_dir, "--record")
     integration = _integration(integration_target, quiet=quiet_period, handshake=handshake)
     runner = _runner(Runner, server, integration=integration, port=org_port)
+    runner.recording = bool(record_dir)
     if integration.needs_server:
         click.echo(f"org at {runner.target}; the service finds it in {handshake}", err=True)
     if server and not reset_ok:
@@ -212,9 +215,22 @@ def run(paths, pattern, report_dir, fmt, server, reset_ok, keep_last, integratio
     if report_dir:
         for path in write_reports(results, report_dir, server):
             click.echo(f"wrote {path}", err=True)
+    if record_dir:
+        from .recording import write_recording
+
+        paths = write_recording(results, record_dir)
+        click.echo(f"recorded {_plural(len(paths), 'scenario')} in {record_dir}", err=True)
     if not answering:
         raise OrgUnreachable(f"the org at {server} stopped answering during the run")
     sys.exit(0 if all(r.passed for r in results) else 1)
+
+
+def _make_dir(directory: Path | None, option: str) -> None:
+    if directory:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise click.BadParameter(f"cannot create {directory}: {e.strerror or e}", param_hint=option)
 
 
 def _integration(target: str, **http_options):
@@ -297,6 +313,48 @@ def _matches(pattern: str, *texts: str) -> bool:
         if (fnmatch.fnmatch(text, pattern) if glob else pattern.lower() in text.lower()):
             return True
     return False
+
+
+DIFF_EXIT_CODES = """\b
+Exit status:
+  0  the recordings are the same
+  1  they differ (the differences are printed)
+  2  bad input: a directory that is missing or holds no recording, a file
+     that is not one"""
+
+
+@main.command(short_help="Compare two recordings (callsim run --record).", epilog=DIFF_EXIT_CODES)
+@click.argument("a", type=click.Path(path_type=Path))
+@click.argument("b", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["terminal", "markdown"]), default="terminal",
+              show_default=True, help="Table format.")
+def diff(a, b, fmt):
+    """Compare the recordings in directories A and B, scenario by scenario.
+
+    Prints one row per difference: the scenario, where in its recording (a timeline, a Task's
+    field, a created record, a check), the value in A and the value in B.
+    """
+    from tabulate import tabulate
+
+    from .recording import RecordingError, compare, load_recording
+
+    try:
+        left, right = load_recording(a), load_recording(b)
+    except RecordingError as e:
+        click.echo(f"Error: {e}", err=True)
+        sys.exit(2)
+    rows = compare(left, right)
+    if not rows:
+        click.echo(f"no differences ({_plural(len(left), 'scenario')})")
+        return
+    table = tabulate(rows, headers=["scenario", "where", f"A: {a}", f"B: {b}"],
+                     tablefmt="github" if fmt == "markdown" else "simple", disable_numparse=True,
+                     maxcolwidths=None if fmt == "markdown" else [30, 40, 30, 30])
+    scenarios = len({row[0] for row in rows})
+    click.echo(table)
+    click.echo(f"\n{_plural(len(rows), 'difference')} in {_plural(scenarios, 'scenario')} "
+               f"(of {len(set(left) | set(right))})")
+    sys.exit(1)
 
 
 @main.command(short_help="Check scenario files without running them.")

@@ -124,6 +124,7 @@ class ParityRunner:
         self.usage = ApiUsage()
         sf.session.hooks.setdefault("response", []).append(self.usage.hook)
         self.control = None   # parity mode has no control API, by design
+        self.recording = False
         self._fields: dict[str, set[str]] = {}
         self._user_id: str | None = None
         self._person_type: str | None = None
@@ -296,10 +297,7 @@ class _ParityReplay(_Replay):
     def _org_today(self) -> date:
         return self.runner.server_now().date()
 
-    def _task_scope(self) -> str:
-        return self._scope()
-
-    def _scope(self) -> str:
+    def _created_scope(self) -> str:
         stamp = self.started.strftime("%Y-%m-%dT%H:%M:%SZ")
         return format_soql(" WHERE CreatedById = {}", self.runner.user_id) + f" AND CreatedDate >= {stamp}"
 
@@ -419,7 +417,7 @@ class _ParityReplay(_Replay):
         for sobject in CLEANUP_ORDER:
             if "CreatedById" not in self.runner.fields_of(sobject):
                 continue
-            where = self._scope()
+            where = self._created_scope()
             if sobject == "Contact" and "IsPersonAccount" in self.runner.fields_of("Contact"):
                 where += " AND IsPersonAccount = false"   # deleted with its person account
             try:

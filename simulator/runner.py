@@ -50,6 +50,11 @@ from simulator.scenario import (
 
 WEBHOOK_TOKEN = "callsim-scenario-token"
 FAKE_ORDERS = {"most_recent": "recent", "insertion": "insertion", "shuffle": "shuffle"}
+#: The fields a recording keeps of the records an integration creates.
+CREATED_FIELDS = {"Lead": ("Name", "Company", "Phone", "Email", "IsConverted"),
+                  "Contact": ("Name", "Phone", "Email", "AccountId"),
+                  "Account": ("Name", "Phone"),
+                  "Case": ("Subject", "Status", "Origin", "ContactId", "AccountId")}
 _USER_DEFAULTS = {"TimeZoneSidKey": "Europe/Paris", "LocaleSidKey": "en_US",
                   "EmailEncodingKey": "UTF-8", "LanguageLocaleKey": "en_US"}
 
@@ -102,6 +107,7 @@ class ScenarioResult:
     requests: int = 0
     timelines: list[Timeline] = field(default_factory=list)
     delivery: dict[str, int] | None = None   # the delivery simulator's figures (simulator.delivery)
+    recorded: dict | None = None   # what the org showed, for --record (see simulator.recording)
 
     @property
     def passed(self) -> bool:
@@ -131,6 +137,7 @@ class Runner:
     def __init__(self, server: str | None = None, *, verify: Any = True,
                  integration: Integration | None = None, port: int = 0):
         self.integration = integration or Builtin()
+        self.recording = False   # True: each result keeps what the org showed (--record)
         self.served = None
         if not server and self.integration.needs_server:  # the integration reaches the org by URL
             self._certs = tempfile.TemporaryDirectory(prefix="callsim-org-")
@@ -248,8 +255,11 @@ class _Replay:
         finally:
             if self.sc.faults:
                 self.runner.control.clear_faults()
+        seeded = set(self.ids.values())
         self._check()
         self.result.requests = self._requests_made() - start_requests
+        if getattr(self.runner, "recording", False):
+            self._gather(seeded)
 
     def _begin(self) -> None:
         """A fresh org at the scenario's clock and seed (control API), and a client on it."""
@@ -423,10 +433,11 @@ class _Replay:
                 self.task_refs.setdefault(outcome.task_id, target)
 
     def _task_ids(self) -> set[str]:
-        return {r["Id"] for r in self._query("SELECT Id FROM Task" + self._task_scope())["records"]}
+        return {r["Id"] for r in self._query("SELECT Id FROM Task" + self._created_scope())["records"]}
 
-    def _task_scope(self) -> str:
-        """A WHERE clause limiting Task queries to the scenario's Tasks (a fresh org: all)."""
+    def _created_scope(self) -> str:
+        """A WHERE clause limiting a query to the records created during the scenario (a fresh
+        org holds nothing else)."""
         return ""
 
     def _update(self, event: UpdateStep, out: EventResult) -> None:
@@ -448,6 +459,19 @@ class _Replay:
         except SalesforceError as e:
             raise RunError(f"{self.sc.path}: events[{event.index}].update: the org refused it: "
                            f"{_sf_message(e)}") from None
+
+    def _gather(self, seeded: set[str]) -> None:
+        """Every Task, and every record the integration created, as the org shows them."""
+        scope = self._created_scope()
+        tasks = self._query(f"SELECT {', '.join(TIMELINE_FIELDS)} FROM Task{scope}")["records"]
+        people = {self.ids[r] for r, kind in self.sobjects.items() if kind == "PersonAccount"}
+        created = []
+        for sobject, fields in CREATED_FIELDS.items():
+            for row in self._query(f"SELECT Id, {', '.join(fields)} FROM {sobject}{scope}")["records"]:
+                if row["Id"] not in seeded and not (sobject == "Contact" and row.get("AccountId") in people):
+                    created.append(row)
+        self.result.recorded = {"tasks": tasks, "created": created, "ids": dict(self.ids),
+                                "labels": {t["Id"]: self._label(t) for t in tasks}}
 
     # -- checks ---------------------------------------------------------------------------------
     def _check(self) -> None:
@@ -481,7 +505,7 @@ class _Replay:
         for ref, spec in expect.tasks.items():
             self._check_task(ref, spec)
         if expect.task_count is not None:
-            count = self._query("SELECT COUNT() FROM Task" + self._task_scope())["totalSize"]
+            count = self._query("SELECT COUNT() FROM Task" + self._created_scope())["totalSize"]
             self._add("task_count", "org", "Tasks", expect.task_count, count, count == expect.task_count)
 
     def _check_deliveries(self, rejected: list[str]) -> None:
