@@ -104,9 +104,11 @@ Exit status:
   1  a scenario failed: an expectation was not met, or it could not be run
   2  bad usage: a bad option, an invalid scenario file, no scenario selected,
      or --server holding records without --reset-ok
-  3  the org at --server cannot be reached, or stops answering during the run
+  3  the org at --server (or --org real) cannot be reached, or stops answering
+     during the run
   4  the --integration TARGET cannot be used: module or attribute not
-     found, not callable, or its URL does not answer"""
+     found, not callable, or its URL does not answer
+  130  interrupted (Ctrl-C); with --org real, after deleting what the run created"""
 
 
 class BadIntegration(click.ClickException):
@@ -149,15 +151,37 @@ class BadIntegration(click.ClickException):
 @click.option("--record", "record_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write what the org showed (each scenario's timelines, Tasks and created records) "
               "as JSON into this directory, one file per scenario, for `callsim diff`.")
+@click.option("--org", "org_kind", type=click.Choice(["fake", "real"]), default="fake", show_default=True,
+              help="real: parity mode, the scenarios against the org the credentials log into, set "
+              "up through the standard REST API only; every record a scenario creates is deleted "
+              "after it (see README, Against a real org).")
+@click.option("--write-gap", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              metavar="SECONDS", help="With --org real: the time between writes whose order must "
+              "show in LastModifiedDate (Salesforce keeps it to the second).")
 @click.option("-v", "--verbose", is_flag=True, help="Show the tables of passing scenarios too.")
+@credential_options
 def run(paths, pattern, report_dir, fmt, server, reset_ok, keep_last, integration_target, quiet_period,
-        org_port, handshake, workers, record_dir, verbose):
+        org_port, handshake, workers, record_dir, org_kind, write_gap, verbose, credentials, verify):
     """Replay scenarios through the logging core and compare with expectations.
 
-    PATHS are scenario files or directories (default: ./scenarios).
+    PATHS are scenario files or directories (default: ./scenarios). The credential options
+    (or SF_* variables) are for --org real.
     """
     from .report import render, write_reports
     from .runner import Runner
+
+    if org_kind == "real":
+        for given, hint in ((server, "--server"), (workers > 1, "-n/--workers"), (keep_last, "--keep-last"),
+                            (reset_ok, "--reset-ok")):
+            if given:
+                raise click.BadParameter("does not go with --org real (parity mode runs on the org "
+                                         "the credentials log into, one scenario at a time, and "
+                                         "resets nothing)", param_hint=hint)
+    else:
+        named = [f"--{k.replace('_', '-')}" for k, v in credentials.items() if v is not None]
+        if named or verify is not True:
+            raise click.BadParameter("is for --org real (a real org's credentials)",
+                                     param_hint=(named or ["--verify"])[0])
 
     if workers > 1 and server:
         raise click.BadParameter("runs scenarios in parallel, each process on its own in-process org; "
@@ -185,6 +209,9 @@ def run(paths, pattern, report_dir, fmt, server, reset_ok, keep_last, integratio
     _make_dir(report_dir, "--report")
     _make_dir(record_dir, "--record")
     integration = _integration(integration_target, quiet=quiet_period, handshake=handshake)
+    if org_kind == "real":
+        _run_parity(scenarios, integration, credentials, verify, write_gap=write_gap, fmt=fmt,
+                    verbose=verbose, report_dir=report_dir, record_dir=record_dir)
     runner = _runner(Runner, server, integration=integration, port=org_port)
     runner.recording = bool(record_dir)
     if integration.needs_server:
@@ -223,6 +250,65 @@ def run(paths, pattern, report_dir, fmt, server, reset_ok, keep_last, integratio
     if not answering:
         raise OrgUnreachable(f"the org at {server} stopped answering during the run")
     sys.exit(0 if all(r.passed for r in results) else 1)
+
+
+def _run_parity(scenarios, integration, credentials, verify, *, write_gap, fmt, verbose, report_dir,
+                record_dir):
+    """``callsim run --org real``: parity mode (simulator.parity); exits."""
+    from .parity import ParityRunner, skip_reason
+    from .report import render, write_reports
+
+    if integration.needs_server:
+        raise click.BadParameter("an http TARGET does not go with --org real yet (parity mode "
+                                 "runs builtin or module:function)", param_hint="--integration")
+    sf = login(credentials, verify)
+    runner = ParityRunner(sf, integration=integration, write_gap=write_gap)
+    click.echo(f"parity mode on {sf.sf_instance}: records created by this run carry "
+               f"{runner.tag} and are deleted after each scenario", err=True)
+    leftovers = sum(len(ids) for ids in runner.sweep_tagged().values())
+    if leftovers:
+        click.echo(f"warning: the org holds {_plural(leftovers, 'record')} tagged by an earlier "
+                   "callsim run (`callsim cleanup` deletes them); they may change what scenarios match",
+                   err=True)
+    skipped = [(sc, reason) for sc in scenarios if (reason := skip_reason(sc))]
+    for sc, reason in skipped:
+        click.echo(f"skipped: {sc.name} ({sc.path}): {reason}", err=True)
+    to_run = [sc for sc in scenarios if not skip_reason(sc)]
+    runner.recording = bool(record_dir)
+    results = []
+
+    def progress(n, total, result):
+        results.append(result)
+        click.echo("." if result.passed else "F", nl=n == total, err=True)
+
+    try:
+        runner.run_all(to_run, progress)
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted after {_plural(len(results), 'scenario')}; "
+                   f"{_parity_footer(runner)}", err=True)
+        sys.exit(130)
+    except OSError as e:
+        raise OrgUnreachable(f"the org at {sf.sf_instance} stopped answering: {_reason(e)}") from None
+    click.echo(render(results, fmt, verbose=verbose))
+    if report_dir:
+        for path in write_reports(results, report_dir):
+            click.echo(f"wrote {path}", err=True)
+    if record_dir:
+        from .recording import write_recording
+
+        paths = write_recording(results, record_dir, [(sc, f"skipped in parity mode: {why}")
+                                                      for sc, why in skipped])
+        click.echo(f"recorded {_plural(len(paths), 'scenario')} in {record_dir}", err=True)
+    click.echo(_parity_footer(runner), err=True)
+    sys.exit(0 if all(r.passed for r in results) else 1)
+
+
+def _parity_footer(runner) -> str:
+    lines = [f"deleted {_plural(runner.deleted, 'record')} the run created. {runner.usage.summary()}."]
+    if runner.leftovers:
+        lines.append(f"warning: {_plural(len(runner.leftovers), 'record')} could not be deleted:")
+        lines += [f"  {line}" for line in runner.leftovers]
+    return "\n".join(lines)
 
 
 def _make_dir(directory: Path | None, option: str) -> None:
@@ -355,6 +441,36 @@ def diff(a, b, fmt):
     click.echo(f"\n{_plural(len(rows), 'difference')} in {_plural(scenarios, 'scenario')} "
                f"(of {len(set(left) | set(right))})")
     sys.exit(1)
+
+
+CLEANUP_EXIT_CODES = """\b
+Exit status:
+  0  every tagged record found was deleted (or there was none)
+  1  the login was refused, or some records could not be deleted (listed)
+  2  credentials missing or contradicting each other
+  3  the org cannot be reached"""
+
+
+@main.command(short_help="Delete the records parity runs left in an org.", epilog=CLEANUP_EXIT_CODES)
+@credential_options
+def cleanup(credentials, verify):
+    """Delete every record a `callsim run --org real` tagged (callsim-...) and left in the org,
+    say when it was killed before it could clean up.
+
+    Records the integration itself created carry no tag: a run deletes them after each
+    scenario, and this command cannot tell them from the org's own.
+    """
+    from .parity import ParityRunner
+
+    runner = ParityRunner(login(credentials, verify))
+    found = runner.sweep_tagged()
+    runner.delete(found)
+    listed = ", ".join(f"{len(ids)} {name}" for name, ids in sorted(found.items())) or "nothing"
+    click.echo(f"found {listed}; deleted {_plural(runner.deleted, 'record')}. {runner.usage.summary()}.")
+    if runner.leftovers:
+        for line in runner.leftovers:
+            click.echo(f"not deleted: {line}", err=True)
+        sys.exit(1)
 
 
 @main.command(short_help="Check scenario files without running them.")

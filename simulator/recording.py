@@ -139,7 +139,7 @@ def dumps(data: dict) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
 
 
-def write_recording(results, directory: Path, skipped: dict | None = None) -> list[Path]:
+def write_recording(results, directory: Path, skipped=()) -> list[Path]:
     """One JSON file per scenario into ``directory`` (skipped scenarios say why)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -147,7 +147,7 @@ def write_recording(results, directory: Path, skipped: dict | None = None) -> li
     paths = []
     items = [(r.scenario.name, scenario_record(r)) for r in results]
     items += [(sc.name, {"format": FORMAT, "scenario": sc.name, SKIPPED: reason})
-              for sc, reason in (skipped or {}).items()]
+              for sc, reason in skipped]
     for name, data in sorted(items, key=lambda item: item[0]):
         path = directory / file_name(name, taken)
         path.write_text(dumps(data), encoding="utf-8")

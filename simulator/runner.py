@@ -470,7 +470,14 @@ class _Replay:
             for row in self._query(f"SELECT Id, {', '.join(fields)} FROM {sobject}{scope}")["records"]:
                 if row["Id"] not in seeded and not (sobject == "Contact" and row.get("AccountId") in people):
                     created.append(row)
-        self.result.recorded = {"tasks": tasks, "created": created, "ids": dict(self.ids),
+        ids = dict(self.ids)
+        for ref, kind in self.sobjects.items():   # a person account's Contact, named after it
+            if kind == "PersonAccount":
+                rows = self._query(format_soql("SELECT PersonContactId FROM Account WHERE Id = {}",
+                                               self.ids[ref]))["records"]
+                if rows and rows[0].get("PersonContactId"):
+                    ids[f"{ref}.PersonContact"] = rows[0]["PersonContactId"]
+        self.result.recorded = {"tasks": tasks, "created": created, "ids": ids,
                                 "labels": {t["Id"]: self._label(t) for t in tasks}}
 
     # -- checks ---------------------------------------------------------------------------------
