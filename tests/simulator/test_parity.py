@@ -1,0 +1,198 @@
+"""Parity mode (`callsim run --org real`), proved without a real org: against
+`fake-salesforce serve --no-control --tls`, logged into through plain simple-salesforce (sflogin,
+no fake-specific transport). The whole scenario library passes; nothing reaches `/_fake/`
+(the server's access log says so, and the server answers 404 there, which would fail the run);
+every record a run creates is deleted, also when a scenario fails or the run is interrupted."""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sflogin import login
+from simulator.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ROOT / "scenarios"
+RECENCY = SCENARIOS / "matching" / "same_type_contacts_recent_wins.yaml"
+CLEANED = ("Account", "Contact", "Lead", "Case", "Opportunity", "OpportunityContactRole", "Task", "Event")
+ENV = {k: v for k, v in os.environ.items() if not k.startswith("SF_")}
+
+
+class Served:
+    """`fake-salesforce serve --no-control --tls` in a subprocess, its access log in a file."""
+
+    def __init__(self, folder: Path):
+        self.log = folder / "access.log"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "fake_salesforce.cli", "serve", "--no-control", "--tls", "--port", "0",
+             "--cert-dir", str(folder)],
+            stdout=subprocess.PIPE, stderr=self.log.open("w"), text=True, env=ENV)
+        first = self.process.stdout.readline()
+        match = re.search(r"listening on (https://\S+)", first)
+        assert match, first
+        self.url = match[1]
+        self.cert = str(folder / "fake-salesforce.crt")
+        self.credentials = ["--domain", self.url, "--username", "admin@example.com",
+                            "--password", "password", "--verify", self.cert]
+
+    def sf(self):
+        return login(domain=self.url, username="admin@example.com", password="password",
+                     verify=self.cert, env={})
+
+    def control_requests(self) -> list[str]:
+        return [line for line in self.log.read_text().splitlines() if "/_fake" in line]
+
+    def records(self) -> dict[str, int]:
+        sf = self.sf()
+        counts = {name: sf.query(f"SELECT COUNT() FROM {name}")["totalSize"] for name in CLEANED}
+        return {name: n for name, n in counts.items() if n}
+
+    def stop(self):
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    server = Served(tmp_path_factory.mktemp("no-control"))
+    yield server
+    server.stop()
+
+
+def callsim(*args, **options):
+    return subprocess.run([sys.executable, "-m", "simulator.cli", *map(str, args)], capture_output=True,
+                          text=True, env=ENV, cwd=ROOT, **options)
+
+
+@pytest.fixture(scope="module")
+def library_run(served, tmp_path_factory):
+    """The whole library in parity mode, recorded; and the same on the in-process fake."""
+    folder = tmp_path_factory.mktemp("recordings")
+    parity = callsim("run", "scenarios", "--org", "real", *served.credentials, "--write-gap", "0.005",
+                     "--record", folder / "parity", timeout=900)
+    fake = callsim("run", "scenarios", "--record", folder / "fake", timeout=900)
+    return parity, fake, folder
+
+
+def test_the_whole_library_passes_in_parity_mode(library_run):
+    parity, _, _ = library_run
+    count = len(list(SCENARIOS.rglob("*.yaml")))
+    assert parity.returncode == 0, parity.stdout[-3000:] + parity.stderr[-3000:]
+    assert f"{count} passed, 0 failed" in parity.stdout
+    assert "skipped:" not in parity.stderr   # no library scenario needs the control API
+
+
+def test_parity_mode_never_touches_the_control_api(served, library_run):
+    assert library_run[0].returncode == 0
+    log = served.log.read_text()
+    assert "POST /services/data/v59.0/sobjects/Contact 201" in log   # the log records every request
+    assert served.control_requests() == []
+
+
+def test_a_runner_that_uses_the_control_api_fails_against_that_server(served):
+    """The detector works: the fake's own runner needs /_fake/, which answers 404 there."""
+    result = callsim("run", RECENCY, "--server", served.url, env={**ENV, "REQUESTS_CA_BUNDLE": served.cert})
+    assert result.returncode == 3
+    assert "does not answer as a fake-salesforce server" in result.stderr
+    assert any(" 404 " in line for line in served.control_requests())
+
+
+def test_parity_run_leaves_no_record_and_deactivates_its_users(served, library_run):
+    parity = library_run[0]
+    assert parity.returncode == 0
+    assert served.records() == {}
+    match = re.search(r"deleted (\d+) records the run created", parity.stderr)
+    assert match and int(match[1]) > 100
+    users = served.sf().query("SELECT Username, IsActive FROM User WHERE IsActive = true")["records"]
+    assert [u["Username"] for u in users] == ["admin@example.com"]
+
+
+def test_parity_run_prints_the_orgs_api_usage(library_run):
+    match = re.search(r"(\d+) API requests made by this run; the org's API usage is (\d+)/(\d+) in "
+                      r"the last 24 hours \(was (\d+) before the run\)", library_run[0].stderr)
+    assert match, library_run[0].stderr[-2000:]
+    made, used, limit, before = map(int, match.groups())
+    assert limit == 100000 and used - before >= made - 1 > 1000
+
+
+def test_parity_recording_equals_the_fake_recording(library_run):
+    parity, fake, folder = library_run
+    assert fake.returncode == 0
+    a, b = sorted((folder / "fake").glob("*.json")), sorted((folder / "parity").glob("*.json"))
+    assert [p.name for p in a] == [p.name for p in b] and a
+    result = callsim("diff", folder / "fake", folder / "parity")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "no differences" in result.stdout
+
+
+def test_a_failing_scenario_is_cleaned_up_too(served, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(RECENCY.read_text().replace("newer: {past_activities: [before_edit]",
+                                               "newer: {past_activities: [after_edit]"))
+    result = callsim("run", bad, "--org", "real", *served.credentials, "--write-gap", "0.005")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAIL" in result.stdout
+    assert served.records() == {}
+
+
+def test_ctrl_c_deletes_what_the_run_created_then_exits_130(served):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simulator.cli", "run", str(RECENCY), "--org", "real", *served.credentials,
+         "--write-gap", "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV, cwd=ROOT)
+    sf = served.sf()
+    deadline = time.monotonic() + 30
+    while not sf.query("SELECT COUNT() FROM Contact WHERE Department LIKE 'callsim-%'")["totalSize"]:
+        assert time.monotonic() < deadline, "the run created no tagged Contact"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, out + err
+    assert "interrupted after 0 scenarios" in err
+    assert re.search(r"deleted [1-9]\d* records? the run created", err)
+    assert served.records() == {}
+
+
+def test_a_scenario_that_needs_faults_is_skipped_with_its_reason(served, tmp_path):
+    faulty = tmp_path / "faulty.yaml"
+    text = re.sub(r"^name: .*$", "name: Lost answers", RECENCY.read_text(), count=1, flags=re.M)
+    faulty.write_text(text + "faults:\n  - {path: /services/data/*/sobjects/Task, "
+                      "method: POST, kind: lose_answer}\n")
+    result = callsim("run", faulty, RECENCY, "--org", "real", *served.credentials, "--write-gap", "0.005",
+                     "--record", tmp_path / "rec")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (f"skipped: Lost answers ({faulty}): needs injected faults (faults:), which only the "
+            "fake's control API can arm") in result.stderr
+    assert "1 passed, 0 failed" in result.stdout
+    recorded = [json.loads(p.read_text()) for p in (tmp_path / "rec").glob("*.json")]
+    assert sum("skipped" in r for r in recorded) == 1
+    assert served.control_requests() == []
+
+
+def test_cleanup_deletes_records_tagged_by_an_earlier_run(served):
+    sf = served.sf()
+    contact = sf.Contact.create({"LastName": "Left behind", "Department": "callsim-0badf00d"})["id"]
+    mine = sf.Contact.create({"LastName": "Not ours", "Department": "Sales"})["id"]
+    result = CliRunner().invoke(main, ["cleanup", *served.credentials])
+    assert result.exit_code == 0, result.output
+    assert "found 1 Contact; deleted 1 record" in result.output
+    left = {r["Id"] for r in sf.query("SELECT Id FROM Contact")["records"]}
+    assert contact not in left and mine in left
+    sf.Contact.delete(mine)
+
+
+@pytest.mark.parametrize("args, hint", [
+    (["--org", "real", "--server", "http://127.0.0.1:9"], "--server"),
+    (["--org", "real", "-n", "2"], "-n/--workers"),
+    (["--username", "someone@example.com"], "--username"),
+])
+def test_options_that_do_not_go_together_are_refused(args, hint):
+    result = CliRunner().invoke(main, ["run", str(RECENCY), *args], env={k: None for k in os.environ if k.startswith("SF_")})
+    assert result.exit_code == 2, result.output
+    assert hint in result.output
