@@ -24,7 +24,9 @@ a logged-in ``simple_salesforce.Salesforce``. It never calls the fake's control 
 - the API requests are counted from the ``Sforce-Limit-Info`` header of every answer.
 
 Scenarios that need the fake's control API are skipped with the reason (:func:`skip_reason`):
-those with ``faults:`` (Salesforce failing on purpose cannot be arranged on a real org).
+those with ``faults:`` (Salesforce failing on purpose cannot be arranged on a real org), with
+an ``org.order`` other than ``most_recent``, and with an org default country other than US (a
+real org's own locale decides how it reads national numbers; the fake's default is US).
 """
 from __future__ import annotations
 
@@ -66,6 +68,12 @@ def skip_reason(scenario: Scenario) -> str | None:
     """Why the scenario cannot run in parity mode, or None."""
     if scenario.faults:
         return "needs injected faults (faults:), which only the fake's control API can arm"
+    if scenario.org.order != "most_recent":
+        return (f"needs the org to answer in {scenario.org.order} order (org.order), which only "
+                "the fake's control API sets")
+    if scenario.org_default_country != "US":
+        return (f"needs the org to read national numbers in {scenario.org_default_country} "
+                "(org.default_country), which only the fake's control API sets; a real org has its own")
     return None
 
 
