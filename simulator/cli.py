@@ -156,8 +156,9 @@ class BadIntegration(click.ClickException):
               "up through the standard REST API only; every record a scenario creates is deleted "
               "after it (see README, Against a real org).")
 @click.option("--write-gap", type=click.FloatRange(min=0), default=1.0, show_default=True,
-              metavar="SECONDS", help="With --org real: the time between writes whose order must "
-              "show in LastModifiedDate (Salesforce keeps it to the second).")
+              metavar="SECONDS", envvar="CALLSIM_WRITE_GAP", show_envvar=True,
+              help="With --org real: the time between the run's writes, so that their order shows in "
+              "LastModifiedDate (Salesforce keeps it to the second).")
 @click.option("-v", "--verbose", is_flag=True, help="Show the tables of passing scenarios too.")
 @credential_options
 def run(paths, pattern, report_dir, fmt, server, reset_ok, keep_last, integration_target, quiet_period,

@@ -44,8 +44,7 @@ def scenario_record(result) -> dict:
         "tasks": _grouped((_label(recorded.get("labels", {}).get(t["Id"])), _task(t))
                           for t in recorded.get("tasks", [])),
         "created": _grouped((names[r["Id"]], _plain(r)) for r in recorded.get("created", [])),
-        "checks": [{"kind": c.kind, "about": c.subject, "item": c.item, "expected": c.expected,
-                    "actual": c.actual, "passed": c.passed} for c in result.checks],
+        "failed_checks": [f"{c.kind} {c.subject}: {c.item}" for c in result.failures],
     }
     for timeline in result.timelines:
         sections = {PAST: [], NEXT: []}
@@ -181,13 +180,14 @@ def load_recording(directory: Path) -> dict[str, dict]:
 
 
 def flatten(value: Any, path: str = "") -> dict[str, Any]:
-    """``{"a": {"b": [1]}}`` -> ``{"a.b[0]": 1}``; empty lists and mappings are kept as values."""
+    """``{"a": {"b": [{"c": 1}]}}`` -> ``{"a.b[0].c": 1}``. A list of plain values (a timeline
+    section) stays one value, and so do empty lists and mappings."""
     if isinstance(value, dict) and value:
         out = {}
         for key in sorted(value):
             out.update(flatten(value[key], f"{path}.{key}" if path else str(key)))
         return out
-    if isinstance(value, list) and value:
+    if isinstance(value, list) and any(isinstance(item, (dict, list)) for item in value):
         out = {}
         for i, item in enumerate(value):
             out.update(flatten(item, f"{path}[{i}]"))

@@ -81,6 +81,9 @@ def test_readme_shows_table_1_as_generated():
 #           tests/simulator/test_cli.py::test_readme_webhooks_and_curl_examples_run.
 #   integration (the "Test your own integration" commands, run from examples/first_match):
 #           run by tests/simulator/test_integrations.py::test_readme_*_commands_run_as_documented.
+#   parity  (callsim run --org real, --record recordings/..., callsim diff, callsim cleanup): run
+#           in order against `fake-salesforce serve --no-control --tls` by
+#           tests/simulator/test_parity.py::test_readme_parity_commands_run.
 #   real-org (an org logged into with credentials: `export SF_...`, callsim log/webhooks without
 #           --fake; schema import and serving the org-schema.yaml it writes): run against the fake
 #           over HTTPS, its placeholders replaced, by tests/login/test_readme_real_org.py.
@@ -101,7 +104,15 @@ def _shell_commands() -> list[list[str]]:
     return commands
 
 
+def is_parity(words: list[str]) -> bool:
+    """A parity-mode command (--org real, recordings, callsim diff / cleanup)."""
+    return ("--org" in words or words[:2] in (["callsim", "diff"], ["callsim", "cleanup"])
+            or any(w.startswith("recordings/") for w in words))
+
+
 def _kind(words: list[str]) -> str | None:
+    if is_parity(words):
+        return "parity"
     if "--integration" in words or words == ["cd", "examples/first_match"] or words[:2] == ["python", "service.py"]:
         return "integration"
     if words[:3] == ["python3", "-m", "venv"]:
@@ -132,6 +143,8 @@ def test_every_readme_shell_command_is_exercised():
         tests = (ROOT / "tests" / "simulator" / "test_integrations.py").read_text()
         assert "def test_readme_function_commands_run_as_documented" in tests
         assert "def test_readme_service_commands_run_as_documented" in tests
+    if any(_kind(w) == "parity" for w in SHELL):
+        assert "def test_readme_parity_commands_run" in (ROOT / "tests" / "simulator" / "test_parity.py").read_text()
     if any(_kind(w) == "real-org" for w in SHELL):
         assert "def test_readme_real_org_commands_run" in (ROOT / "tests" / "login" / "test_readme_real_org.py").read_text()
     if any(_kind(w) == "curl" for w in SHELL):

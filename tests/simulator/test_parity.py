@@ -223,3 +223,27 @@ def test_options_that_do_not_go_together_are_refused(args, hint):
     result = CliRunner().invoke(main, ["run", str(RECENCY), *args], env={k: None for k in os.environ if k.startswith("SF_")})
     assert result.exit_code == 2, result.output
     assert hint in result.output
+
+
+def test_readme_parity_commands_run(served, tmp_path):
+    """The README's parity-mode block, run in order as written, with the SF_* variables set for
+    the no-control fake (REQUESTS_CA_BUNDLE trusting its certificate)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("### Parity mode", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "workflow").symlink_to(SCENARIOS / "workflow", target_is_directory=True)
+    env = {**ENV, "SF_DOMAIN": served.url, "SF_USERNAME": "admin@example.com", "SF_PASSWORD": "password",
+           "REQUESTS_CA_BUNDLE": served.cert, "CALLSIM_WRITE_GAP": "0.005"}
+    start = served.mark()
+    outputs = []
+    for line in block.strip().splitlines():
+        words = line.split()
+        assert words[0] == "callsim", line
+        done = subprocess.run([sys.executable, "-m", "simulator.cli", *words[1:]], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, (line, done.stdout[-2000:], done.stderr[-2000:])
+        outputs.append(done.stdout + done.stderr)
+    assert len(outputs) == 4
+    assert "no differences (" in outputs[2]
+    assert "found nothing; deleted 0 records" in outputs[3]
+    assert served.control_requests(since=start) == [] and served.records() == {}
