@@ -101,11 +101,13 @@ def main():
 EXIT_CODES = """\b
 Exit status:
   0  every scenario passed
-  1  a scenario failed: an expectation was not met, or it could not be run
+  1  a scenario failed: an expectation was not met, or it could not be run;
+     with --org real, the login was refused
   2  bad usage: a bad option, an invalid scenario file, no scenario selected,
-     or --server holding records without --reset-ok
-  3  the org at --server (or --org real) cannot be reached, or stops answering
-     during the run
+     or --server holding records without --reset-ok; with --org real,
+     credentials missing or contradicting each other
+  3  the org at --server cannot be reached, or stops answering during the run
+     (with --org real: the org the credentials log into)
   4  the --integration TARGET cannot be used: module or attribute not
      found, not callable, or its URL does not answer
   130  interrupted (Ctrl-C); with --org real, after deleting what the run created"""

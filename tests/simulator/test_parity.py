@@ -247,3 +247,15 @@ def test_readme_parity_commands_run(served, tmp_path):
     assert "no differences (" in outputs[2]
     assert "found nothing; deleted 0 records" in outputs[3]
     assert served.control_requests(since=start) == [] and served.records() == {}
+
+
+def test_an_org_that_does_not_answer_exits_3_and_a_refused_login_1(served):
+    no_sf = {k: None for k in os.environ if k.startswith("SF_")}
+    result = CliRunner().invoke(main, ["run", str(RECENCY), "--org", "real", "--domain", "https://127.0.0.1:9",
+                                       "--username", "a@example.com", "--password", "x"], env=no_sf)
+    assert result.exit_code == 3, result.output
+    args = ["run", str(RECENCY), "--org", "real", *served.credentials]
+    args[args.index("password", args.index("--password"))] = "wrong"
+    result = CliRunner().invoke(main, args, env=no_sf)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
