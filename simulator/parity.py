@@ -293,6 +293,7 @@ class _ParityReplay(_Replay):
     def _begin(self) -> None:
         self.sf = self.runner.sf
         self.ids[ADMIN_REF] = self.runner.user_id
+        self.sobjects[ADMIN_REF] = "User"
         # Records created from here on by the running user belong to this scenario.
         self.started = self.runner.server_now().replace(microsecond=0) - timedelta(seconds=1)
 
@@ -346,17 +347,18 @@ class _ParityReplay(_Replay):
         return ids
 
     def _user(self, fields: dict) -> str:
-        """A user for the scenario: one this tool made before with the same Email, or a new
-        one whose Username carries the tag (usernames are unique across every org)."""
+        """A user for the scenario: one this tool made before for the same Email, or a new one
+        whose Username is the Email and the run's tag (usernames are unique across every org)."""
         fields.pop("Username", None)
         if "ProfileId" in self.runner.fields_of("User") and "ProfileId" not in fields:
             me = self.sf.query(format_soql("SELECT ProfileId FROM User WHERE Id = {}", self.runner.user_id))
             fields["ProfileId"] = me["records"][0]["ProfileId"]
-        rows = self.sf.query(format_soql("SELECT Id FROM User WHERE Email = {} AND Username LIKE {}",
-                                         fields.get("Email"), f"%.{TAG_PREFIX}%"))["records"]
+        # The Username keeps the Email the user was made with, whatever a scenario changed since.
+        rows = self.sf.query(format_soql("SELECT Id FROM User WHERE Username LIKE {} ORDER BY Username",
+                                         f"{fields.get('Email')}.{TAG_PREFIX}%"))["records"]
         if rows:
             user_id = rows[0]["Id"]
-            self.sf.User.update(user_id, {**fields, "IsActive": True})
+            self.sf.User.update(user_id, {"IsActive": True, **fields})
         else:
             fields["Username"] = f"{fields.get('Email')}.{self.runner.tag}"
             user_id = self.sf.User.create(fields)["id"]

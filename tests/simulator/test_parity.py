@@ -259,3 +259,17 @@ def test_an_org_that_does_not_answer_exits_3_and_a_refused_login_1(served):
     result = CliRunner().invoke(main, args, env=no_sf)
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
+
+
+def test_users_are_reused_by_later_runs_as_the_scenario_left_them_deactivated(served):
+    owners = SCENARIOS / "task_fields" / "owner_mapping.yaml"
+    changed = SCENARIOS / "task_fields" / "owner_user_changed_between_calls.yaml"
+    users = "SELECT Id, Username, IsActive FROM User WHERE Username LIKE '%.callsim-%'"
+    seen = []
+    for _ in range(2):
+        result = callsim("run", owners, changed, "--org", "real", *served.credentials, "--write-gap", "0.005")
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+        rows = served.sf().query(users)["records"]
+        assert rows and not any(r["IsActive"] for r in rows)
+        seen.append(sorted(r["Id"] for r in rows))
+    assert seen[0] == seen[1]
