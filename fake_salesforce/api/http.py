@@ -116,7 +116,7 @@ def _check_text(text: str) -> None:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise errors.JsonParserError("The request body holds a lone UTF-16 surrogate "
-                                     f"({text.encode('utf-8', 'backslashreplace')[:40].decode()}...): "
+                                     f"({text.encode('utf-8', 'backslashreplace')[:40].decode('utf-8', 'ignore')}...): "
                                      "not valid Unicode") from None
 
 

@@ -434,3 +434,12 @@ def test_unique_values_compare_case_insensitively(sf):
         sf.Contact.create({"LastName": "B", "External_Id__c": "EXT-7"})
     assert error_of(info)[0] == "DUPLICATE_VALUE"
     assert sf.Contact.get_by_custom_id("External_Id__c", "ext-7")["LastName"] == "A"
+
+
+def test_a_lone_surrogate_after_multibyte_text_is_a_json_error_not_a_500(sf):
+    """The error quotes the start of the string: cut inside a multibyte character, it still reads."""
+    body = '{"LastName": "' + "a" * 37 + '\\u00e9\\u20ac\\ud800"}'
+    answer = sf.session.post(sf.base_url + "sobjects/Contact/", data=body.encode(), headers=sf.headers)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()[0]["errorCode"] == "JSON_PARSER_ERROR"
+    assert "lone UTF-16 surrogate (" + "a" * 37 in answer.json()[0]["message"]
