@@ -34,6 +34,12 @@ def to18(value: str) -> str | None:
     return full
 
 
+# The last two counter characters, and their bits in the last checksum character (positions
+# 13 and 14 of the id are bits 3 and 4 of its third 5-character chunk).
+_PAIRS = [a + b for a in _BASE62 for b in _BASE62]
+_PAIR_BITS = [("A" <= p[0] <= "Z") << 3 | ("A" <= p[1] <= "Z") << 4 for p in _PAIRS]
+
+
 def _base62(n: int, width: int) -> str:
     chars = []
     for _ in range(width):
@@ -56,6 +62,7 @@ class IdGenerator:
         self._instance = _base62(int.from_bytes(digest[:4], "big") % (62**3), 3)
         self._counter = 0
         self._lock = threading.Lock()
+        self._heads: dict[str, tuple] = {}
 
     @property
     def instance(self) -> str:
@@ -79,5 +86,11 @@ class IdGenerator:
         with self._lock:
             self._counter += 1
             n = self._counter
-        id15 = prefix + self._instance + _base62(n, 9)
-        return id15 + checksum(id15)
+        high, low = divmod(n, len(_PAIRS))
+        head = self._heads.get(prefix)
+        if head is None or head[0] != high:
+            # the first 13 characters and what they give the checksum change every 3,844 ids
+            id13 = prefix + self._instance + _base62(high, 7)
+            partial = checksum(id13 + "00")
+            head = self._heads[prefix] = (high, id13, partial[:2], _CHECKSUM_ALPHABET.index(partial[2]))
+        return head[1] + _PAIRS[low] + head[2] + _CHECKSUM_ALPHABET[head[3] | _PAIR_BITS[low]]

@@ -36,3 +36,14 @@ def test_ids_of_an_org_are_deterministic(fake_org, sf):
     sf = fake_org.client()
     assert sf.Contact.create({"LastName": "A"})["id"] == first
     assert first.startswith("003") and to18(first) == first
+
+
+def test_generated_ids_carry_their_checksum_across_counter_boundaries():
+    """The generator reuses the first 13 characters between ids: every id must still be the
+    layout with its own checksum, including where the reused part changes."""
+    gen = IdGenerator("boundaries")
+    gen.resume(3844 * 62 - 3)
+    ids = [gen.next(prefix) for _ in range(8) for prefix in ("003", "001")]
+    assert all(to18(i[:15]) == i for i in ids)
+    assert [i[6:15] for i in ids[::2]] == sorted(i[6:15] for i in ids[::2])
+    assert len(set(ids)) == len(ids)
