@@ -15,8 +15,21 @@ def utc(dt: datetime) -> datetime:
 
 def format_datetime(dt: datetime) -> str:
     """Salesforce's wire form: ``2026-11-02T10:00:00.000+0000``."""
+    global _last_formatted
+    last = _last_formatted        # a batch of writes stamps the same instant many times
+    if dt == last[0]:
+        return last[1]
+    text = _format(dt)
+    _last_formatted = (dt, text)
+    return text
+
+
+def _format(dt: datetime) -> str:
     dt = utc(dt)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+0000"
+
+
+_last_formatted: tuple = (None, "")
 
 
 def parse_datetime(text: str) -> datetime:
@@ -53,7 +66,10 @@ class Clock:
 
     def now(self) -> datetime:
         frozen = self._frozen
-        return frozen if frozen is not None else utc(datetime.now(timezone.utc))
+        if frozen is not None:
+            return frozen
+        now = datetime.now(timezone.utc)
+        return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
     def set(self, when: datetime) -> None:
         with self._lock:

@@ -120,6 +120,7 @@ class SObjectDef:
     required_fields: list[str] = field(default_factory=list, repr=False)
     unique_fields: list[FieldDef] = field(default_factory=list, repr=False)
     derived_by_schema: list[FieldDef] = field(default_factory=list, repr=False)
+    phone_fields: list[FieldDef] = field(default_factory=list, repr=False)
     _by_lower: dict[str, FieldDef] = field(default_factory=dict, repr=False)
     _rel_by_lower: dict[str, FieldDef] = field(default_factory=dict, repr=False)
     _child_by_lower: dict[str, ChildRelationship] = field(default_factory=dict, repr=False)
@@ -127,6 +128,7 @@ class SObjectDef:
     def index(self) -> None:
         self.required_fields = [f.name for f in self.fields.values() if f.required]
         self.unique_fields = [f for f in self.fields.values() if f.unique]
+        self.phone_fields = [f for f in self.fields.values() if f.phone]
         # composed names and closed-state flags first, then the stamps that follow the flags
         self.derived_by_schema = ([f for f in self.fields.values() if f.compose or f.true_when]
                                   + [f for f in self.fields.values() if f.stamped_when])
@@ -144,10 +146,6 @@ class SObjectDef:
 
     def child(self, name: str) -> ChildRelationship | None:
         return self._child_by_lower.get(name.lower())
-
-    @property
-    def phone_fields(self) -> list[FieldDef]:
-        return [f for f in self.fields.values() if f.phone]
 
 
 class Schema:
