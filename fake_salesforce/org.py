@@ -10,7 +10,6 @@ import secrets
 import threading
 import time
 from collections import deque
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
@@ -23,7 +22,7 @@ from .ids import IdGenerator, to18
 from .schema import FieldDef, Schema, SObjectDef, load_schema
 from .soql import Cursors, Ordering, query_more, run_query
 from .sosl import run_search
-from .store import PHONE_TABLE, Store, q
+from .store import PHONE_PENDING_TABLE, PHONE_TABLE, Store, q
 from .tls import public_key
 from .values import to_storage, to_wire
 
@@ -153,6 +152,7 @@ class Org:
         self.org_id = to18("00D" + self.ids.instance + "000000001")
         self.bulk = BulkJobs(self)
         self._default_rows: dict[str, dict] = {}
+        self._write_rules: dict[tuple, dict] = {}   # see _coerce
         # each object's behaviours (behaviours/), in their fixed order
         self._hooks = {o.name: [b for b in BEHAVIOURS if o.name in b.objects] for o in self.schema}
         self.admin_id: str = ""
@@ -530,7 +530,7 @@ class Org:
         self._check_unique(obj, new, row["Id"])
         changes = {k: v for k, v in new.items() if row.get(k) != v}
         self.store.update(obj, row["Id"], changes)
-        if any(f in changes for f in (p.name for p in obj.phone_fields)):
+        if any(p.name in changes for p in obj.phone_fields):
             self.index_phones(obj, new)
         for hook in hooks:
             hook.after_write(self, obj, new, given, row, user_id)
@@ -578,18 +578,22 @@ class Org:
         apply = getattr(self, f"_batch_{op}")
         user = user_id or self.admin_id
         results: list[BatchResult] = []
+        store = self.store
         with self.lock:
             try:
-                with self.store.transaction() if all_or_none else nullcontext():
+                # One transaction for the batch; each item in a savepoint of its own, which costs
+                # nothing unless the item runs a statement (see store.py: rows are buffered).
+                with store.transaction():
                     for item in items:
                         try:
-                            with self.store.transaction():
+                            with store.transaction():
                                 results.append(BatchResult(apply(item, user)))
                         except errors.SalesforceError as e:
                             results.append(BatchResult(None, e))
                         except Exception as e:  # a bug in the fake: this item is undone, the others stand
                             results.append(BatchResult(None, errors.UnknownException(
                                 f"An unexpected error occurred in the fake org: {type(e).__name__}")))
+                        store.flush_if_large()
                     if all_or_none and any(r.error for r in results):
                         raise _RolledBack()
             except _RolledBack:
@@ -650,19 +654,20 @@ class Org:
     def _coerce(self, obj: SObjectDef, values: dict, *, creating: bool, allow_audit: bool) -> dict:
         if not isinstance(values, dict):
             raise errors.JsonParserError("Expected a JSON object of field values")
+        rules = self._write_rules.setdefault((obj.name, creating, allow_audit), {})
         out = {}
         for key, value in values.items():
-            if key == "attributes":
-                continue
-            f = obj.field(key) if isinstance(key, str) else None
-            if f is None:
-                raise errors.InvalidField(f"No such column '{key}' on sobject of type {obj.name}", [key])
-            allowed = f.createable if creating else f.updateable
-            if creating and allow_audit and f.name in AUDIT_FIELDS:
-                allowed = True
-            if f.name == "Id" and not creating and to18(str(value)) is not None:
-                continue
+            rule = rules.get(key)
+            if rule is None:
+                if key == "attributes":
+                    continue
+                rule = self._write_rule(obj, key, creating, allow_audit)
+                if rule[0].name == key:   # cached under the exact spelling only: a bounded cache
+                    rules[key] = rule
+            f, allowed = rule
             if not allowed:
+                if f.name == "Id" and not creating and to18(str(value)) is not None:
+                    continue
                 raise errors.InvalidFieldForInsertUpdate(
                     f"Unable to create/update fields: {f.name}. Please check the security settings "
                     "of this field and verify that it is read/write for your profile or permission set.",
@@ -672,6 +677,17 @@ class Org:
                 raise errors.RequiredFieldMissing(f"Required fields are missing: [{f.name}]", [f.name])
             out[f.name] = stored
         return out
+
+    @staticmethod
+    def _write_rule(obj: SObjectDef, key, creating: bool, allow_audit: bool) -> tuple[FieldDef, bool]:
+        """The field a key of a written record names, and whether this write may set it."""
+        f = obj.field(key) if isinstance(key, str) else None
+        if f is None:
+            raise errors.InvalidField(f"No such column '{key}' on sobject of type {obj.name}", [key])
+        allowed = f.createable if creating else f.updateable
+        if creating and allow_audit and f.name in AUDIT_FIELDS:
+            allowed = True
+        return f, allowed
 
     def _check_required(self, obj: SObjectDef, row: dict) -> None:
         missing = [name for name in obj.required_fields if row.get(name) in (None, "")]
@@ -738,16 +754,33 @@ class Org:
         return (obj, row) if row is not None else None
 
     def index_phones(self, obj: SObjectDef, row: dict, fresh: bool = False) -> None:
-        """Refresh the digit keys of the record's phone fields (``fresh``: a new record)."""
-        region = self.config.default_country
-        if fresh:
-            keys = [(k, obj.name, row["Id"], f.name) for f in obj.phone_fields if row.get(f.name)
-                    for k in sorted(phones.stored_keys(row[f.name], region))]
-            if keys:
-                self.store.add_phone_keys(keys)
-            return
+        """Mark the record's phone keys for (re)computing before the next phone search
+        (``fresh``: a new record, with no keys yet, and none when it has no phone)."""
         for f in obj.phone_fields:
-            self.store.set_phone_keys(obj, row["Id"], f.name, phones.stored_keys(row.get(f.name), region))
+            if not fresh or row.get(f.name):
+                self.store.phones_changed(obj, row["Id"])
+                return
+
+    def _index_pending_phones(self) -> None:
+        """Work out the digit keys of every record whose phones changed since the last phone
+        search: parsing numbers costs more than storing a record, so creates and updates leave
+        it to the first search that needs it (a record deleted meanwhile gets none)."""
+        if not self.store.pending_phones():
+            return
+        region = self.config.default_country
+        keys = []
+        with self.store.transaction():
+            for obj in self.schema:
+                if not obj.phone_fields:
+                    continue
+                names = [f.name for f in obj.phone_fields]
+                rows = self.store.execute(
+                    f"SELECT Id, {', '.join(map(q, names))} FROM {q(obj.name)} WHERE IsDeleted = 0 "
+                    f"AND Id IN (SELECT id FROM {PHONE_PENDING_TABLE} WHERE sobject = ?)", [obj.name])
+                keys += [(k, obj.name, row[0], name) for row in rows
+                         for name, value in zip(names, row[1:]) if value
+                         for k in sorted(phones.stored_keys(value, region))]
+            self.store.replace_phone_keys(keys)
 
     def set_default_country(self, country: str, force: bool = False) -> None:
         """Read phone numbers typed without ``+`` in ``country`` from now on: every stored
@@ -812,6 +845,7 @@ class Org:
                     e.message = f"records[{i}] ({sobject}): {e.message}"
                     raise
                 ids.append(new_id)
+                self.store.flush_if_large()
                 obj = self.schema.get(sobject)
                 if item.get("password") is not None and "Username" in obj.fields:  # a User
                     username = self.store.get(obj, new_id)["Username"]
@@ -999,6 +1033,7 @@ class Org:
     def search(self, text: str) -> dict:
         """Run SOSL (see ``sosl/``)."""
         with self.lock:
+            self._index_pending_phones()
             return run_search(self.store, self.schema, text, now=self.clock.now(),
                               order=self.ordering, region=self.config.default_country,
                               fiscal_start_month=self.config.fiscal_year_start_month)

@@ -5,6 +5,13 @@ bound parameters. Storage forms: booleans 0/1, datetimes as Salesforce's wire te
 text order is time order), dates ``YYYY-MM-DD``, multi-select picklists ``a;b``.
 One connection serves every thread, behind a re-entrant lock, so concurrent requests never
 interleave inside a write.
+
+Writes in bulk: inside a transaction, inserted rows wait in a buffer and go to SQLite together
+(one ``executemany`` per table and column set) just before the next statement of any kind or at
+commit, so every read sees them. A nested transaction (a savepoint) costs nothing until a
+statement runs inside it: one that only buffers rows and fails before any statement drops its
+rows from the buffer. So a batch of creates that read nothing is a few statements, not several
+per row, and each row still stands or falls alone.
 """
 from __future__ import annotations
 
@@ -16,6 +23,8 @@ import threading
 import zlib
 from contextlib import closing, contextmanager
 from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 
 import sqlite_utils
@@ -24,6 +33,9 @@ from .fieldtypes import TYPES
 from .schema import Schema, SObjectDef
 
 PHONE_TABLE = "_phone"
+PHONE_PENDING_TABLE = "_phone_pending"   # records whose phone keys are still to be worked out
+FLUSH_ROWS = 5000                         # buffered rows that make ``flush_if_large`` write them
+_READS = ("SELECT", "EXPLAIN", "WITH", "PRAGMA")
 NOCASE_INDEXED = ("Email", "CallObject")  # besides name fields, unique fields and external ids
 META_TABLE = "_meta"
 
@@ -120,6 +132,15 @@ def index_name(sobject: str, field: str, *, nocase: bool, ordered: bool = False)
     return f"idx_{sobject}_{field}" + ("_nocase" if nocase else "") + ("_recent" if ordered else "")
 
 
+class _Frame:
+    """One level of ``Store.transaction``: where its buffered rows start, and whether its
+    savepoint has been opened in SQLite yet."""
+    __slots__ = ("mark", "opened", "name")
+
+    def __init__(self, mark: int, opened: bool, name: str):
+        self.mark, self.opened, self.name = mark, opened, name
+
+
 class Store:
     """``shared``: several processes use the file at once (``serve --workers``): no exclusive
     lock, and every transaction takes the write lock when it begins (waiting for it up to
@@ -167,8 +188,12 @@ class Store:
             self._conn = conn
         self.db = sqlite_utils.Database(conn)
         self.lock = threading.RLock()
-        self._depth = 0
-        self._insert_sql: dict[str, tuple[str, list[str]]] = {}
+        self._frames: list[_Frame] = []
+        # buffered inserts: (table, columns, values); _flushed counts those already written
+        self._pending: list[tuple[str, tuple[str, ...], tuple]] = []
+        self._flushed = 0
+        self._owner: int | None = None   # the thread inside the outermost transaction
+        self._insert_sql: dict[tuple[str, tuple[str, ...]], str] = {}
         self._indexed: set[tuple[str, str, bool]] = set()
         self.ensure_tables()
 
@@ -223,12 +248,14 @@ class Store:
                 for cols in wanted:
                     if tuple(cols) not in existing:
                         table.create_index(cols, find_unique_name=True)
-                self._insert_sql.pop(obj.name, None)
+            self._insert_sql.clear()
             phone = self.db[PHONE_TABLE]
             if not phone.exists():
                 phone.create({"key": str, "sobject": str, "id": str, "field": str})
                 phone.create_index(["key", "sobject"])
                 phone.create_index(["id"])
+            if not self.db[PHONE_PENDING_TABLE].exists():
+                self.db[PHONE_PENDING_TABLE].create({"sobject": str, "id": str})
             meta = self.db[META_TABLE]
             if not meta.exists():
                 meta.create({"key": str, "value": str}, pk="key")
@@ -238,52 +265,111 @@ class Store:
     def transaction(self):
         """All-or-nothing: a failure anywhere inside leaves the database as it was."""
         with self.lock:
-            outer = self._depth == 0
+            outer = not self._frames
+            mark = self._flushed + len(self._pending)
             if outer:
                 self.conn.execute("BEGIN IMMEDIATE" if self.shared else "BEGIN")
-            else:
-                self.conn.execute(f"SAVEPOINT sp{self._depth}")
-            self._depth += 1
+                self._owner = threading.get_ident()
+            frame = _Frame(mark, outer, f"sp{len(self._frames)}")
+            self._frames.append(frame)
             try:
                 yield
             except BaseException:
-                self._depth -= 1
+                self._frames.pop()
+                del self._pending[max(frame.mark - self._flushed, 0):]
                 if outer:
                     self.conn.execute("ROLLBACK")
-                else:
-                    self.conn.execute(f"ROLLBACK TO sp{self._depth}")
-                    self.conn.execute(f"RELEASE sp{self._depth}")
+                elif frame.opened:
+                    self.conn.execute(f"ROLLBACK TO {frame.name}")
+                    self.conn.execute(f"RELEASE {frame.name}")
                 raise
             else:
-                self._depth -= 1
-                self.conn.execute("COMMIT" if outer else f"RELEASE sp{self._depth}")
+                self._frames.pop()
+                if outer:
+                    try:
+                        self._flush(self._flushed + len(self._pending))
+                    except BaseException:
+                        self._pending.clear()
+                        self.conn.execute("ROLLBACK")
+                        raise
+                    self.conn.execute("COMMIT")
+                elif frame.opened:
+                    self.conn.execute(f"RELEASE {frame.name}")
+            finally:
+                if outer:
+                    self._owner = None
+
+    def _sync(self, write: bool = True) -> None:
+        """Before a statement: write the buffered rows it must see, opening first the savepoints
+        they belong to (a write opens every savepoint, as it must be undone with them)."""
+        frames = self._frames
+        if not self._pending and (not write or not frames or frames[-1].opened):
+            return
+        if self._owner != threading.get_ident():
+            return  # another thread's transaction (it holds the lock): its rows are not ours to see
+        end = self._flushed + len(self._pending)
+        for frame in frames:
+            if frame.opened:
+                continue
+            if not write and frame.mark >= end:
+                break
+            self._flush(frame.mark)
+            self.conn.execute(f"SAVEPOINT {frame.name}")
+            frame.opened = True
+        self._flush(end)
+
+    def _flush(self, upto: int) -> None:
+        """Write the buffered rows before position ``upto``, table by table in the order they
+        came: a run of rows of one table with the same columns is one ``executemany``."""
+        count = upto - self._flushed
+        if count <= 0:
+            return
+        rows, self._pending = self._pending[:count], self._pending[count:]
+        self._flushed = upto
+        tables: dict[str, list] = {}
+        for row in rows:
+            tables.setdefault(row[0], []).append(row)
+        for table, table_rows in tables.items():
+            for cols, run in groupby(table_rows, key=itemgetter(1)):
+                self.conn.executemany(self._insert_statement(table, cols), [r[2] for r in run])
+
+    def flush_if_large(self) -> None:
+        """Write the buffered rows once there are many (between the rows of a batch)."""
+        if len(self._pending) >= FLUSH_ROWS:
+            self._sync()
 
     # -- rows ---------------------------------------------------------------------------------
-    def _insert_statement(self, obj: SObjectDef) -> tuple[str, list[str]]:
-        cached = self._insert_sql.get(obj.name)
-        if cached is None:
-            cols = list(obj.fields) + ["_DeletedDate"]
-            sql = (f"INSERT INTO {q(obj.name)} ({', '.join(map(q, cols))}) "
-                   f"VALUES ({', '.join('?' * len(cols))})")
-            cached = self._insert_sql[obj.name] = (sql, cols)
-        return cached
+    def _insert_statement(self, table: str, cols: tuple[str, ...]) -> str:
+        sql = self._insert_sql.get((table, cols))
+        if sql is None:
+            sql = self._insert_sql[(table, cols)] = (
+                f"INSERT INTO {q(table)} ({', '.join(map(q, cols))}) VALUES ({', '.join('?' * len(cols))})")
+        return sql
 
     def insert(self, obj: SObjectDef, row: dict) -> None:
-        sql, cols = self._insert_statement(obj)
-        self.conn.execute(sql, [row.get(c) for c in cols])
+        """Insert a row, whose keys are column names (those left out or None are NULL); inside
+        a transaction it is buffered. Only the columns that hold a value are written: binding a
+        few dozen NULLs per row would cost more than the rest of the insert."""
+        items = [(k, v) for k, v in row.items() if v is not None]
+        self._add(obj.name, tuple(k for k, _ in items), tuple(v for _, v in items))
 
-    def insert_many(self, obj: SObjectDef, rows) -> None:
-        sql, cols = self._insert_statement(obj)
-        self.conn.executemany(sql, ([r.get(c) for c in cols] for r in rows))
+    def _add(self, table: str, cols: tuple[str, ...], values: tuple) -> None:
+        with self.lock:
+            if self._frames:
+                self._pending.append((table, cols, values))
+            else:
+                self.conn.execute(self._insert_statement(table, cols), values)
 
     def update(self, obj: SObjectDef, record_id: str, changes: dict) -> None:
         if not changes:
             return
+        self._sync()
         sets = ", ".join(f"{q(k)} = ?" for k in changes)
         self.conn.execute(f"UPDATE {q(obj.name)} SET {sets} WHERE Id = ?",
                           [*changes.values(), record_id])
 
     def get(self, obj: SObjectDef, record_id: str) -> dict | None:
+        self._sync(write=False)
         cur = self.conn.execute(f"SELECT * FROM {q(obj.name)} WHERE Id = ?", [record_id])
         row = cur.fetchone()
         if row is None:
@@ -297,6 +383,7 @@ class Store:
         if not include_deleted:
             sql += " AND IsDeleted = 0"
         sql += " ORDER BY LastModifiedDate DESC, Id DESC"
+        self._sync(write=False)
         return [r[0] for r in self.conn.execute(sql, [value])]
 
     def ensure_index(self, sobject: str, field: str, *, nocase: bool, ordered: bool = False) -> None:
@@ -312,6 +399,7 @@ class Store:
         if key in self._indexed:
             return
         with self.lock:
+            self._sync()
             name = index_name(sobject, field, nocase=nocase, ordered=ordered)
             columns = f"{q(field)}{' COLLATE NOCASE' if nocase else ''}"
             if ordered:
@@ -320,41 +408,47 @@ class Store:
             self._indexed.add(key)
 
     def execute(self, sql: str, params=()):
+        self._sync(write=not sql.lstrip()[:8].upper().startswith(_READS))
         return self.conn.execute(sql, params)
 
     # -- phone keys ---------------------------------------------------------------------------
-    def set_phone_keys(self, obj: SObjectDef, record_id: str, field: str, keys: set[str]) -> None:
-        self.conn.execute(f"DELETE FROM {PHONE_TABLE} WHERE id = ? AND field = ?", [record_id, field])
-        if keys:
-            self.conn.executemany(
-                f"INSERT INTO {PHONE_TABLE} (key, sobject, id, field) VALUES (?, ?, ?, ?)",
-                [(k, obj.name, record_id, field) for k in sorted(keys)])
+    def phones_changed(self, obj: SObjectDef, record_id: str) -> None:
+        """The record's phone keys are to be (re)worked out before the next phone search."""
+        self._add(PHONE_PENDING_TABLE, ("sobject", "id"), (obj.name, record_id))
 
-    def add_phone_keys(self, rows: list[tuple[str, str, str, str]]) -> None:
+    def pending_phones(self) -> bool:
+        return self.execute(f"SELECT 1 FROM {PHONE_PENDING_TABLE} LIMIT 1").fetchone() is not None
+
+    def replace_phone_keys(self, rows: list[tuple[str, str, str, str]]) -> None:
+        """The pending records' keys become ``rows`` (key, sobject, id, field); none is pending after."""
+        self.execute(f"DELETE FROM {PHONE_TABLE} WHERE id IN (SELECT id FROM {PHONE_PENDING_TABLE})")
         self.conn.executemany(
             f"INSERT INTO {PHONE_TABLE} (key, sobject, id, field) VALUES (?, ?, ?, ?)", rows)
+        self.conn.execute(f"DELETE FROM {PHONE_PENDING_TABLE}")
 
     # -- meta ---------------------------------------------------------------------------------
     def meta(self, key: str, default: str | None = None) -> str | None:
-        row = self.conn.execute(f"SELECT value FROM {META_TABLE} WHERE key = ?", [key]).fetchone()
+        row = self.execute(f"SELECT value FROM {META_TABLE} WHERE key = ?", [key]).fetchone()
         return row[0] if row else default
 
     def set_meta(self, key: str, value) -> None:
-        self.conn.execute(f"INSERT OR REPLACE INTO {META_TABLE} (key, value) VALUES (?, ?)",
+        self.execute(f"INSERT OR REPLACE INTO {META_TABLE} (key, value) VALUES (?, ?)",
                           [key, str(value)])
 
     # -- reset --------------------------------------------------------------------------------
     def wipe(self) -> None:
         """Delete every row of every table, keeping tables and indexes."""
         with self.lock:
+            self._sync()
             for obj in self.schema:
                 self.conn.execute(f"DELETE FROM {q(obj.name)}")
             self.conn.execute(f"DELETE FROM {PHONE_TABLE}")
+            self.conn.execute(f"DELETE FROM {PHONE_PENDING_TABLE}")
             self.conn.execute(f"DELETE FROM {META_TABLE}")
 
     def count(self, obj: SObjectDef, include_deleted: bool = False) -> int:
         sql = f"SELECT COUNT(*) FROM {q(obj.name)}" + ("" if include_deleted else " WHERE IsDeleted = 0")
-        return self.conn.execute(sql).fetchone()[0]
+        return self.execute(sql).fetchone()[0]
 
     def close(self) -> None:
         for conn in self._connections:

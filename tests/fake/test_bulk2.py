@@ -106,3 +106,32 @@ def test_abort_hard_delete_and_unprocessed_records(sf):
     (result,) = sf.bulk2.Contact.hard_delete(records=[{"Id": doomed}], wait=0.01)
     assert (result["numberRecordsProcessed"], result["numberRecordsFailed"]) == (1, 0)
     assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 0
+
+
+def test_large_insert_job_rows_stand_or_fall_alone(sf):
+    """More rows than the store buffers between writes, every 1,000th one refused: a refused row
+    leaves nothing behind, the others are all stored with their audit fields, in order, and
+    found by phone."""
+    n = 12_000
+    bad = set(range(999, n, 1000))
+    records = [{"LastName": f"Row {i}", "Email": "not-an-address" if i in bad else f"r{i}@example.com",
+                "Phone": f"+1 646 {i // 10000:03d} {i % 10000:04d}"} for i in range(n)]
+    (result,) = sf.bulk2.Contact.insert(records=records, wait=0.01)
+    assert (result["numberRecordsProcessed"], result["numberRecordsFailed"]) == (n, len(bad))
+    ok = _rows(sf.bulk2.Contact.get_successful_records(result["job_id"]))
+    assert [r["LastName"] for r in ok] == [f"Row {i}" for i in range(n) if i not in bad]
+    failed = _rows(sf.bulk2.Contact.get_failed_records(result["job_id"]))
+    assert [r["LastName"] for r in failed] == [f"Row {i}" for i in sorted(bad)]
+    assert all(r["sf__Error"].startswith("INVALID_EMAIL_ADDRESS:") for r in failed)
+    assert [r["sf__Id"] for r in ok] == sorted(r["sf__Id"] for r in ok)
+    assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == n - len(bad)
+    assert sf.query("SELECT COUNT() FROM Contact WHERE Email = 'not-an-address'")["totalSize"] == 0
+    newest = sf.query("SELECT Id, LastName, CreatedById, CreatedDate FROM Contact LIMIT 2")["records"]
+    assert [r["Id"] for r in newest] == [ok[-1]["sf__Id"], ok[-2]["sf__Id"]]
+    admin = sf.query("SELECT Id FROM User WHERE Username = 'admin@example.com'")["records"][0]["Id"]
+    assert all(r["CreatedById"] == admin and r["CreatedDate"] for r in newest)
+
+    def phone(number):
+        return [r["Id"] for r in sf.search(f"FIND {{{number}}} IN PHONE FIELDS RETURNING Contact(Id)")["searchRecords"]]
+    assert phone("6460001234") == [ok[1234 - 1]["sf__Id"]]       # rows 0..998 are ok: index = row
+    assert phone("(646) 000-0999") == [] and phone("+1 646 001 1999") == []

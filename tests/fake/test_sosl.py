@@ -123,3 +123,24 @@ def test_errors(sf, people, text, code, message):
     assert body["errorCode"] == code
     if message is not None:
         assert body["message"] == message
+
+
+def test_phone_search_follows_updates_rollbacks_and_deletes(sf):
+    """Phone keys are worked out at the first search after a write: they follow each change."""
+    def ids(number):
+        return [i for _, i in found(sf, f"FIND {{{number}}} IN PHONE FIELDS RETURNING Contact(Id)")]
+
+    first = sf.Contact.create({"LastName": "Moving", "Phone": "(212) 555-0101"})["id"]
+    assert ids("+12125550101") == [first]
+    sf.Contact.update(first, {"Phone": "212-555-0102"})
+    sf.Contact.update(first, {"Title": "Buyer"})               # no phone change
+    assert ids("2125550101") == [] and ids("+1 212 555 0102") == [first]
+    answer = sf.restful("composite", method="POST", json={"allOrNone": True, "compositeRequest": [
+        {"method": "POST", "url": "/services/data/v59.0/sobjects/Contact", "referenceId": "ok",
+         "body": {"LastName": "Undone", "Phone": "212 555 0103"}},
+        {"method": "POST", "url": "/services/data/v59.0/sobjects/Contact", "referenceId": "bad",
+         "body": {"Phone": "212 555 0104"}}]})
+    assert [r["httpStatusCode"] for r in answer["compositeResponse"]] == [400, 400]
+    assert ids("2125550103") == [] and ids("2125550104") == []
+    sf.Contact.delete(first)
+    assert ids("2125550102") == []
