@@ -19,6 +19,7 @@ from . import errors, urls
 from .clock import format_datetime
 from .soql import parse_query
 from .soql.columns import column_metadata
+from .store import collector_paused
 
 OPERATIONS = ("insert", "update", "upsert", "delete", "hardDelete")
 QUERY_OPERATIONS = ("query", "queryAll")
@@ -142,7 +143,8 @@ class BulkJobs:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITERS[job.delimiter])
         try:  # read it all before keeping any of it: a refused upload adds no row
             header = next(reader, None)
-            rows = [r for r in reader if r]
+            with collector_paused():   # one new list per row
+                rows = [r for r in reader if r]
         except csv.Error as e:  # a field past csv's limit, 131,072 characters as Salesforce's
             raise errors.InvalidBatch(f"The CSV data cannot be read at line {reader.line_num}: {e}") from None
         if not header or not any(h.strip() for h in header):
@@ -193,6 +195,10 @@ class BulkJobs:
         return len(waiting)
 
     def _work(self, job: Job) -> None:
+        with collector_paused():
+            self._work_job(job)
+
+    def _work_job(self, job: Job) -> None:
         try:
             if job.kind == "query":
                 self._run_query(job)
@@ -237,16 +243,17 @@ class BulkJobs:
             for pos, (row, _), r in zip(positions, items, batch):
                 results[pos] = (row, r.id, False, r.error)
         else:
-            for pos, (row, values) in zip(positions, items):
-                key = values.pop(job.external_id, None)
-                try:
-                    if key is None:
-                        raise errors.RequiredFieldMissing(
-                            f"Required fields are missing: [{job.external_id}]", [job.external_id])
-                    record_id, created = org.upsert(obj.name, job.external_id, key, values, job.user_id)
-                    results[pos] = (row, record_id, created, None)
-                except errors.SalesforceError as e:
-                    results[pos] = (row, None, False, e)
+            with org.lock, org.transaction():   # one transaction; each row's upsert in a savepoint
+                for pos, (row, values) in zip(positions, items):
+                    key = values.pop(job.external_id, None)
+                    try:
+                        if key is None:
+                            raise errors.RequiredFieldMissing(
+                                f"Required fields are missing: [{job.external_id}]", [job.external_id])
+                        record_id, created = org.upsert(obj.name, job.external_id, key, values, job.user_id)
+                        results[pos] = (row, record_id, created, None)
+                    except errors.SalesforceError as e:
+                        results[pos] = (row, None, False, e)
         job.results = results
         job.processed = len(results)
         job.failed = sum(1 for r in results if r[3] is not None)

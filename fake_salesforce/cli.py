@@ -14,7 +14,7 @@ import yaml
 from . import errors, phones
 from .org import DEFAULT_PASSWORD, DEFAULT_USERNAME, ORDERS, Org
 from .schema import SchemaError
-from .store import StoreError, holds_org
+from .store import StoreError, collector_paused, holds_org
 from sflogin import LoginError
 from sflogin.options import as_click_error, credential_options, login
 
@@ -55,7 +55,8 @@ def _load_faults(path: Path) -> list[dict]:
 
 
 def _load_seed(path: Path) -> list[dict]:
-    data = _read_yaml(path, "--seed")
+    with collector_paused():   # a big seed file is a great many new objects at once (see store.py)
+        data = _read_yaml(path, "--seed")
     records = data.get("records") if isinstance(data, dict) else data
     if not isinstance(records, list):
         raise click.BadParameter(f"{path}: expected 'records:' (a list of {{sobject, fields}})",

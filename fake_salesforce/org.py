@@ -22,7 +22,7 @@ from .ids import IdGenerator, to18
 from .schema import FieldDef, Schema, SObjectDef, load_schema
 from .soql import Cursors, Ordering, query_more, run_query
 from .sosl import run_search
-from .store import PHONE_PENDING_TABLE, PHONE_TABLE, Store, q
+from .store import PHONE_PENDING_TABLE, PHONE_TABLE, Store, collector_paused, q
 from .tls import public_key
 from .values import to_storage, to_wire
 
@@ -579,7 +579,7 @@ class Org:
         user = user_id or self.admin_id
         results: list[BatchResult] = []
         store = self.store
-        with self.lock:
+        with self.lock, collector_paused():
             try:
                 # One transaction for the batch; each item in a savepoint of its own, which costs
                 # nothing unless the item runs a statement (see store.py: rows are buffered).
@@ -814,7 +814,7 @@ class Org:
         if not isinstance(records, list):
             raise errors.JsonParserError("'records' must be a list of {sobject, fields} objects")
         ids: list[str] = []
-        with self.store.transaction():
+        with self.store.transaction(), collector_paused():
             for i, item in enumerate(records):
                 if not isinstance(item, dict) or not isinstance(item.get("fields", {}), dict):
                     raise errors.JsonParserError(f"records[{i}]: expected {{sobject, fields}}")
