@@ -87,6 +87,8 @@ def test_readme_shows_table_1_as_generated():
 #   real-org (an org logged into with credentials: `export SF_...`, callsim log/webhooks without
 #           --fake; schema import and serving the org-schema.yaml it writes): run against the fake
 #           over HTTPS, its placeholders replaced, by tests/login/test_readme_real_org.py.
+# The client examples are ``shell`` blocks (whole scripts for jsforce, the sf CLI, Python clients):
+# tests/clients/test_readme_clients.py runs each of them, as written, against served orgs.
 # Commands run in a temporary directory holding examples/ and part of scenarios/, as a user
 # runs them from a checkout; a URL http://127.0.0.1:8080 is pointed at a fresh fake org on a free
 # port (8080 may be taken), and a server started without --port gets --port 0.
@@ -150,6 +152,11 @@ def test_every_readme_shell_command_is_exercised():
     if any(_kind(w) == "curl" for w in SHELL):
         test_cli = (ROOT / "tests" / "simulator" / "test_cli.py").read_text()
         assert "def test_readme_webhooks_and_curl_examples_run" in test_cli
+    fences = set(re.findall(r"^```(\w*)$", README, flags=re.M)) - {""}
+    assert fences <= {"bash", "shell", "python", "yaml", "toml", "text"}, "a new kind of README block: run it"
+    if "shell" in fences:
+        clients = (ROOT / "tests" / "clients" / "test_readme_clients.py").read_text()
+        assert "def test_readme_client_block_runs" in clients
 
 
 def test_the_setup_commands_are_what_ci_runs():
