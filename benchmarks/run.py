@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 BENCHMARKS = {
     "requests": ("bench_requests", ["--calls", "20", "--rounds", "1"], []),
     "seed": ("bench_seed", ["--records", "500", "--batch", "250"], []),
+    "bulk2": ("bench_bulk2", ["--rows", "200"], []),
     "parse": ("bench_parse", ["--queries", "50", "--repeat", "1"], []),
     "fake": ("bench_fake", ["--round-trips", "20", "--sizes", "200,400", "--gets", "20"], []),
     "query": ("bench_query", ["--sizes", "200", "--repeat", "2"], []),
