@@ -298,13 +298,14 @@ class BulkJobs:
             return header, job.rows[done:]
         if job.state != "JobComplete":
             return (["sf__Id", "sf__Created" if which == "successfulResults" else "sf__Error", *header], [])
-        if which == "successfulResults":
-            return (["sf__Id", "sf__Created", *header],
-                    [[rid, "true" if created else "false", *row]
-                     for row, rid, created, error in job.results if error is None])
-        return (["sf__Id", "sf__Error", *header],
-                [["", _error_text(error), *row] for row, rid, created, error in job.results
-                 if error is not None])
+        with collector_paused():   # one new list per row
+            if which == "successfulResults":
+                return (["sf__Id", "sf__Created", *header],
+                        [[rid, "true" if created else "false", *row]
+                         for row, rid, created, error in job.results if error is None])
+            return (["sf__Id", "sf__Error", *header],
+                    [["", _error_text(error), *row] for row, rid, created, error in job.results
+                     if error is not None])
 
     # == query ======================================================================================
     def create_query(self, body: dict, user_id: str) -> Job:
