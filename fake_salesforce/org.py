@@ -793,14 +793,8 @@ class Org:
             with self.store.transaction():
                 self.store.execute(f"DELETE FROM {PHONE_TABLE}")
                 for obj in self.schema:
-                    if not obj.phone_fields:
-                        continue
-                    names = [f.name for f in obj.phone_fields]
-                    rows = self.store.execute(
-                        f"SELECT Id, {', '.join(q(n) for n in names)} FROM {q(obj.name)} "
-                        "WHERE IsDeleted = 0").fetchall()
-                    for row in rows:
-                        self.index_phones(obj, dict(zip(["Id", *names], row)), fresh=True)
+                    if obj.phone_fields:
+                        self.store.all_phones_changed(obj)
                 self.store.set_meta("default_country", country)
 
     # == bulk seeding ==============================================================================

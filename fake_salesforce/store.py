@@ -433,6 +433,11 @@ class Store:
         """The record's phone keys are to be (re)worked out before the next phone search."""
         self._add(PHONE_PENDING_TABLE, ("sobject", "id"), (obj.name, record_id))
 
+    def all_phones_changed(self, obj: SObjectDef) -> None:
+        """Every live record of ``obj`` is to have its phone keys worked out again."""
+        self.execute(f"INSERT INTO {PHONE_PENDING_TABLE} (sobject, id) "
+                     f"SELECT ?, Id FROM {q(obj.name)} WHERE IsDeleted = 0", [obj.name])
+
     def pending_phones(self) -> bool:
         return self.execute(f"SELECT 1 FROM {PHONE_PENDING_TABLE} LIMIT 1").fetchone() is not None
 
