@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 import yaml
 
 from . import errors, phones
@@ -264,6 +265,10 @@ def serve(host, port, db, schema_files, seed_file, id_seed, order, default_count
         if existing and org.authenticate(username, password + security_token) is None:
             click.echo(f"  note: these credentials do not log in to the org in {db}: it keeps the "
                        "admin login it was made with")
+        given = click.get_current_context().get_parameter_source("id_seed") != ParameterSource.DEFAULT
+        if existing and given and str(id_seed) != str(org.config.seed):
+            click.echo(f"  note: --id-seed {id_seed} not applied: the org in {db} keeps the id seed it "
+                       f"was made with ({org.config.seed}), so its ids stay unique")
         if seeded is not None:
             click.echo(f"  seeded {len(seeded)} record{'s' * (len(seeded) != 1)} from {seed_file}")
         elif records is not None:

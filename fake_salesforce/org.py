@@ -139,6 +139,9 @@ class Org:
             raise ValueError("an org shared by several processes needs a database file (db_path)")
         self.store = Store(self.schema, self.config.db_path, shared=self.config.shared)
         self.lock = self.store.lock
+        saved_seed = self.store.meta("seed")
+        if saved_seed is not None:
+            self.config.seed = saved_seed   # a saved org keeps the id seed it was made with
         if self.config.shared:
             self._share()
         else:
@@ -170,9 +173,8 @@ class Org:
 
         store = self.store
         shared.create_tables(store)
-        saved_seed = store.meta("seed")
         self.clock = shared.SharedClock(store)
-        self.ids = shared.SharedIds(store, saved_seed if saved_seed is not None else self.config.seed)
+        self.ids = shared.SharedIds(store, self.config.seed)
         self.sessions = shared.SharedSessions(store, Session)
         self.passwords = shared.SharedPasswords(store, _decode_passwords, _encode_passwords)
         self.requests = shared.SharedRequestLog(store, self.config.request_log_size, RequestLogEntry)

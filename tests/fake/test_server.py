@@ -105,6 +105,31 @@ def test_seed_goes_only_into_a_new_org(tmp_path):
     assert "seeded" not in text
 
 
+def test_a_kept_org_keeps_its_id_seed(tmp_path):
+    """Reopened with another --id-seed, the org goes on with the seed it was made with (its ids
+    and its org id stay those of one org), and says so; without the flag it says nothing."""
+    db = tmp_path / "org.db"
+    served = Served("--db", str(db), "--id-seed", "7")
+    try:
+        sf = fake_salesforce.connect(served.url)
+        first = sf.Contact.create({"LastName": "First"})["id"]
+        org_id = sf.query("SELECT Id FROM Organization")["records"][0]["Id"]
+    finally:
+        served.stop()
+    for flags in (["--id-seed", "8"], []):
+        served = Served("--db", str(db), *flags)
+        try:
+            sf = fake_salesforce.connect(served.url)
+            later = sf.Contact.create({"LastName": "Later"})["id"]
+            assert sf.query("SELECT Id FROM Organization")["records"][0]["Id"] == org_id
+            assert later[3:6] == first[3:6] and later > first
+        finally:
+            served.stop()
+        text = "".join(served.lines)
+        assert ("--id-seed 8 not applied" in text
+                and f"the org in {db} keeps the id seed it was made with (7)" in text) == bool(flags)
+
+
 def test_credentials_that_do_not_open_a_kept_org_are_pointed_out(tmp_path):
     db = tmp_path / "org.db"
     Served("--db", str(db)).stop()
