@@ -96,11 +96,12 @@ class ObjectRef:
 class Clause:
     """A clause word and its arguments: ``USING SCOPE mine``, ``WITH SECURITY_ENFORCED``,
     ``FOR VIEW``, ``UPDATE TRACKING``, SOSL's ``WITH SPELL_CORRECTION = false``."""
-    kind: str               # USING SCOPE, WITH, FOR, UPDATE
+    kind: str               # USING SCOPE, WITH, FOR, UPDATE; SOSL's USING (ListView)
     words: tuple[str, ...]
     line: int
     column: int
     value: Optional["Value"] = None
+    values: tuple["Value", ...] = ()   # SOSL's WITH NETWORK IN ('a', 'b')
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,7 @@ class Returning:
     order_by: tuple[OrderItem, ...] = ()
     limit: Optional[Value] = None
     offset: Optional[Value] = None
+    list_view: Optional[Clause] = None     # USING ListView = name
 
 
 @dataclass(frozen=True)

@@ -28,13 +28,9 @@ _FALLBACK = {
     ("SOQL", "WITH", "USERID"): "SOQL WITH USERID",
     ("SOQL", "USING", "LOOKUP"): "SOQL USING LOOKUP",
     ("SOSL", "WITH", "DATA"): "SOSL WITH DATA CATEGORY",
-    ("SOSL", "WITH", "SNIPPET"): "SOSL WITH SNIPPET",
-    ("SOSL", "WITH", "NETWORK"): "SOSL WITH NETWORK",
-    ("SOSL", "WITH", "DIVISION"): "SOSL WITH DIVISION",
-    ("SOSL", "WITH", "PRICEBOOKID"): "SOSL WITH PRICEBOOKID",
-    ("SOSL", "WITH", "HIGHLIGHT"): "SOSL WITH HIGHLIGHT",
-    ("SOSL", "WITH", "METADATA"): "SOSL WITH METADATA",
-    ("SOSL", "USING", None): "SOSL USING (ListView, LOOKUP, ADVANCED SEARCH)",
+    ("SOSL", "USING", "LOOKUP"): "SOSL USING LOOKUP",
+    ("SOSL", "USING", "ADVANCED"): "SOSL USING ADVANCED SEARCH",
+    ("SOSL", "USING", "PHRASE"): "SOSL USING PHRASE SEARCH",
 }
 _LITERALS = re.compile(r"'(?:[^'\\]|\\.)*'|\{(?:[^}\\]|\\.)*\}", re.S)
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -106,6 +102,18 @@ class _Build(Transformer):
     def search_with(self, name, value):
         line, column = _pos(name)
         return ast.Clause("WITH", (str(name).upper(),), line, column, value)
+
+    def search_with_in(self, name, values):
+        line, column = _pos(name)
+        return ast.Clause("WITH", (str(name).upper(), "IN"), line, column, None, tuple(values))
+
+    def search_with_args(self, name, argument, value):
+        line, column = _pos(name)
+        return ast.Clause("WITH", (str(name).upper(), str(argument).upper()), line, column, value)
+
+    def list_view(self, word, name):
+        line, column = _pos(word)
+        return ast.Clause("USING", (str(word).upper(), str(name)), line, column)
 
     def select_list(self, *items):
         return tuple(items)
@@ -243,10 +251,10 @@ class _Build(Transformer):
     def returning(self, *items):
         return tuple(items)
 
-    def returning_item(self, name, items, where, order, limit, offset):
+    def returning_item(self, name, items, list_view, where, order, limit, offset):
         line, column = _pos(name)
         return ast.Returning(ast.ObjectRef(str(name), None, line, column), items or (), where,
-                             order or (), limit, offset)
+                             order or (), limit, offset, list_view)
 
 
 def _unqualified(select: ast.Select) -> ast.Select:
@@ -379,7 +387,7 @@ def _refuse_unsupported(text: str, line: int, column: int, error_class) -> None:
         construct = _FALLBACK.get((kind, word, after)) or _FALLBACK.get((kind, word, None))
         if construct:
             shown = construct if "(" in construct else f"{kind} {word} {after}".strip()
-            if construct.endswith("DATA CATEGORY"):
+            if construct.endswith("DATA CATEGORY") or construct.startswith(shown):
                 shown = construct
             raise refuse(construct, shown)
 

@@ -23,14 +23,17 @@ NOT_IMPLEMENTED: dict[str, str] = {
         "the article versions of Salesforce Knowledge, which a schema file may declare as objects",
     "SOSL WITH DATA CATEGORY": "filters Knowledge articles by data category",
     "SOSL WITH DIVISION": "filters by division (an org feature the fake does not have)",
-    "SOSL WITH HIGHLIGHT": "marks the matching words in the returned fields",
-    "SOSL WITH METADATA": "adds field labels to the answer",
-    "SOSL WITH NETWORK": "searches the records of Experience Cloud sites",
-    "SOSL WITH PRICEBOOKID": "returns the products of one price book",
-    "SOSL WITH SNIPPET": "returns snippets of matching Knowledge articles",
-    "SOSL IN SIDEBAR FIELDS": "the sidebar search's field set",
-    "SOSL USING (ListView, LOOKUP, ADVANCED SEARCH)": "search options of the Lightning UI",
-    "SOSL grouping with parentheses in the search term": "(a OR b) AND c inside the braces",
+    "SOSL WITH NETWORK (an Experience Cloud site, on User or FeedItem)":
+        "searches the users and feeds of Experience Cloud sites (the fake has none; the internal "
+        "org's all-zero id is understood, and other objects are not filtered, as in Salesforce)",
+    "SOSL WITH PRICEBOOKID (without PricebookEntry.Pricebook2Id and Product2Id in the schema)":
+        "returns the products of one price book; the fake filters Product2 by the price book's "
+        "PricebookEntry records when the schema declares them",
+    "SOSL USING ListView (other than Recent)": "searches one list view's records (the fake has "
+                                                "no list views but Recent)",
+    "SOSL USING LOOKUP": "filters by a lookup field's filter (lookup search)",
+    "SOSL USING ADVANCED SEARCH": "an undocumented search mode some parsers accept",
+    "SOSL USING PHRASE SEARCH": "an undocumented search mode some parsers accept",
 }
 
 

@@ -110,11 +110,12 @@ def test_escaped_reserved_characters_are_literal(sf, fake_org):
      "'Widget' is not supported. If you are attempting to use a custom object, be sure to append the "
      "'__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names."),
     ("FIND {jean} RETURNING Contact(Nope)", "INVALID_FIELD", None),
-    ("FIND {jean} WITH SNIPPET", "FAKE_NOT_IMPLEMENTED", "SOSL WITH SNIPPET is not implemented by the fake org"),
+    ("FIND {jean} WITH DIVISION = 'West'", "FAKE_NOT_IMPLEMENTED",
+     "SOSL WITH DIVISION is not implemented by the fake org"),
     ("FIND {jean} RETURNING FAQ__kav(Title WHERE PublishStatus = 'Online')", "FAKE_NOT_IMPLEMENTED",
      "The Knowledge article type FAQ__kav is not implemented by the fake org"),
-    ("FIND {(a OR b) AND c} RETURNING Contact", "FAKE_NOT_IMPLEMENTED",
-     "SOSL grouping with parentheses in the search term is not implemented by the fake org"),
+    ("FIND {(ab OR cd AND ef} RETURNING Contact", "MALFORMED_SEARCH",
+     "Unbalanced parentheses in the search term: a '(' is not closed"),
 ])
 def test_errors(sf, people, text, code, message):
     with pytest.raises(SalesforceError) as info:
