@@ -22,7 +22,9 @@ NOT_IMPLEMENTED: dict[str, str] = {
     "Knowledge article types (__kav objects)":
         "the article versions of Salesforce Knowledge, which a schema file may declare as objects",
     "SOSL WITH DATA CATEGORY": "filters Knowledge articles by data category",
-    "SOSL WITH DIVISION": "filters by division (an org feature the fake does not have)",
+    "SOSL WITH DIVISION (no Division object in the schema)":
+        "filters by division, an org feature; the fake filters by the Division field when the "
+        "schema declares a Division object",
     "SOSL WITH NETWORK (an Experience Cloud site, on User or FeedItem)":
         "searches the users and feeds of Experience Cloud sites (the fake has none; the internal "
         "org's all-zero id is understood, and other objects are not filtered, as in Salesforce)",

@@ -22,7 +22,8 @@ Where the fake differs from Salesforce's search index:
 - ``WITH HIGHLIGHT``, ``WITH SNIPPET`` and ``WITH METADATA='LABELS'`` are answered (see
   ``_mark`` and ``_labels``); ``WITH PricebookId`` filters Product2 by PricebookEntry when the
   schema declares them; ``WITH NETWORK`` filters nothing but is refused on User and FeedItem for a
-  site other than the internal org; ``WITH DIVISION`` is refused.
+  site other than the internal org; ``WITH DIVISION`` filters by the Division field where the
+  schema declares a Division object, and is refused where it does not.
 - Within each object, records come most recently updated first (or in the ORDER BY given);
   search is immediate (Salesforce indexes new records after a delay).
 - Converted Leads and deleted records are never returned.
@@ -80,6 +81,7 @@ def run_search(store, schema, text: str, *, now: datetime, order: Ordering, regi
         ast.Returning(ast.ObjectRef(o.name, None, search.line, search.column))
         for o in schema if o.name_field and o.searchable)
     options.check_network(returning)
+    options.find_division(store, schema, text)
     plan = partial(_plan, schema, text, now=now, order=order, scope=scope, term=term, region=region,
                    fiscal_start_month=fiscal_start_month, options=options)
     plans = guard(lambda: [plan(item) for item in returning], errors.MalformedSearch)
@@ -113,8 +115,9 @@ class _Options:
 
     Where the fake differs from Salesforce: ``WITH SPELL_CORRECTION`` changes nothing (the fake
     matches words exactly either way); ``UPDATE TRACKING`` / ``VIEWSTAT`` keep no statistics;
-    ``WITH DIVISION`` is refused (the fake's org has no divisions), and so is ``WITH NETWORK``
-    naming an Experience Cloud site where it would filter (User, FeedItem)."""
+    ``WITH DIVISION`` filters the objects that have a Division field only where the schema declares
+    a Division object (refused otherwise: the org has no divisions); ``WITH NETWORK`` naming an
+    Experience Cloud site is refused where it would filter (User, FeedItem)."""
 
     def __init__(self):
         self.highlight = False
@@ -122,6 +125,8 @@ class _Options:
         self.metadata = False
         self.networks: tuple[str, ...] = ()
         self.pricebook: str | None = None
+        self.division: tuple[str, ast.Clause] | None = None    # as written, and its clause
+        self.divisions: list[str] = []          # its id and the global division's
 
     @classmethod
     def read(cls, text: str, search: ast.Search) -> "_Options":
@@ -178,12 +183,33 @@ class _Options:
             else:
                 self.networks = (string(),)
         elif word == "DIVISION":
-            string()
-            raise refuse("SOSL WITH DIVISION")
+            self.division = (string(), clause)
         elif word == "PRICEBOOKID":
             self.pricebook = ids.to18(string()) or string()
         else:
             raise bad(f"unexpected token: '{word}'")
+
+    def find_division(self, store, schema, text: str) -> None:
+        """``WITH DIVISION = 'name or id'``: the division and the global division, whose records
+        every division search includes (as in Salesforce). An org whose schema declares no
+        Division object has no divisions: refused by name."""
+        if self.division is None:
+            return
+        division = schema.get("Division")
+        if division is None:
+            raise refuse("SOSL WITH DIVISION (no Division object in the schema)",
+                         "SOSL WITH DIVISION (the org has no divisions)")
+        wanted, clause = self.division
+        found = [row[0] for row in store.execute(
+            f'SELECT "Id" FROM {q(division.name)} WHERE "IsDeleted" = 0 '
+            f'AND ("Id" = ? OR lower("Name") = lower(?))', [ids.to18(wanted) or wanted, wanted])]
+        if not found:
+            raise errors.MalformedSearch(caret(text, clause.line, clause.column,
+                                               f"No such division: '{wanted}'"))
+        global_ = [row[0] for row in store.execute(
+            f'SELECT "Id" FROM {q(division.name)} WHERE "IsDeleted" = 0 '
+            f'AND "IsGlobalDivision" = 1')] if division.field("IsGlobalDivision") else []
+        self.divisions = list(dict.fromkeys(found + global_))
 
     def check_network(self, returning) -> None:
         """Only users and feeds are filtered by site (as in Salesforce); the fake's org has no
@@ -213,6 +239,10 @@ class _Options:
                              "Product2Id in the schema)")
             tests.append((f't0."Id" IN (SELECT "Product2Id" FROM {q(entry.name)} '
                           f'WHERE "Pricebook2Id" = ? AND "IsDeleted" = 0)', [self.pricebook]))
+        field = obj.field("Division")
+        if self.divisions and field is not None and "Division" in field.reference_to:
+            tests.append((f't0."{field.name}" IN ({", ".join("?" * len(self.divisions))})',
+                          list(self.divisions)))
         return tests
 
 

@@ -111,7 +111,7 @@ def test_escaped_reserved_characters_are_literal(sf, fake_org):
      "'__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names."),
     ("FIND {jean} RETURNING Contact(Nope)", "INVALID_FIELD", None),
     ("FIND {jean} WITH DIVISION = 'West'", "FAKE_NOT_IMPLEMENTED",
-     "SOSL WITH DIVISION is not implemented by the fake org"),
+     "SOSL WITH DIVISION (the org has no divisions) is not implemented by the fake org"),
     ("FIND {jean} RETURNING FAQ__kav(Title WHERE PublishStatus = 'Online')", "FAKE_NOT_IMPLEMENTED",
      "The Knowledge article type FAQ__kav is not implemented by the fake org"),
     ("FIND {(ab OR cd AND ef} RETURNING Contact", "MALFORMED_SEARCH",
