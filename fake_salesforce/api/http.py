@@ -76,37 +76,73 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not a JSON value")
 
 
+class _OutOfRange(Exception):
+    pass
+
+
+def _double(text: str) -> float:
+    number = float(text)
+    if number in (_INFINITY, -_INFINITY):
+        raise _OutOfRange()
+    return number
+
+
+_INFINITY = float("inf")
+# A lone surrogate comes from a \ud800-\udfff escape or from the UTF-8 form of one (json reads
+# bytes with "surrogatepass"): a UTF-8 body with neither has none, and its strings need no look.
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+
+
 def parse_json(data: bytes | str):
     """``data`` as JSON, strictly: JSON_PARSER_ERROR for invalid JSON, ``NaN``/``Infinity``
     (Python's json accepts them, Salesforce does not), numbers too big for a double, nesting deeper
     than MAX_JSON_DEPTH, strings longer than MAX_STRING_LENGTH, and lone UTF-16 surrogates
     (``"\\ud800"``: the fake refuses them where Salesforce may store them)."""
     try:
-        value = json.loads(data, parse_constant=_no_constant)
+        value = json.loads(data, parse_constant=_no_constant, parse_float=_double)
     except RecursionError:
         raise errors.JsonParserError(f"The request body nests deeper than {MAX_JSON_DEPTH} levels") from None
+    except _OutOfRange:
+        raise errors.JsonParserError("Number out of range for a double in the request body") from None
     except (ValueError, UnicodeDecodeError) as e:
         raise errors.JsonParserError(f"The request body is not valid JSON: {e}") from None
-    _check(value)
+    _check(value, _strings_to_check(data))
     return value
 
 
-def _check(value) -> None:
+def _strings_to_check(data: bytes | str) -> bool:
+    """Whether the body may hold a string that is too long or a lone surrogate."""
+    if len(data) > MAX_STRING_LENGTH:
+        return True
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
+    elif json.detect_encoding(data) not in ("utf-8", "utf-8-sig"):
+        return True
+    return _SURROGATE.search(data) is not None
+
+
+def _check(value, strings: bool) -> None:
+    """Nesting depth, and (``strings``) every key and string value."""
+    if value.__class__ is str:
+        _check_text(value)
+    if value.__class__ is not dict and value.__class__ is not list:
+        return
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if depth > MAX_JSON_DEPTH:
             raise errors.JsonParserError(f"The request body nests deeper than {MAX_JSON_DEPTH} levels")
-        if isinstance(item, dict):
-            for key, child in item.items():
-                _check_text(key)
+        if item.__class__ is dict:
+            if strings:
+                for key in item:
+                    _check_text(key)
+            item = item.values()
+        for child in item:
+            kind = child.__class__
+            if kind is dict or kind is list:
                 stack.append((child, depth + 1))
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
-        elif isinstance(item, str):
-            _check_text(item)
-        elif isinstance(item, float) and (item != item or item in (float("inf"), float("-inf"))):
-            raise errors.JsonParserError("Number out of range for a double in the request body")
+            elif strings and kind is str:
+                _check_text(child)
 
 
 def _check_text(text: str) -> None:
