@@ -115,7 +115,7 @@ def _id(field, value):
 _PLAIN_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z")
 
 
-def _is_email(text: str) -> bool:
+def is_email(text: str) -> bool:
     """The form of an address, as an email field checks it (no DNS look-up).
 
     Where the fake differs: the check is email-validator's, which also refuses the reserved
@@ -149,7 +149,7 @@ def _text(field, value):
         shown = text if len(text) <= 80 else text[:77] + "..."
         raise errors.StringTooLong(
             f"{field.label}: data value too large: {shown} (max length={field.length})", [field.name])
-    if field.type == "email" and not _is_email(text):
+    if field.type == "email" and not is_email(text):
         raise errors.InvalidEmailAddress(f"{field.label}: invalid email address: {text}", [field.name])
     if field.restricted and field.picklist:
         for v in (text.split(";") if multi else [text]):

@@ -24,13 +24,17 @@ from .soql import Cursors, Ordering, query_more, run_query
 from .sosl import run_search
 from .store import PHONE_PENDING_TABLE, PHONE_TABLE, Store, collector_paused, q
 from .tls import public_key
-from .values import to_storage, to_wire
+from .values import storage_converter, to_storage, to_wire
 
 DEFAULT_USERNAME = "admin@example.com"
 DEFAULT_PASSWORD = "password"
 AUDIT_FIELDS = ("CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById")
 ORDERS = ("recent", "insertion", "shuffle")
 SEED_ITEM_KEYS = ("sobject", "fields", "password", "security_token")
+_SEED_ITEM_KEYS = frozenset(SEED_ITEM_KEYS)
+# rows a seed buffers before writing them: a large seed into a small table is written in one go,
+# which lets the store build the table's indexes after the rows (see Store._flush)
+SEED_FLUSH_ROWS = 250_000
 
 
 BATCH_OPS = ("create", "update", "delete")
@@ -45,6 +49,14 @@ class BatchResult:
     @property
     def success(self) -> bool:
         return self.error is None
+
+
+class Row(dict):
+    """A record's stored values by field name; a field left out is null (``row[name]`` is None)."""
+    __slots__ = ()
+
+    def __missing__(self, key):
+        return None
 
 
 class _Counter:
@@ -156,6 +168,7 @@ class Org:
         self.bulk = BulkJobs(self)
         self._default_rows: dict[str, dict] = {}
         self._write_rules: dict[tuple, dict] = {}   # see _coerce
+        self._references: dict[str, frozenset] = {}  # each object's reference fields
         # each object's behaviours (behaviours/), in their fixed order
         self._hooks = {o.name: [b for b in BEHAVIOURS if o.name in b.objects] for o in self.schema}
         self.admin_id: str = ""
@@ -285,7 +298,7 @@ class Org:
     def _insert_raw(self, sobject: str, values: dict) -> None:
         obj = self.schema.get(sobject)
         now = format_datetime(self.clock.now())
-        row = dict(self.default_row(obj))
+        row = Row(self.default_row(obj))
         row.update(CreatedDate=now, LastModifiedDate=now, SystemModstamp=now, IsDeleted=0,
                    CreatedById=self.admin_id, LastModifiedById=self.admin_id)
         row.update(values)
@@ -452,19 +465,22 @@ class Org:
         with self.store.transaction():
             return self._create(obj, values, user_id or self.admin_id, allow_audit)
 
-    def _create(self, obj: SObjectDef, values: dict, user_id: str, allow_audit: bool) -> str:
+    def _create(self, obj: SObjectDef, values: dict, user_id: str, allow_audit: bool,
+                now: str | None = None) -> str:
+        """``now``: the instant to stamp the record with (the clock's now by default)."""
         if not obj.createable:
             raise errors.CannotInsertUpdate(f"entity type cannot be inserted: {obj.label}")
         hooks = self._hooks[obj.name]
         for hook in hooks:
             hook.check(self, obj, values, None)
         given = self._coerce(obj, values, creating=True, allow_audit=allow_audit)
-        now = format_datetime(self.clock.now())
-        row = dict(self.default_row(obj))
+        if now is None:
+            now = format_datetime(self.clock.now())
+        row = Row(self.default_row(obj))
         if obj.owned:
             row["OwnerId"] = user_id
-        row.update(CreatedDate=now, LastModifiedDate=now, SystemModstamp=now,
-                   CreatedById=user_id, LastModifiedById=user_id, IsDeleted=0)
+        row["CreatedDate"] = row["LastModifiedDate"] = row["SystemModstamp"] = now
+        row["CreatedById"] = row["LastModifiedById"] = user_id
         row.update(given)
         if "CreatedDate" in given and "LastModifiedDate" not in given:
             row["LastModifiedDate"] = row["CreatedDate"]
@@ -482,10 +498,12 @@ class Org:
         return row["Id"]
 
     def default_row(self, obj: SObjectDef) -> dict:
-        """Every field of ``obj`` at its default (storage form); shared, so copy it."""
+        """The fields of ``obj`` that have a default, at it (storage form); every other field
+        starts null. Shared, so copy it."""
         cached = self._default_rows.get(obj.name)
         if cached is None:
-            cached = self._default_rows[obj.name] = {f.name: _default_storage(f) for f in obj.fields.values()}
+            cached = self._default_rows[obj.name] = {
+                f.name: value for f in obj.fields.values() if (value := _default_storage(f)) is not None}
         return cached
 
     def update(self, sobject: str, record_id: str, values: dict, user_id: str | None = None) -> None:
@@ -654,9 +672,13 @@ class Org:
 
     # -- validation -------------------------------------------------------------------------------
     def _coerce(self, obj: SObjectDef, values: dict, *, creating: bool, allow_audit: bool) -> dict:
+        """The storage form of a written record's values, by field name, each checked as its
+        field's type says; the first bad value raises its error."""
         if not isinstance(values, dict):
             raise errors.JsonParserError("Expected a JSON object of field values")
-        rules = self._write_rules.setdefault((obj.name, creating, allow_audit), {})
+        rules = self._write_rules.get((obj.name, creating, allow_audit))
+        if rules is None:
+            rules = self._write_rules[(obj.name, creating, allow_audit)] = {}
         out = {}
         for key, value in values.items():
             rule = rules.get(key)
@@ -666,30 +688,31 @@ class Org:
                 rule = self._write_rule(obj, key, creating, allow_audit)
                 if rule[0].name == key:   # cached under the exact spelling only: a bounded cache
                     rules[key] = rule
-            f, allowed = rule
-            if not allowed:
+            f, convert = rule
+            if convert is None:
                 if f.name == "Id" and not creating and to18(str(value)) is not None:
                     continue
                 raise errors.InvalidFieldForInsertUpdate(
                     f"Unable to create/update fields: {f.name}. Please check the security settings "
                     "of this field and verify that it is read/write for your profile or permission set.",
                     [f.name])
-            stored = to_storage(f, value)
+            stored = convert(value)
             if stored is None and f.required:
                 raise errors.RequiredFieldMissing(f"Required fields are missing: [{f.name}]", [f.name])
             out[f.name] = stored
         return out
 
     @staticmethod
-    def _write_rule(obj: SObjectDef, key, creating: bool, allow_audit: bool) -> tuple[FieldDef, bool]:
-        """The field a key of a written record names, and whether this write may set it."""
+    def _write_rule(obj: SObjectDef, key, creating: bool, allow_audit: bool) -> tuple:
+        """The field a key of a written record names, and the function that makes a value of it
+        its storage form (None when this write may not set the field)."""
         f = obj.field(key) if isinstance(key, str) else None
         if f is None:
             raise errors.InvalidField(f"No such column '{key}' on sobject of type {obj.name}", [key])
         allowed = f.createable if creating else f.updateable
         if creating and allow_audit and f.name in AUDIT_FIELDS:
             allowed = True
-        return f, allowed
+        return f, storage_converter(f) if allowed else None
 
     def _check_required(self, obj: SObjectDef, row: dict) -> None:
         missing = [name for name in obj.required_fields if row.get(name) in (None, "")]
@@ -700,10 +723,14 @@ class Org:
                                               missing)
 
     def _check_references(self, obj: SObjectDef, given: dict) -> None:
+        references = self._references.get(obj.name)
+        if references is None:
+            references = self._references[obj.name] = frozenset(
+                f.name for f in obj.fields.values() if f.type == "reference")
         for name, value in given.items():
-            f = obj.fields[name]
-            if f.type != "reference" or value is None:
+            if value is None or name not in references:
                 continue
+            f = obj.fields[name]
             target = self.object_for_id(value)
             if target is None or target.name not in f.reference_to:
                 raise errors.FieldIntegrityException(
@@ -736,7 +763,7 @@ class Org:
         """The fields the schema derives: composed names, closed-state flags and their stamps."""
         for f in obj.derived_by_schema:
             if f.compose:
-                row[f.name] = " ".join(p for p in (row.get(n) for n in f.compose) if p) or None
+                row[f.name] = " ".join(filter(None, map(row.get, f.compose))) or None
             elif f.true_when:
                 row[f.name] = int(all(row.get(k) in values for k, values in f.true_when.items()))
             elif row.get(f.stamped_when):
@@ -805,49 +832,72 @@ class Org:
 
         Items may name earlier items of the same batch with ``"@N"`` (N = its index) in a
         reference field. A User item may carry ``password`` (and ``security_token``) so it can
-        log in. Audit fields may be set, as on create.
+        log in. Audit fields may be set, as on create; those not set are the instant the seed
+        began, the same for every record of it (creation order is still the order of their ids).
+        Each record is checked as a create checks it; an error names the record.
         """
         if not isinstance(records, list):
             raise errors.JsonParserError("'records' must be a list of {sobject, fields} objects")
+        user = user_id or self.admin_id
         ids: list[str] = []
+        kinds: dict[str, tuple[SObjectDef, bool]] = {}   # sobject as written -> (object, person account)
         with self.store.transaction(), collector_paused():
+            now = format_datetime(self.clock.now())
             for i, item in enumerate(records):
-                if not isinstance(item, dict) or not isinstance(item.get("fields", {}), dict):
+                if not isinstance(item, dict) or not isinstance(fields := item.get("fields", {}), dict):
                     raise errors.JsonParserError(f"records[{i}]: expected {{sobject, fields}}")
                 sobject = item.get("sobject")
-                if not isinstance(sobject, str) or self.schema.get(sobject) is None and sobject != "PersonAccount":
-                    raise errors.InvalidType(f"records[{i}]: sObject type '{sobject}' is not supported.")
-                unknown = [k for k in item if k not in SEED_ITEM_KEYS]
-                if unknown:
+                kind = kinds.get(sobject) if isinstance(sobject, str) else None
+                if kind is None:
+                    kind = kinds[sobject] = self._seed_kind(i, sobject)
+                if not item.keys() <= _SEED_ITEM_KEYS:
+                    unknown = [k for k in item if k not in SEED_ITEM_KEYS]
                     raise errors.JsonParserError(
                         f"records[{i}] ({sobject}): unknown key {unknown[0]!r}; a record has "
                         f"{', '.join(SEED_ITEM_KEYS)} (field values go under 'fields:')")
-                obj = self.schema.get("Account" if sobject == "PersonAccount" else sobject)
-                values = {}
-                for k, v in (item.get("fields") or {}).items():
-                    if isinstance(v, str) and v[:1] == "@" and v[1:].isdigit():
-                        if int(v[1:]) < len(ids):
-                            v = ids[int(v[1:])]
-                        elif getattr(obj.field(str(k)), "type", None) == "reference":
-                            raise errors.MalformedId(f"records[{i}] ({sobject}): {k}: {v!r} must name "
-                                                     "an earlier record of the batch", [k])
-                    values[k] = v
-                if sobject == "PersonAccount":
+                obj, person = kind
+                values = fields
+                for value in fields.values():
+                    if value.__class__ is str and value[:1] == "@":
+                        values = self._seed_references(i, sobject, obj, fields, ids)
+                        break
+                if person:
                     sobject = "Account"
-                    values["RecordTypeId"] = self.person_record_type_id
+                    values = {**values, "RecordTypeId": self.person_record_type_id}
                 try:
-                    new_id = self._create(self.schema.get(sobject), values, user_id or self.admin_id, True)
+                    new_id = self._create(obj, values, user, True, now)
                 except errors.SalesforceError as e:
                     e.message = f"records[{i}] ({sobject}): {e.message}"
                     raise
                 ids.append(new_id)
-                self.store.flush_if_large()
-                obj = self.schema.get(sobject)
+                self.store.flush_if_large(SEED_FLUSH_ROWS)
                 if item.get("password") is not None and "Username" in obj.fields:  # a User
                     username = self.store.get(obj, new_id)["Username"]
                     self.passwords[username.lower()] = str(item["password"]) + str(item.get("security_token", ""))
             self.store.set_meta("passwords", _encode_passwords(self.passwords))
         return ids
+
+    def _seed_kind(self, i: int, sobject) -> tuple[SObjectDef, bool]:
+        """The object a seed item names, and whether it is a person account."""
+        if not isinstance(sobject, str) or self.schema.get(sobject) is None and sobject != "PersonAccount":
+            raise errors.InvalidType(f"records[{i}]: sObject type '{sobject}' is not supported.")
+        if sobject == "PersonAccount":
+            return self.schema.get("Account"), True
+        return self.schema.get(sobject), False
+
+    @staticmethod
+    def _seed_references(i: int, sobject: str, obj: SObjectDef, fields: dict, ids: list[str]) -> dict:
+        """A seed item's values with each ``"@N"`` replaced by the Id of item N of the batch."""
+        values = {}
+        for k, v in fields.items():
+            if isinstance(v, str) and v[:1] == "@" and v[1:].isdigit():
+                if int(v[1:]) < len(ids):
+                    v = ids[int(v[1:])]
+                elif getattr(obj.field(str(k)), "type", None) == "reference":
+                    raise errors.MalformedId(f"records[{i}] ({sobject}): {k}: {v!r} must name "
+                                             "an earlier record of the batch", [k])
+            values[k] = v
+        return values
 
     # == external ids ==============================================================================
     def _external_field(self, obj: SObjectDef, field_name: str) -> FieldDef:

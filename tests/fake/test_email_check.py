@@ -3,7 +3,7 @@ import pytest
 from email_validator import EmailNotValidError, validate_email
 from hypothesis import given, settings, strategies as st
 
-from fake_salesforce.fieldtypes import _is_email
+from fake_salesforce.fieldtypes import is_email
 
 
 def verdict(text: str) -> bool:
@@ -23,10 +23,10 @@ def verdict(text: str) -> bool:
     "a@exämple.com", "jösé@example.com", "@example.com", "a@", "a@@example.com", "a@example.com.",
 ])
 def test_same_verdict_as_email_validator(text):
-    assert _is_email(text) == verdict(text)
+    assert is_email(text) == verdict(text)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="ab.-_+'@[]\" é1", max_size=20))
 def test_same_verdict_on_generated_addresses(text):
-    assert _is_email(text) == verdict(text)
+    assert is_email(text) == verdict(text)
