@@ -466,8 +466,9 @@ class Org:
             return self._create(obj, values, user_id or self.admin_id, allow_audit)
 
     def _create(self, obj: SObjectDef, values: dict, user_id: str, allow_audit: bool,
-                now: str | None = None) -> str:
-        """``now``: the instant to stamp the record with (the clock's now by default)."""
+                now: str | None = None, mark_phones: bool = True) -> str:
+        """``now``: the instant to stamp the record with (the clock's now by default);
+        ``mark_phones=False``: the caller marks the record's phones for indexing (see seed)."""
         if not obj.createable:
             raise errors.CannotInsertUpdate(f"entity type cannot be inserted: {obj.label}")
         hooks = self._hooks[obj.name]
@@ -492,7 +493,8 @@ class Org:
         self._check_unique(obj, row, None)
         row["Id"] = self.ids.next(obj.key_prefix)
         self.store.insert(obj, row)
-        self.index_phones(obj, row, fresh=True)
+        if mark_phones:
+            self.index_phones(obj, row, fresh=True)
         for hook in hooks:
             hook.after_write(self, obj, row, given, None, user_id)
         return row["Id"]
@@ -841,6 +843,7 @@ class Org:
         user = user_id or self.admin_id
         ids: list[str] = []
         kinds: dict[str, tuple[SObjectDef, bool]] = {}   # sobject as written -> (object, person account)
+        created: dict[str, list[str]] = {}   # object -> the first and last Id this seed gave it
         with self.store.transaction(), collector_paused():
             now = format_datetime(self.clock.now())
             for i, item in enumerate(records):
@@ -865,15 +868,23 @@ class Org:
                     sobject = "Account"
                     values = {**values, "RecordTypeId": self.person_record_type_id}
                 try:
-                    new_id = self._create(obj, values, user, True, now)
+                    new_id = self._create(obj, values, user, True, now, mark_phones=False)
                 except errors.SalesforceError as e:
                     e.message = f"records[{i}] ({sobject}): {e.message}"
                     raise
                 ids.append(new_id)
+                span = created.get(obj.name)
+                if span is None:
+                    created[obj.name] = [new_id, new_id]
+                else:
+                    span[1] = new_id
                 self.store.flush_if_large(SEED_FLUSH_ROWS)
                 if item.get("password") is not None and "Username" in obj.fields:  # a User
                     username = self.store.get(obj, new_id)["Username"]
                     self.passwords[username.lower()] = str(item["password"]) + str(item.get("security_token", ""))
+            for name, (first, last) in created.items():
+                # ids of one object grow as text too: the seed's records are those between its first and last
+                self.store.phones_changed_between(self.schema.get(name), first, last)
             self.store.set_meta("passwords", _encode_passwords(self.passwords))
         return ids
 

@@ -456,6 +456,15 @@ class Store:
         """The record's phone keys are to be (re)worked out before the next phone search."""
         self._add(PHONE_PENDING_TABLE, ("sobject", "id"), (obj.name, record_id))
 
+    def phones_changed_between(self, obj: SObjectDef, first_id: str, last_id: str) -> None:
+        """The records of ``obj`` with an Id from ``first_id`` to ``last_id`` and a phone are to
+        have their phone keys worked out (one statement for the records a seed created)."""
+        if not obj.phone_fields:
+            return
+        have_phone = " OR ".join(f"{q(f.name)} IS NOT NULL" for f in obj.phone_fields)
+        self.execute(f"INSERT INTO {PHONE_PENDING_TABLE} (sobject, id) SELECT ?, Id FROM {q(obj.name)} "
+                     f"WHERE Id BETWEEN ? AND ? AND ({have_phone})", [obj.name, first_id, last_id])
+
     def all_phones_changed(self, obj: SObjectDef) -> None:
         """Every live record of ``obj`` is to have its phone keys worked out again."""
         self.execute(f"INSERT INTO {PHONE_PENDING_TABLE} (sobject, id) "

@@ -90,7 +90,8 @@ def _double(text: str) -> float:
 _INFINITY = float("inf")
 # A lone surrogate comes from a \ud800-\udfff escape or from the UTF-8 form of one (json reads
 # bytes with "surrogatepass"): a UTF-8 body with neither has none, and its strings need no look.
-_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+_UTF8_SURROGATE = re.compile(rb"\xed[\xa0-\xbf]")
 
 
 def parse_json(data: bytes | str):
@@ -118,7 +119,8 @@ def _strings_to_check(data: bytes | str) -> bool:
         data = data.encode("utf-8", "surrogatepass")
     elif json.detect_encoding(data) not in ("utf-8", "utf-8-sig"):
         return True
-    return _SURROGATE.search(data) is not None
+    return (b"\\u" in data and _ESCAPED_SURROGATE.search(data) is not None
+            or b"\xed" in data and _UTF8_SURROGATE.search(data) is not None)
 
 
 def _check(value, strings: bool) -> None:
