@@ -3,15 +3,23 @@
     python benchmarks/bench_query.py [--sizes 1000,1000000] [--repeat 50]
 
 For each size, a fresh org is seeded with that many Contacts (spread over Accounts, each with a
-distinct phone number and email), then the median latency is measured of:
+distinct phone number, email and department ``D0000000``...), then the median latency is
+measured of:
 - a SOSL phone search (``FIND {+1 (415) 555-0123} IN PHONE FIELDS RETURNING Contact(Id, Name)``),
 - a SOQL lookup on an indexed field (``... WHERE Email = '...'``),
-- a 2,000-row page with a parent path (``SELECT Id, Name, Account.Name FROM Contact LIMIT 2000``),
-- filters on fields without an index of their own until a query uses them (``Phone =``,
-  ``Title =``, ``Title IN``, ``LastName LIKE 'prefix%'``, ``COUNT()`` with a filter), and
-  ``Email LIKE '%x%'``, which no index serves.
-The ``db (MB)`` column is the database's size after the measures (rows and indexes).
-The last line gives, for each measure, its time at the largest size over its time at the smallest.
+- a 1,000-row page with a parent path (``SELECT Id, Name, Account.Name FROM Contact LIMIT 1000``:
+  1,000 records at every size, so the smallest org, of 1,000 Contacts, is compared fairly),
+- filters on fields without an index of their own until a query uses them: ``Phone =``,
+  ``Title =`` and ``Title IN`` (first 10 rows of 1 to 2,000 matches), a prefix
+  (``Department LIKE 'D050000%'``, 10 rows), a range (``Department >= ... AND Department < ...``,
+  first 10 rows of 1,000 matches), ``COUNT()`` with no filter, with ``Title =`` and with the range,
+- ``Email LIKE '%x%'`` (one row), beside its peer in the same run: the same query as a plain
+  SQLite table scan (``NOT INDEXED``, straight on the fake's database, no HTTP shaping), the plan
+  the fake used before it kept trigram indexes.
+Every measure checks the number of records it gets.
+The ``db (MB)`` column is the database's size after the measures (rows and indexes); the lines
+after the table give the size of each index the measures created on first use. The ratio line
+gives, for each measure, its time at the largest size over its time at the smallest.
 
 Orgs are seeded through the control API (``POST /_fake/seed``, in batches), as a user would.
 """
@@ -36,6 +44,10 @@ def phone_of(i: int) -> str:
     return f"+1 (415) {200 + i // 10_000:03d}-{i % 10_000:04d}"
 
 
+def department(i: int) -> str:
+    return f"D{i:07d}"
+
+
 def seed(org, n: int) -> None:
     """Seed ``n`` Contacts and ``n / 10`` Accounts through the control API (``/_fake/seed``)."""
     control = ControlClient(fake_salesforce.create_app(org))
@@ -47,7 +59,7 @@ def seed(org, n: int) -> None:
     for start in range(0, n, BATCH):
         control.seed("Contact", [{"FirstName": "Jean", "LastName": f"Martin{i}",
                                   "Email": f"jean{i}@example.com", "Phone": phone_of(i),
-                                  "Title": f"Title {i % 1000}",
+                                  "Title": f"Title {i % 1000}", "Department": department(i),
                                   "AccountId": account_ids[i // CONTACTS_PER_ACCOUNT]}
                                  for i in range(start, min(start + BATCH, n))])
         if n >= 100_000 and (start + BATCH) % 100_000 == 0:
@@ -64,6 +76,22 @@ def median_ms(call, repeat: int) -> float:
     return statistics.median(times)
 
 
+PAGE = 1000
+# The indexes and tables the fake keeps for filters, created on the first query that needs them.
+FIRST_USE = ("_trigram_", "_rows")
+
+
+def index_sizes(org) -> dict[str, float]:
+    """MB taken by each index or table a filter created on first use (SQLite's ``dbstat``)."""
+    rows = org.store.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name").fetchall()
+    sizes: dict[str, float] = {}
+    for name, size in rows:
+        if name.startswith(FIRST_USE) or name.endswith("_recent"):
+            key = name.split("_data")[0].split("_idx")[0].split("_docsize")[0].split("_config")[0]
+            sizes[key] = sizes.get(key, 0) + size / 1e6
+    return sizes
+
+
 def measure(n: int, repeat: int) -> dict:
     org = fake_salesforce.Org()
     started = time.perf_counter()
@@ -73,7 +101,7 @@ def measure(n: int, repeat: int) -> dict:
     target = n // 2
     phone_query = f"FIND {{{phone_of(target)}}} IN PHONE FIELDS RETURNING Contact(Id, Name)"
     email_query = f"SELECT Id, Name FROM Contact WHERE Email = 'jean{target}@example.com'"
-    page_query = "SELECT Id, Name, Account.Name FROM Contact LIMIT 2000"
+    page_query = f"SELECT Id, Name, Account.Name FROM Contact LIMIT {PAGE}"
 
     def search():
         found = sf.search(phone_query)["searchRecords"]
@@ -85,7 +113,7 @@ def measure(n: int, repeat: int) -> dict:
             raise SystemExit("email lookup did not find exactly one record")
 
     def page():
-        if len(sf.query(page_query)["records"]) != min(2000, n):
+        if len(sf.query(page_query)["records"]) != min(PAGE, n):
             raise SystemExit("the page is short")
 
     def counted(text: str, expected: int):
@@ -96,23 +124,42 @@ def measure(n: int, repeat: int) -> dict:
         return run
 
     per_title = sum(1 for i in range(n) if i % 1000 == 7)
+    prefix = department(target)[:-1]
+    low, high = max(target - 500, 0), min(target + 500, n)
+    in_range = f"Department >= '{department(low)}' AND Department < '{department(high)}'"
+    substring = f"n{target}@"
     filters = {
         "Phone =": counted(f"SELECT Id FROM Contact WHERE Phone = '{phone_of(target)}'", 1),
         "Title =": counted("SELECT Id FROM Contact WHERE Title = 'Title 7' LIMIT 10", min(10, per_title)),
         "Title IN": counted("SELECT Id FROM Contact WHERE Title IN ('Title 7', 'Title 8') LIMIT 10",
                             min(10, 2 * per_title)),
-        "LIKE 'x%'": counted(f"SELECT Id FROM Contact WHERE LastName LIKE 'Martin{target}'", 1),
+        "LIKE 'x%'": counted(f"SELECT Id FROM Contact WHERE Department LIKE '{prefix}%'",
+                             sum(1 for i in range(n) if department(i).startswith(prefix))),
+        "range": counted(f"SELECT Id FROM Contact WHERE {in_range} LIMIT 10", min(10, high - low)),
+        "COUNT()": counted("SELECT COUNT() FROM Contact", n),
         "COUNT() Title =": counted("SELECT COUNT() FROM Contact WHERE Title = 'Title 7'", per_title),
-        "LIKE '%x%'": counted(f"SELECT Id FROM Contact WHERE Email LIKE '%n{target}@%'", 1),
+        "COUNT() range": counted(f"SELECT COUNT() FROM Contact WHERE {in_range}", high - low),
+        "LIKE '%x%'": counted(f"SELECT Id FROM Contact WHERE Email LIKE '%{substring}%'", 1),
     }
+
+    def scan():
+        # The peer: the same filter and order as a table scan, straight on the fake's database.
+        rows = org.store.execute(
+            "SELECT Id FROM Contact NOT INDEXED WHERE Email LIKE ? ESCAPE '\\' AND IsDeleted = 0 "
+            "ORDER BY LastModifiedDate DESC, Id DESC", [f"%{substring}%"]).fetchall()
+        if len(rows) != 1:
+            raise SystemExit(f"the table scan found {len(rows)} rows, expected 1")
+
     result = {"contacts": n, "seed_s": seeded, "SOSL phone": median_ms(search, repeat),
-              "SOQL email": median_ms(lookup, repeat), "2000-row page": median_ms(page, max(repeat // 5, 5))}
+              "SOQL email": median_ms(lookup, repeat), f"{PAGE}-row page": median_ms(page, max(repeat // 5, 5))}
     for name, call in filters.items():
-        result[name] = median_ms(call, max(repeat // 5, 5) if "%x%" in name else repeat)
+        result[name] = median_ms(call, repeat)
+    result["scan '%x%'"] = median_ms(scan, max(repeat // 5, 5))
     # The database's size once every measure has run: rows plus every index (the ones the
     # filters above created on first use included).
     pages, page_size = (org.store.execute(f"PRAGMA {p}").fetchone()[0] for p in ("page_count", "page_size"))
     result["db_mb"] = pages * page_size / 1e6
+    result["indexes"] = index_sizes(org)
     return result
 
 
@@ -127,10 +174,15 @@ def main(argv=None) -> int:
     except ValueError:
         parser.error("--sizes takes comma-separated integers")
     results = [measure(n, args.repeat) for n in sizes]
-    names = [k for k in results[0] if k not in ("contacts", "seed_s", "db_mb")]
+    names = [k for k in results[0] if k not in ("contacts", "seed_s", "db_mb", "indexes")]
     print(f"{'contacts':>10} {'seed (s)':>9} {'db (MB)':>9} " + " ".join(f"{k:>15}" for k in names) + "   (ms)")
     for r in results:
         print(f"{r['contacts']:>10,} {r['seed_s']:>9.1f} {r['db_mb']:>9.1f} " + " ".join(f"{r[k]:>15.2f}" for k in names))
+    for r in results:
+        over_scan = r["LIKE '%x%'"] / r["scan '%x%'"]
+        print(f"{r['contacts']:>10,} LIKE '%x%' over the table scan: x{over_scan:.3f}; "
+              "indexes created on first use (MB): "
+              + ", ".join(f"{k} {v:.1f}" for k, v in sorted(r["indexes"].items())))
     if len(results) > 1:
         small, large = results[0], results[-1]
         print(f"{'ratio':>10} {'':>9} {'':>9} " + " ".join(f"{'x%.2f' % (large[k] / small[k]):>15}" for k in names)
