@@ -40,6 +40,8 @@ BULK_ROWS = 2000                          # rows of one insert that may have ind
 _READS = ("SELECT", "EXPLAIN", "WITH", "PRAGMA")
 NOCASE_INDEXED = ("Email", "CallObject")  # besides name fields, unique fields and external ids
 META_TABLE = "_meta"
+ROWS_TABLE = "_rows"            # per object: live rows and all rows, kept by triggers (see row_count)
+TRIGRAM_PREFIX = "_trigram_"    # trigram (FTS5) indexes of one field each (see ensure_trigrams)
 
 
 def q(name: str) -> str:
@@ -140,6 +142,20 @@ def _in_use(path) -> str:
 
 # The columns of the default order ("most recently modified first"), as indexes hold them.
 RECENT_FIRST = '"LastModifiedDate" DESC, "Id" DESC'
+
+
+def trigram_table(sobject: str, field: str) -> str:
+    """The FTS5 table holding the trigrams of one field's values (see ``Store.ensure_trigrams``)."""
+    return f"{TRIGRAM_PREFIX}{sobject}_{field}"
+
+
+def _literal(text: str) -> str:
+    """A schema name as an SQL string literal (for trigger bodies, which take no parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _like_prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def index_name(sobject: str, field: str, *, nocase: bool, ordered: bool = False) -> str:
@@ -275,6 +291,8 @@ class Store:
             meta = self.db[META_TABLE]
             if not meta.exists():
                 meta.create({"key": str, "value": str}, pk="key")
+            if not self.db[ROWS_TABLE].exists():
+                self.db[ROWS_TABLE].create({"sobject": str, "live": int, "total": int}, pk="sobject")
 
     # -- transactions -------------------------------------------------------------------------
     @contextmanager
@@ -447,6 +465,69 @@ class Store:
             self.conn.execute(f"CREATE INDEX IF NOT EXISTS {q(name)} ON {q(sobject)} ({columns})")
             self._indexed.add(key)
 
+    def ensure_trigrams(self, sobject: str, field: str) -> None:
+        """Keep a trigram index of ``field`` from now on (built the first time a query looks for
+        ``LIKE '%x%'`` in it): an FTS5 table without content of its own (``detail=none``, the
+        smallest form), whose rowids are the object's, kept in step by triggers on every insert,
+        update of the field and delete. Queries use it to find the few rows whose value holds
+        each three-character piece of the pattern, then test those rows with LIKE itself, so
+        the answer is exactly LIKE's (see ``soql.compiler.Statement.like``)."""
+        key = ("trigrams", sobject, field)
+        if key in self._indexed:
+            return
+        name, table, column = q(trigram_table(sobject, field)), q(sobject), q(field)
+        with self.lock, self.transaction():
+            if not self._exists(trigram_table(sobject, field)):
+                self.execute(f"CREATE VIRTUAL TABLE {name} USING fts5(v, tokenize='trigram', "
+                             "detail='none', content='')")
+                self.execute(f"INSERT INTO {name} (rowid, v) SELECT rowid, {column} FROM {table} "
+                             f"WHERE {column} IS NOT NULL")
+                add = f"INSERT INTO {name} (rowid, v) SELECT NEW.rowid, NEW.{column} WHERE NEW.{column} IS NOT NULL;"
+                drop = (f"INSERT INTO {name} ({name}, rowid, v) SELECT 'delete', OLD.rowid, OLD.{column} "
+                        f"WHERE OLD.{column} IS NOT NULL;")
+                trigger = trigram_table(sobject, field)
+                self.execute(f"CREATE TRIGGER {q(trigger + '_insert')} AFTER INSERT ON {table} "
+                             f"BEGIN {add} END")
+                self.execute(f"CREATE TRIGGER {q(trigger + '_delete')} AFTER DELETE ON {table} "
+                             f"BEGIN {drop} END")
+                self.execute(f"CREATE TRIGGER {q(trigger + '_update')} AFTER UPDATE OF {column} "
+                             f"ON {table} BEGIN {drop} {add} END")
+        self._indexed.add(key)
+
+    def row_count(self, sobject: str, include_deleted: bool = False) -> int:
+        """How many rows ``sobject`` has (live ones, or all with ``include_deleted``), read from
+        ``_rows``, where triggers on the object's table keep both figures exact through every
+        insert, delete and change of ``IsDeleted`` (rolled back with the rest of a failed
+        transaction). Kept from the first ``COUNT()`` of the whole object on, so that counting a
+        million rows takes no longer than counting a thousand."""
+        key = ("rows", sobject)
+        with self.lock:
+            if key not in self._indexed:
+                self._keep_row_count(sobject)
+                self._indexed.add(key)
+            row = self.execute(f"SELECT live, total FROM {ROWS_TABLE} WHERE sobject = ?", [sobject]).fetchone()
+        return row[1] if include_deleted else row[0]
+
+    def _keep_row_count(self, sobject: str) -> None:
+        table, me = q(sobject), _literal(sobject)
+        with self.transaction():
+            if self.execute(f"SELECT 1 FROM {ROWS_TABLE} WHERE sobject = ?", [sobject]).fetchone():
+                return
+            self.execute(f"INSERT INTO {ROWS_TABLE} (sobject, live, total) "
+                         f"SELECT ?, COALESCE(SUM(IsDeleted IS 0), 0), COUNT(*) FROM {table}", [sobject])
+            name = f"{ROWS_TABLE}_{sobject}"
+            change = f"UPDATE {ROWS_TABLE} SET live = live + {{live}}, total = total + {{total}} WHERE sobject = {me};"
+            self.execute(f"CREATE TRIGGER {q(name + '_insert')} AFTER INSERT ON {table} BEGIN "
+                         + change.format(live="(NEW.IsDeleted IS 0)", total=1) + " END")
+            self.execute(f"CREATE TRIGGER {q(name + '_delete')} AFTER DELETE ON {table} BEGIN "
+                         + change.format(live="-(OLD.IsDeleted IS 0)", total=-1) + " END")
+            self.execute(f"CREATE TRIGGER {q(name + '_update')} AFTER UPDATE OF IsDeleted ON {table} "
+                         "WHEN (OLD.IsDeleted IS 0) != (NEW.IsDeleted IS 0) BEGIN "
+                         + change.format(live="(NEW.IsDeleted IS 0) - (OLD.IsDeleted IS 0)", total=0) + " END")
+
+    def _exists(self, name: str) -> bool:
+        return self.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [name]).fetchone() is not None
+
     def execute(self, sql: str, params=()):
         self._sync(write=not sql.lstrip()[:8].upper().startswith(_READS))
         return self.conn.execute(sql, params)
@@ -491,14 +572,28 @@ class Store:
 
     # -- reset --------------------------------------------------------------------------------
     def wipe(self) -> None:
-        """Delete every row of every table, keeping tables and indexes."""
-        with self.lock:
+        """Delete every row of every table, keeping tables, indexes, trigram indexes and row
+        counts (emptied and zeroed: their triggers are set aside meanwhile, so that the rows go
+        at once rather than one by one)."""
+        with self.lock, self.transaction():
             self._sync()
+            triggers = self.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                    "AND (name LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')",
+                                    [_like_prefix(TRIGRAM_PREFIX), _like_prefix(ROWS_TABLE + "_")]).fetchall()
+            for name, _ in triggers:
+                self.execute(f"DROP TRIGGER {q(name)}")
             for obj in self.schema:
-                self.conn.execute(f"DELETE FROM {q(obj.name)}")
-            self.conn.execute(f"DELETE FROM {PHONE_TABLE}")
-            self.conn.execute(f"DELETE FROM {PHONE_PENDING_TABLE}")
-            self.conn.execute(f"DELETE FROM {META_TABLE}")
+                self.execute(f"DELETE FROM {q(obj.name)}")
+            for (name,) in self.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND "
+                                        "name LIKE ? ESCAPE '\\' AND sql LIKE 'CREATE VIRTUAL%'",
+                                        [_like_prefix(TRIGRAM_PREFIX)]).fetchall():
+                self.execute(f"INSERT INTO {q(name)} ({q(name)}) VALUES ('delete-all')")
+            self.execute(f"UPDATE {ROWS_TABLE} SET live = 0, total = 0")
+            for _, sql in triggers:
+                self.execute(sql)
+            self.execute(f"DELETE FROM {PHONE_TABLE}")
+            self.execute(f"DELETE FROM {PHONE_PENDING_TABLE}")
+            self.execute(f"DELETE FROM {META_TABLE}")
 
     def count(self, obj: SObjectDef, include_deleted: bool = False) -> int:
         sql = f"SELECT COUNT(*) FROM {q(obj.name)}" + ("" if include_deleted else " WHERE IsDeleted = 0")

@@ -23,7 +23,7 @@ from .. import errors, fieldtypes
 from ..clock import format_datetime, parse_datetime
 from ..ids import to18
 from ..schema import FieldDef, SObjectDef
-from ..store import index_name, q
+from ..store import index_name, q, trigram_table
 from ..values import to_wire
 from . import ast, dates
 from .unsupported import refuse
@@ -111,6 +111,11 @@ class Compiled:
     # (object, field, text, ordered) of the FROM object's fields that filters could find through
     # an index (ordered: one that also holds the default order, see Store.ensure_index)
     indexes: tuple = ()
+    # (object, field) of the fields whose trigram index a LIKE '%x%' reads (Store.ensure_trigrams)
+    trigrams: tuple = ()
+    # (object, include_deleted) when the count is that of every row of the object: the store
+    # keeps it (Store.row_count) and count_sql need not run
+    whole: tuple | None = None
 
 
 # == context and scopes ===========================================================================
@@ -138,6 +143,7 @@ class Context:
         self.user_id = user_id                    # USING SCOPE mine
         self.bounded = error_class is errors.MalformedQuery   # FIELDS(ALL) needs LIMIT 200
         self.filtered: set[tuple[str, str, bool, bool]] = set()     # see Compiled.indexes
+        self.trigrams: set[tuple[str, str]] = set()                  # see Compiled.trigrams
         self.fiscal_start_month = fiscal_start_month
         self.error_class = error_class
         self._aliases = 0
@@ -360,6 +366,29 @@ def _decode(ctx: Context, value: ast.Value, *, like: bool) -> str:
             out.append(ch)
             i += 1
     return "".join(out)
+
+
+def trigrams(pattern: str) -> list[str]:
+    """The distinct three-character pieces of a LIKE pattern's literal runs (the text between
+    its ``%`` and ``_`` wildcards, ``\\`` escapes resolved), in order. Every value the pattern
+    matches holds each of them (ignoring case), so a trigram index finds a superset of the
+    matches. Empty when no run is three characters long."""
+    runs, run, i = [], [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            run.append(pattern[i + 1])
+            i += 2
+            continue
+        if ch in "%_":
+            runs.append("".join(run))
+            run = []
+        else:
+            run.append(ch)
+        i += 1
+    runs.append("".join(run))
+    pieces = (r[j:j + 3] for r in runs for j in range(len(r) - 2))
+    return list(dict.fromkeys(pieces))
 
 
 def escape_like(text: str) -> str:
@@ -684,15 +713,25 @@ class Statement:
         if value.kind != "string":
             raise _type_error(self.ctx, col, "string", True)
         pattern = like_pattern(self.ctx, value)
+        test = f"{col.sql} LIKE ? ESCAPE '\\'"
         if pattern[:1] in ("%", "_") and self._own_field(col):
-            # No index finds '%x%', but scanning the field's index reads far less than
-            # scanning the table's rows.
             obj = self.scope.obj.name
+            pieces = trigrams(pattern)
+            if pieces:
+                # The rows whose value holds every three-character piece of the pattern, from
+                # the field's trigram index; LIKE itself then decides among those few.
+                self.ctx.trigrams.add((obj, col.field.name))
+                table = q(trigram_table(obj, col.field.name))
+                match = " AND ".join('"' + p.replace('"', '""') + '"' for p in pieces)
+                return (f"({self.scope.alias}.rowid IN (SELECT rowid FROM {table} WHERE {table} "
+                        f"MATCH ?) AND {test})", [match, pattern])
+            # Under three characters between wildcards: scanning the field's index reads far
+            # less than scanning the table's rows.
             self.filtered.add((obj, col.field.name, True, False))
             index = q(index_name(obj, col.field.name, nocase=True))
             return (f"{self.scope.alias}.rowid IN (SELECT rowid FROM {q(obj)} INDEXED BY {index} "
                     f"WHERE {q(col.field.name)} LIKE ? ESCAPE '\\')", [pattern])
-        return f"{col.sql} LIKE ? ESCAPE '\\'", [pattern]
+        return test, [pattern]
 
     def in_(self, col: Column, cond: ast.In) -> tuple[str, list]:
         if isinstance(cond.values, ast.Select):
@@ -985,6 +1024,14 @@ def _where(stmt: Statement, scope: Scope, extra: list[tuple[str, list]]) -> tupl
     return (" WHERE " + " AND ".join(tests)) if tests else "", params
 
 
+def _whole(stmt: Statement, scope: Scope, extra: list, driver) -> tuple | None:
+    """``(object, include_deleted)`` when a statement's rows are every (live) row of its object:
+    no WHERE, no USING SCOPE or other test, no driver. Parent joins never add or drop a row."""
+    if stmt.select.where is not None or extra or driver:
+        return None
+    return scope.obj.name, scope.ctx.include_deleted
+
+
 def _is_aggregate(select: ast.Select) -> bool:
     return bool(select.group_by) or any(
         isinstance(i, ast.SelectField) and _aggregated(i.expr) for i in select.items)
@@ -1014,6 +1061,7 @@ def compile_query(ctx: Context, select: ast.Select, *, driver: tuple[str, list] 
     if _is_aggregate(select):
         compiled = _compile_aggregate(ctx, stmt, scope, limit, offset)
         compiled.indexes = tuple(sorted(ctx.filtered))
+        compiled.trigrams = tuple(sorted(ctx.trigrams))
         return compiled
     shape = Shape(scope.obj.name, stmt.out(scope.column("Id")))
     seen: set = set()
@@ -1037,7 +1085,8 @@ def compile_query(ctx: Context, select: ast.Select, *, driver: tuple[str, list] 
     count_sql = f"SELECT COUNT(*) FROM {from_sql}{where_sql}"
     params = driver_params + where_params
     return Compiled("records", sql, params, count_sql, params, limit, offset, shape, children,
-                    tuple(sorted(ctx.filtered)))
+                    tuple(sorted(ctx.filtered)), tuple(sorted(ctx.trigrams)),
+                    _whole(stmt, scope, extra, driver))
 
 
 def _compile_aggregate(ctx: Context, stmt: Statement, scope: Scope, limit, offset) -> Compiled:
@@ -1060,7 +1109,7 @@ def _compile_aggregate(ctx: Context, stmt: Statement, scope: Scope, limit, offse
         where_sql, where_params = _where(stmt, scope, tests)
         count_sql = f"SELECT COUNT(*) FROM {scope.table_sql()}{where_sql}"
         return Compiled("count", count_sql, where_params, count_sql, where_params, limit, offset,
-                        None, [])
+                        None, [], whole=_whole(stmt, scope, tests, None))
     if limit is not None and not select.group_by:
         # One row at most: Salesforce wants GROUP BY before it takes a LIMIT here.
         raise ctx.malformed(select.limit, "An aggregate query without GROUP BY cannot have a LIMIT "

@@ -24,9 +24,22 @@ def run_query(store, schema, cursors: Cursors, text: str, *, now: datetime, orde
     ctx = Context(schema, text, now=now, order=order, include_deleted=include_deleted,
                   user_id=user_id, fiscal_start_month=fiscal_start_month)
     compiled = guard(lambda: compile_query(ctx, select))
+    prepare(store, compiled)
+    return guard(lambda: _first_page(store, schema, cursors, compiled, batch_size))
+
+
+def prepare(store, compiled: Compiled) -> None:
+    """Create the indexes the statement's filters read, the first time any statement needs them."""
     for sobject, field, text, ordered in compiled.indexes:
         store.ensure_index(sobject, field, nocase=text, ordered=ordered)
-    return guard(lambda: _first_page(store, schema, cursors, compiled, batch_size))
+    for sobject, field in compiled.trigrams:
+        store.ensure_trigrams(sobject, field)
+
+
+def _count(store, compiled: Compiled) -> int:
+    if compiled.whole is not None:
+        return store.row_count(*compiled.whole)
+    return store.execute(compiled.count_sql, compiled.count_params).fetchone()[0]
 
 
 def query_more(store, schema, cursors: Cursors, locator: str) -> dict:
@@ -51,8 +64,7 @@ def guard(run, error_class=errors.MalformedQuery):
 
 def _first_page(store, schema, cursors: Cursors, compiled: Compiled, batch_size: int) -> dict:
     if compiled.kind == "count":
-        count = store.execute(compiled.sql, compiled.params).fetchone()[0]
-        total = _window(count, compiled)
+        total = _window(_count(store, compiled), compiled)
         return {"totalSize": total, "done": True, "records": []}
     limit = compiled.limit if compiled.limit is not None else MAX_INT
     want = min(batch_size, limit)
@@ -62,7 +74,7 @@ def _first_page(store, schema, cursors: Cursors, compiled: Compiled, batch_size:
         return {"totalSize": len(rows), "done": True,
                 "records": shape_rows(store, schema, compiled, rows)}
     rows = rows[:want]
-    total = _window(store.execute(compiled.count_sql, compiled.count_params).fetchone()[0], compiled)
+    total = _window(_count(store, compiled), compiled)
     cursor = Cursor(compiled, total, batch_size)
     key = cursors.open(cursor)
     return _answer(store, schema, key, cursor, 0, rows)

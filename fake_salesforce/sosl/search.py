@@ -39,7 +39,7 @@ from ..fieldtypes import TEXT_TYPES
 from ..store import PHONE_TABLE, q
 from ..soql import ast
 from ..soql.compiler import Context, Ordering, compile_query, integer
-from ..soql.engine import guard, shape_rows
+from ..soql.engine import guard, prepare, shape_rows
 from ..soql.parser import caret, parse_search
 from ..soql.unsupported import refuse
 
@@ -86,8 +86,8 @@ def run_search(store, schema, text: str, *, now: datetime, order: Ordering, regi
                    fiscal_start_month=fiscal_start_month, options=options)
     plans = guard(lambda: [plan(item) for item in returning], errors.MalformedSearch)
     for compiled, _ in plans:
-        for sobject, field, text_index, ordered in compiled.indexes if compiled is not None else ():
-            store.ensure_index(sobject, field, nocase=text_index, ordered=ordered)
+        if compiled is not None:
+            prepare(store, compiled)
     records: list[dict] = []
     for item, (compiled, driver_empty) in zip(returning, plans):
         if remaining <= 0:

@@ -321,16 +321,22 @@ def test_filters_no_index_serves_make_none():
     assert compiled.indexes == ()
 
 
-def test_like_anywhere_scans_the_fields_index_not_the_table(fake_org, sf):
+def test_like_anywhere_reads_the_fields_trigrams_or_its_index_not_the_table(fake_org, sf):
     from fake_salesforce.soql.compiler import Context, compile_query
 
     org = fake_org.org
     seed_contacts(org, 4)
     sf.Contact.create({"LastName": "Zed", "Email": "Some.One@Example.com"})
     text = "SELECT LastName FROM Contact WHERE Email LIKE '%one@example%' OR LastName LIKE '%0002'"
+    short = "SELECT LastName FROM Contact WHERE Email LIKE '%ne%'"
     assert sorted(r["LastName"] for r in sf.query(text)["records"]) == ["C00002", "Zed"]
+    assert [r["LastName"] for r in sf.query(short)["records"]] == ["Zed"]
     assert sf.query("SELECT COUNT() FROM Contact WHERE NOT (Email LIKE '%one@%')")["totalSize"] == 4
-    compiled = compile_query(Context(org.schema, text, now=NOW), parse_query(text))
-    plan = " ".join(row[-1] for row in org.store.execute("EXPLAIN QUERY PLAN " + compiled.sql,
-                                                           compiled.params))
-    assert "COVERING INDEX idx_Contact_Email_nocase" in plan and "SCAN t0 " not in plan + " "
+
+    def plan(query):
+        compiled = compile_query(Context(org.schema, query, now=NOW), parse_query(query))
+        return " ".join(row[-1] for row in org.store.execute("EXPLAIN QUERY PLAN " + compiled.sql,
+                                                               compiled.params))
+    trigrams, scan = plan(text), plan(short)
+    assert "_trigram_Contact_Email VIRTUAL TABLE" in trigrams and "SCAN t0 " not in trigrams + " "
+    assert "COVERING INDEX idx_Contact_Email_nocase" in scan and "SCAN t0 " not in scan + " "
