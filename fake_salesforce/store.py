@@ -144,6 +144,20 @@ def _in_use(path) -> str:
 RECENT_FIRST = '"LastModifiedDate" DESC, "Id" DESC'
 
 
+def _has_trigrams() -> bool:
+    """Whether this Python's SQLite has FTS5 with its trigram tokenizer (SQLite 3.34 and later,
+    built with FTS5, as most are); without it ``LIKE '%x%'`` scans the field's index instead."""
+    try:
+        with closing(sqlite3.connect(":memory:")) as conn:
+            conn.execute("CREATE VIRTUAL TABLE t USING fts5(v, tokenize='trigram', detail='none', content='')")
+        return True
+    except sqlite3.Error:
+        return False
+
+
+TRIGRAMS = _has_trigrams()
+
+
 def trigram_table(sobject: str, field: str) -> str:
     """The FTS5 table holding the trigrams of one field's values (see ``Store.ensure_trigrams``)."""
     return f"{TRIGRAM_PREFIX}{sobject}_{field}"

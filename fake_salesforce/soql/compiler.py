@@ -23,7 +23,7 @@ from .. import errors, fieldtypes
 from ..clock import format_datetime, parse_datetime
 from ..ids import to18
 from ..schema import FieldDef, SObjectDef
-from ..store import index_name, q, trigram_table
+from ..store import TRIGRAMS, index_name, q, trigram_table
 from ..values import to_wire
 from . import ast, dates
 from .unsupported import refuse
@@ -716,7 +716,7 @@ class Statement:
         test = f"{col.sql} LIKE ? ESCAPE '\\'"
         if pattern[:1] in ("%", "_") and self._own_field(col):
             obj = self.scope.obj.name
-            pieces = trigrams(pattern)
+            pieces = trigrams(pattern) if TRIGRAMS else []
             if pieces:
                 # The rows whose value holds every three-character piece of the pattern, from
                 # the field's trigram index; LIKE itself then decides among those few.
@@ -1024,6 +1024,32 @@ def _where(stmt: Statement, scope: Scope, extra: list[tuple[str, list]]) -> tupl
     return (" WHERE " + " AND ".join(tests)) if tests else "", params
 
 
+def _first_rows_of_each(stmt: Statement, scope: Scope, limit: int | None,
+                        offset: int) -> tuple[str, list] | None:
+    """For ``WHERE field IN (a, b, ...) LIMIT n`` in the default order (most recent first): the
+    rows among the first ``n + OFFSET`` of each value, each value's read in order from the
+    field's ordered index (see Store.ensure_index), so that SQLite sorts those few rows rather
+    than every match. The first rows of the whole answer are all among them; when a value has
+    fewer matches, all of them are, so counts stay exact. None when the query is of another form."""
+    ctx, cond = stmt.ctx, stmt.select.where
+    if (limit is None or stmt.select.order_by or ctx.order.mode != "recent"
+            or not isinstance(cond, ast.In) or cond.negated or not isinstance(cond.values, tuple)
+            or len(cond.values) < 2 or not isinstance(cond.left, ast.Path)):
+        return None
+    col = scope.resolve(cond.left)
+    if not stmt._own_field(col):
+        return None
+    values = [coerce(ctx, col, v) for v in cond.values]
+    if any(v is None or isinstance(v, tuple) for v in values):
+        return None
+    collate = " COLLATE NOCASE" if stmt._text(col) else ""
+    deleted = "" if ctx.include_deleted else ' AND +"IsDeleted" = 0'
+    branch = (f"SELECT * FROM (SELECT rowid FROM {q(scope.obj.name)} WHERE {q(col.field.name)} = ?"
+              f"{collate}{deleted} ORDER BY \"LastModifiedDate\" DESC, \"Id\" DESC "
+              f"LIMIT {min(limit + offset, MAX_INT)})")
+    return f"{scope.alias}.rowid IN ({' UNION ALL '.join([branch] * len(values))})", values
+
+
 def _whole(stmt: Statement, scope: Scope, extra: list, driver) -> tuple | None:
     """``(object, include_deleted)`` when a statement's rows are every (live) row of its object:
     no WHERE, no USING SCOPE or other test, no driver. Parent joins never add or drop a row."""
@@ -1078,6 +1104,12 @@ def compile_query(ctx: Context, select: ast.Select, *, driver: tuple[str, list] 
         select_item(stmt, shape, item, seen, limit)
     extra = clause_tests(stmt, scope) + ([extra_where] if extra_where else [])
     where_sql, where_params = _where(stmt, scope, extra)
+    first = None if extra or driver else _first_rows_of_each(stmt, scope, limit, offset)
+    if first is not None:
+        # the IN itself holds for every one of those rows: leaving it out makes SQLite start from them
+        deleted = scope.deleted_filter()
+        where_sql = " WHERE " + " AND ".join(([deleted] if deleted else []) + [first[0]])
+        where_params = first[1]
     order = stmt.order_sql(select.order_by, aggregate=False) + stmt.default_order(scope)
     from_sql = scope.table_sql(driver[0] if driver else None)
     driver_params = list(driver[1]) if driver else []

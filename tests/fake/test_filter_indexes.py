@@ -148,3 +148,33 @@ def test_a_count_of_every_row_spans_pages(fake_org, sf, batch):
     assert sf.query("SELECT Id FROM Contact", include_deleted=True)["totalSize"] == 450
     assert sf.query("SELECT COUNT() FROM Contact LIMIT 100")["totalSize"] == 100
     assert sf.query("SELECT COUNT() FROM Contact LIMIT 1000 OFFSET 400")["totalSize"] == 49
+
+
+def test_in_with_a_limit_answers_as_the_same_query_in_an_explicit_order(fake_org, sf):
+    # Without ORDER BY, IN reads the first rows of each value (see compiler._first_rows_of_each);
+    # with the default order spelled out, it reads every match and sorts them: same answers.
+    from datetime import datetime, timedelta, timezone
+
+    start = datetime(2024, 3, 1, tzinfo=timezone.utc)
+    titles = ["CEO", "ceo", "CTO", "Cfo", "Other", None]
+    ids = []
+    for i in range(260):
+        fake_org.control.set_clock(start + timedelta(minutes=(i * 37) % 101))
+        ids.append(sf.Contact.create({"LastName": f"C{i}", "Title": titles[i % len(titles)]})["id"])
+    for record_id in ids[::7]:
+        sf.Contact.delete(record_id)
+    for record_id in (i for i in ids[3::11] if i not in ids[::7]):
+        fake_org.control.set_clock(start + timedelta(days=1, minutes=len(record_id) % 5))
+        sf.Contact.update(record_id, {"Title": "CTO"})
+    spelled = " ORDER BY LastModifiedDate DESC, Id DESC"
+    for values in ("'CEO', 'CTO'", "'ceo', 'Cfo', 'nobody'", "'CTO', 'cto'", "'Other', 'CFO', 'CEO'"):
+        for limit, offset in ((1, 0), (3, 2), (10, 0), (25, 5), (300, 0), (250, 40)):
+            for include_deleted in (False, True):
+                tail = f" LIMIT {limit}" + (f" OFFSET {offset}" if offset else "")
+                text = f"SELECT Id, Title FROM Contact WHERE Title IN ({values})"
+                quick = sf.query_all(text + tail, include_deleted=include_deleted)["records"]
+                slow = sf.query_all(text + spelled + tail, include_deleted=include_deleted)["records"]
+                assert [r["Id"] for r in quick] == [r["Id"] for r in slow], (values, limit, offset)
+                paged = sf.query(text + tail, include_deleted=include_deleted,
+                                 headers={"Sforce-Query-Options": "batchSize=200"})
+                assert paged["totalSize"] == len(slow)
