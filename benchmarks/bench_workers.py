@@ -1,14 +1,24 @@
 """create + get throughput of ``fake-salesforce serve`` with one process and with ``--workers N``.
 
-    python benchmarks/bench_workers.py [--workers 2] [--threads 8] [--seconds 10] [--rounds 3]
+    python benchmarks/bench_workers.py [--workers 2] [--threads 8] [--seconds 5] [--rounds 3]
+                                       [--client-processes 2]
 
-Client threads (each its own simple-salesforce client, logged in once) create a Contact and
-get it back, in a loop, against one server, then against N worker processes sharing the org;
-rounds interleave the two and the median is taken. Besides pairs per second, the CPU seconds
-each side spent (the client process, the server's processes, from /proc) say what bounds the
-figure: on a 2-core machine the client threads themselves take about one core.
+Client threads create a Contact and get it back, in a loop, against one server, then against N
+worker processes sharing the org; rounds interleave them and the median is taken. Two clients:
 
-After the load on the workers it checks what they must keep: every created id distinct and
+- ``simple-salesforce``: each thread its own simple-salesforce client (logged in once), all in
+  this one Python process. It spends over 1 ms of CPU a pair, so with 8 threads its own GIL
+  caps it below what one server process can answer: no number of workers shows there.
+- ``light``: the same requests, byte for byte (the headers simple-salesforce's session would
+  send, its session id included, captured from it), written on keep-alive sockets with a
+  minimal HTTP/1.1 reader, by threads spread over ``--client-processes`` processes: about a
+  tenth of simple-salesforce's CPU a request, so that the server is the busier side.
+
+Besides pairs per second, the CPU seconds each side spent (the client processes, the server's
+processes, from /proc) say what bounds the figure: on a 2-core machine client and server share
+the cores.
+
+After each load on the workers it checks what they must keep: every created id distinct and
 readable, the record count, and the API count equal to the calls made. Target: N = 2 at
 least 1.3x one process, 0 errors.
 """
@@ -16,13 +26,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
+import multiprocessing
 import os
+import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -32,6 +46,7 @@ import fake_salesforce  # noqa: E402
 from fake_salesforce.control import ControlClient  # noqa: E402
 
 SERVE = [sys.executable, "-c", "from fake_salesforce.cli import main; main()", "serve", "--port", "0", "--quiet"]
+CLIENTS = ("simple-salesforce", "light")
 
 
 @contextlib.contextmanager
@@ -68,44 +83,200 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-def load(url: str, pids: list[int], threads: int, seconds: float) -> dict:
-    """Pairs per second, errors, ids made, and CPU seconds per pair of client and server."""
-    clients = [fake_salesforce.connect(url) for _ in range(threads)]
-    made: list[list[str]] = [[] for _ in range(threads)]
-    errors: list[str] = []
-    calls = [0] * threads
-    barrier = threading.Barrier(threads + 1)
-    stop_at = [0.0]
+class Tally:
+    """What the client threads of one process did."""
 
-    def run(n: int) -> None:
-        sf = clients[n]
-        barrier.wait()
-        while time.perf_counter() < stop_at[0]:
-            try:
-                calls[n] += 1
-                record_id = sf.Contact.create({"LastName": f"W{n}"})["id"]
-                calls[n] += 1
-                if sf.Contact.get(record_id)["Id"] != record_id:
-                    errors.append(f"get {record_id} answered another record")
-                made[n].append(record_id)
-            except Exception as e:  # noqa: BLE001  (counted and shown, never hidden)
-                errors.append(f"{type(e).__name__}: {e}"[:200])
+    def __init__(self, threads: int):
+        self.made: list[list[str]] = [[] for _ in range(threads)]
+        self.calls = [0] * threads
+        self.errors: list[str] = []
 
-    workers = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
+    def result(self, cpu: float, reconnects: int = 0) -> dict:
+        return {"ids": [i for m in self.made for i in m], "calls": sum(self.calls),
+                "errors": self.errors, "cpu": cpu, "reconnects": reconnects}
+
+
+def _run_threads(threads: int, loop, start_at: float, stop_at: float) -> float:
+    """Run ``loop(n)`` in ``threads`` threads from ``start_at`` (``time.monotonic``, one clock for
+    every process of the machine) until they pass ``stop_at``; the CPU seconds spent."""
+    workers = [threading.Thread(target=loop, args=(n,)) for n in range(threads)]
+    time.sleep(max(start_at - time.monotonic(), 0))
+    cpu = time.process_time()
     for w in workers:
         w.start()
-    client_cpu, server_cpu = time.process_time(), cpu_seconds(pids)
-    stop_at[0] = time.perf_counter() + seconds
-    started = time.perf_counter()
-    barrier.wait()
     for w in workers:
         w.join()
-    elapsed = time.perf_counter() - started
-    pairs = sum(len(m) for m in made)
-    return {"pairs_per_s": pairs / elapsed, "errors": errors, "ids": [i for m in made for i in m],
-            "calls": sum(calls),
-            "client_cpu_ms": (time.process_time() - client_cpu) / max(pairs, 1) * 1000,
-            "server_cpu_ms": (cpu_seconds(pids) - server_cpu) / max(pairs, 1) * 1000}
+    return time.process_time() - cpu
+
+
+def simple_salesforce_load(url: str, threads: int):
+    """Each thread its own simple-salesforce client, logged in now; ``run(start_at, stop_at)``
+    makes them work."""
+    clients = [fake_salesforce.connect(url) for _ in range(threads)]
+    tally = Tally(threads)
+    stop_at = 0.0
+
+    def loop(n: int) -> None:
+        sf = clients[n]
+        while time.monotonic() < stop_at:
+            try:
+                tally.calls[n] += 1
+                record_id = sf.Contact.create({"LastName": f"W{n}"})["id"]
+                tally.calls[n] += 1
+                if sf.Contact.get(record_id)["Id"] != record_id:
+                    tally.errors.append(f"get {record_id} answered another record")
+                tally.made[n].append(record_id)
+            except Exception as e:  # noqa: BLE001  (counted and shown, never hidden)
+                tally.errors.append(f"{type(e).__name__}: {e}"[:200])
+
+    def run(start_at: float, stop: float) -> dict:
+        nonlocal stop_at
+        stop_at = stop
+        return tally.result(_run_threads(threads, loop, start_at, stop_at))
+
+    return run
+
+
+class LightClient:
+    """One keep-alive connection sending a client's requests as it would send them: the request
+    line, ``Host``, then the headers its ``requests`` session prepares (``PreparedRequest``)."""
+
+    def __init__(self, sf, host: str, port: int):
+        self.sf, self.host, self.port = sf, host, port
+        self.sock = None
+        self.reconnects = -1
+
+    def _connect(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+        self.sock = socket.create_connection((self.host, self.port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = b""
+        self.reconnects += 1
+
+    def prepare(self, method: str, path: str, body: str | None = None) -> bytes:
+        """The bytes of a request of ``self.sf``'s (``path`` under its REST base URL)."""
+        prepared = self.sf.session.prepare_request(
+            requests.Request(method, self.sf.base_url + path, data=body, headers=self.sf.headers))
+        parts = urlsplit(prepared.url)
+        lines = [f"{method} {parts.path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
+        lines += [f"{k}: {v}" for k, v in prepared.headers.items()]
+        return ("\r\n".join(lines) + "\r\n\r\n" + (body or "")).encode()
+
+    def send(self, request: bytes) -> tuple[int, bytes]:
+        """Status and body of the answer to ``request``. A new connection after an answer saying
+        ``Connection: close``, as every HTTP/1.1 client does (the server keeps a limited number
+        of idle connections open)."""
+        if self.sock is None:
+            self._connect()
+        self.sock.sendall(request)
+        while b"\r\n\r\n" not in self.buffer:
+            self._read()
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        lines = head.split(b"\r\n")
+        length = next((int(line.split(b":", 1)[1]) for line in lines[1:]
+                       if line[:15].lower() == b"content-length:"), None)
+        if length is None:
+            raise RuntimeError(f"an answer without Content-Length: {lines[0]!r}")
+        while len(self.buffer) < length:
+            self._read()
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        if any(line.lower() == b"connection: close" for line in lines[1:]):
+            self.sock.close()
+            self.sock = None
+        return int(lines[0].split(b" ", 2)[1]), body
+
+    def _read(self) -> None:
+        data = self.sock.recv(65536)
+        if not data:
+            raise ConnectionError("the server closed the connection")
+        self.buffer += data
+
+
+def light_load(url: str, threads: int):
+    """Each thread one ``LightClient`` (logged in through simple-salesforce now); ``run(start_at,
+    stop_at)`` makes them work."""
+    parts = urlsplit(url)
+    clients = [LightClient(fake_salesforce.connect(url), parts.hostname, parts.port) for _ in range(threads)]
+    for client in clients:
+        client.sf.session.close()   # its login's connection: only the light ones stay open
+    tally = Tally(threads)
+    stop_at = 0.0
+
+    def loop(n: int) -> None:
+        client = clients[n]
+        create = client.prepare("POST", "sobjects/Contact/", json.dumps({"LastName": f"W{n}"}))
+        get_prefix = client.prepare("GET", "sobjects/Contact/X").split(b"X HTTP/1.1", 1)
+        while time.monotonic() < stop_at:
+            try:
+                tally.calls[n] += 1
+                status, body = client.send(create)
+                if status != 201:
+                    raise RuntimeError(f"create answered {status}: {body[:150]!r}")
+                record_id = json.loads(body)["id"]
+                tally.calls[n] += 1
+                status, body = client.send(get_prefix[0] + record_id.encode() + b" HTTP/1.1" + get_prefix[1])
+                if status != 200 or json.loads(body)["Id"] != record_id:
+                    raise RuntimeError(f"get {record_id} answered {status}: {body[:150]!r}")
+                tally.made[n].append(record_id)
+            except Exception as e:  # noqa: BLE001  (counted and shown, never hidden)
+                tally.errors.append(f"{type(e).__name__}: {e}"[:200])
+                if isinstance(e, OSError):
+                    return
+
+    def run(start_at: float, stop: float) -> dict:
+        nonlocal stop_at
+        stop_at = stop
+        cpu = _run_threads(threads, loop, start_at, stop_at)
+        return tally.result(cpu, sum(max(c.reconnects, 0) for c in clients))
+
+    return run
+
+
+def _client_process(kind: str, url: str, threads: int, pipe) -> None:
+    run = (light_load if kind == "light" else simple_salesforce_load)(url, threads)
+    pipe.send("ready")
+    start_at, stop_at = pipe.recv()
+    pipe.send(run(start_at, stop_at))
+    pipe.close()
+
+
+def load(kind: str, url: str, pids: list[int], threads: int, seconds: float, processes: int) -> dict:
+    """Pairs per second, errors, ids made, and CPU seconds per pair of client and server.
+    The simple-salesforce client runs in this process; the light one in ``processes`` others."""
+    if kind == "simple-salesforce":
+        run = simple_salesforce_load(url, threads)
+        start_at = time.monotonic() + 0.05
+        server_cpu = cpu_seconds(pids)
+        results = [run(start_at, start_at + seconds)]
+    else:
+        context = multiprocessing.get_context("fork")
+        pipes, procs = [], []
+        for i in range(processes):
+            ours, theirs = context.Pipe()
+            share = threads // processes + (i < threads % processes)
+            proc = context.Process(target=_client_process, args=(kind, url, share, theirs), daemon=True)
+            proc.start()
+            pipes.append(ours)
+            procs.append(proc)
+        for pipe in pipes:
+            pipe.recv()
+        start_at = time.monotonic() + 0.1
+        for pipe in pipes:
+            pipe.send((start_at, start_at + seconds))
+        time.sleep(max(start_at - time.monotonic(), 0))
+        server_cpu = cpu_seconds(pids)
+        results = [pipe.recv() for pipe in pipes]
+        for proc in procs:
+            proc.join()
+    server_cpu = cpu_seconds(pids) - server_cpu
+    ids = [i for r in results for i in r["ids"]]
+    pairs = max(len(ids), 1)
+    return {"pairs_per_s": len(ids) / seconds, "errors": [e for r in results for e in r["errors"]],
+            "ids": ids, "calls": sum(r["calls"] for r in results),
+            "reconnects": sum(r["reconnects"] for r in results),
+            "client_cpu_ms": sum(r["cpu"] for r in results) / pairs * 1000,
+            "server_cpu_ms": server_cpu / pairs * 1000}
 
 
 def check(url: str, ids: list[str], calls: int) -> list[str]:
@@ -134,38 +305,53 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--client-processes", type=int, default=2,
+                        help="processes the light client's threads are spread over")
+    parser.add_argument("--clients", default=",".join(CLIENTS), help="which clients: " + ", ".join(CLIENTS))
     args = parser.parse_args(argv)
     if args.workers < 2:
         parser.error("--workers must be at least 2 (it is compared with one process)")
-    figures: dict[str, list[dict]] = {"1 process": [], f"{args.workers} workers": []}
+    kinds = [k.strip() for k in args.clients.split(",") if k.strip()]
+    if not kinds or set(kinds) - set(CLIENTS):
+        parser.error(f"--clients: give some of {', '.join(CLIENTS)}")
+    servers = ("1 process", f"{args.workers} workers")
+    figures: dict[tuple[str, str], list[dict]] = {(k, s): [] for k in kinds for s in servers}
     problems: list[str] = []
     with server(1) as (one_url, one_pids), server(args.workers) as (many_url, many_pids):
         for _ in range(args.rounds):
-            for name, url, pids in (("1 process", one_url, one_pids),
-                                    (f"{args.workers} workers", many_url, many_pids)):
-                ControlClient(url).reset()
-                result = load(url, pids, args.threads, args.seconds)
-                figures[name].append(result)
-                if name != "1 process":
-                    problems += check(url, result["ids"], result["calls"])
+            for kind in kinds:
+                for name, url, pids in ((servers[0], one_url, one_pids), (servers[1], many_url, many_pids)):
+                    ControlClient(url).reset()
+                    result = load(kind, url, pids, args.threads, args.seconds, args.client_processes)
+                    figures[kind, name].append(result)
+                    problems += [f"{kind}, {name}: {p}" for p in check(url, result["ids"], result["calls"])]
+
+    def median(results, key):
+        return statistics.median(r[key] for r in results)
+
     rows = []
-    for name, results in figures.items():
-        rows.append([name, f"{statistics.median(r['pairs_per_s'] for r in results):,.0f}",
-                     sum(len(r["errors"]) for r in results),
-                     f"{statistics.median(r['client_cpu_ms'] for r in results):.2f}",
-                     f"{statistics.median(r['server_cpu_ms'] for r in results):.2f}"])
-    one = statistics.median(r["pairs_per_s"] for r in figures["1 process"])
-    many = statistics.median(r["pairs_per_s"] for r in figures[f"{args.workers} workers"])
-    print(tabulate(rows, headers=["server", "create+get pairs/s", "errors", "client CPU ms a pair",
+    for (kind, name), results in figures.items():
+        processes = 1 if kind == "simple-salesforce" else args.client_processes
+        rows.append([f"{kind} ({processes} process{'es' * (processes > 1)})", name,
+                     f"{median(results, 'pairs_per_s'):,.0f}", sum(len(r["errors"]) for r in results),
+                     f"{median(results, 'client_cpu_ms'):.2f}", f"{median(results, 'server_cpu_ms'):.2f}"])
+    print(tabulate(rows, headers=["client", "server", "create+get pairs/s", "errors", "client CPU ms a pair",
                                   "server CPU ms a pair"], tablefmt="github"))
-    print(f"\n{args.workers} workers / 1 process: {many / one:.2f}x (target >= 1.3x, 0 errors), "
-          f"{args.threads} client threads, {os.cpu_count()} CPUs")
-    for name, results in figures.items():
+    load_average = "load average %.1f %.1f %.1f" % os.getloadavg()
+    print(f"\n{args.threads} client threads, {os.cpu_count()} CPUs, {load_average} at the end")
+    for kind in kinds:
+        one = median(figures[kind, servers[0]], "pairs_per_s")
+        many = median(figures[kind, servers[1]], "pairs_per_s")
+        print(f"{kind}: {args.workers} workers / 1 process: {many / one:.2f}x (target >= 1.3x, 0 errors)")
+    for (kind, name), results in figures.items():
+        reconnects = sum(r["reconnects"] for r in results)
+        if reconnects:
+            print(f"{kind}, {name}: {reconnects} new connections after the server closed one")
         for r in results:
             for e in r["errors"][:3]:
-                print(f"error ({name}): {e}")
+                print(f"error ({kind}, {name}): {e}")
     for p in problems:
         print(f"PROBLEM: {p}")
     return 1 if problems else 0
