@@ -97,7 +97,7 @@ def _open_db(db: Path | None) -> bool:
 
 
 def _remove_db(db: Path) -> None:
-    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+    for path in (db, *(db.with_name(db.name + suffix) for suffix in ("-wal", "-shm", "-board", "-requests", "-requests.1"))):
         path.unlink(missing_ok=True)
 
 

@@ -82,10 +82,14 @@ class IdGenerator:
         with self._lock:
             self._counter = max(self._counter, counter)
 
-    def next(self, prefix: str) -> str:
+    def _take(self) -> int:
+        """The next counter value."""
         with self._lock:
             self._counter += 1
-            n = self._counter
+            return self._counter
+
+    def next(self, prefix: str) -> str:
+        n = self._take()
         high, low = divmod(n, len(_PAIRS))
         head = self._heads.get(prefix)
         if head is None or head[0] != high:

@@ -176,6 +176,8 @@ class Org:
         if self.store.meta("initialised") is None:
             if self.config.shared:
                 self.clock.reset(self.config.now)
+                self._api.set(0)   # a board file left by an earlier org of that name
+                self.ids.reset(self.config.seed)
             self._bootstrap()
         else:
             self._reload()
@@ -186,18 +188,25 @@ class Org:
 
         store = self.store
         shared.create_tables(store)
-        self.clock = shared.SharedClock(store)
-        self.ids = shared.SharedIds(store, self.config.seed)
-        self.sessions = shared.SharedSessions(store, Session)
+        self._board = board = shared.Board(self.config.db_path)
+        self._board_generation = board.get(board.GENERATION)
+        self.clock = shared.SharedClock(store, board)
+        self.ids = shared.SharedIds(store, board, self.config.seed)
+        self.sessions = shared.SharedSessions(store, Session, board)
         self.passwords = shared.SharedPasswords(store, _decode_passwords, _encode_passwords)
-        self.requests = shared.SharedRequestLog(store, self.config.request_log_size, RequestLogEntry)
-        self._api = shared.SharedCounter(store)
+        self.requests = shared.SharedRequestLog(self.config.db_path + "-requests", self.config.request_log_size,
+                                                RequestLogEntry, board)
+        self._api = shared.SharedCounter(store, board)
         self.cursors = shared.SharedCursors(store, self.ids.instance)
 
     def sync(self) -> None:
         """In an org shared by several processes, catch up with a reset made by another one."""
         if not self.config.shared:
             return
+        moved = self._board.get(self._board.GENERATION)
+        if moved == self._board_generation:
+            return   # no reset since the last look: no statement
+        self._board_generation = moved   # before reading: a reset after this moves it again
         generation = self.store.meta("generation", "0")
         if generation != self._generation:
             with self.lock:
@@ -238,6 +247,7 @@ class Org:
                 self.clock.reset(now or self.config.now)
                 self._generation = str(int(self._generation) + 1)
                 self.store.set_meta("generation", self._generation)
+                self._board.moved(self.store, self._board.GENERATION)
                 self.store.set_meta("order", self.config.order)
             else:
                 self.clock = Clock(now or self.config.now)

@@ -239,6 +239,8 @@ class Store:
         self._pending: list[tuple[str, tuple[str, ...], tuple]] = []
         self._flushed = 0
         self._owner: int | None = None   # the thread inside the outermost transaction
+        self._after: list = []           # see after_commit
+        self._undo: list = []            # see after_rollback
         self._insert_sql: dict[tuple[str, tuple[str, ...]], str] = {}
         self._indexed: set[tuple[str, str, bool]] = set()
         self.ensure_tables()
@@ -327,6 +329,9 @@ class Store:
                 del self._pending[max(frame.mark - self._flushed, 0):]
                 if outer:
                     self.conn.execute("ROLLBACK")
+                    undo, self._undo = self._undo, []
+                    for action in reversed(undo):
+                        action()
                 elif frame.opened:
                     self.conn.execute(f"ROLLBACK TO {frame.name}")
                     self.conn.execute(f"RELEASE {frame.name}")
@@ -339,13 +344,39 @@ class Store:
                     except BaseException:
                         self._pending.clear()
                         self.conn.execute("ROLLBACK")
+                        undo, self._undo = self._undo, []
+                        for action in reversed(undo):
+                            action()
                         raise
                     self.conn.execute("COMMIT")
+                    self._undo = []
                 elif frame.opened:
                     self.conn.execute(f"RELEASE {frame.name}")
             finally:
                 if outer:
                     self._owner = None
+                    after, self._after = self._after, []
+                    for action in after:
+                        action()
+
+    def writing(self) -> bool:
+        """Whether this thread is inside a transaction (shared: holding the database's write lock)."""
+        return bool(self._frames) and self._owner == threading.get_ident()
+
+    def after_rollback(self, action) -> None:
+        """Call ``action()`` if the current outermost transaction is rolled back (nothing outside one)."""
+        with self.lock:
+            if self._frames:
+                self._undo.append(action)
+
+    def after_commit(self, action) -> None:
+        """Call ``action()`` once what is written now is visible to other connections: at the
+        end of the current transaction (committed or not), or at once outside one."""
+        with self.lock:
+            if self._frames:
+                self._after.append(action)
+                return
+        action()
 
     def _sync(self, write: bool = True) -> None:
         """Before a statement: write the buffered rows it must see, opening first the savepoints
