@@ -44,6 +44,10 @@ def create_tables(store) -> None:
         store.execute(sql)
 
 
+_BOARD_LOCKS: dict[str, tuple[list, dict]] = {}
+_BOARD_LOCKS_LOCK = threading.Lock()
+
+
 class Board:
     """Numbers every process of the org reads at memory speed: 64-bit slots of a file mapped
     into each process (``<db>-board``, next to the database, as SQLite keeps its ``-shm``).
@@ -60,8 +64,13 @@ class Board:
             os.ftruncate(self._fd, self.SIZE)   # zeros; the same size again changes nothing
         self._map = mmap.mmap(self._fd, self.SIZE)
         self._slots = memoryview(self._map).cast("q")
-        self._locks = [threading.Lock() for _ in range(len(self._slots))]
-        self._owner: dict[int, int | None] = {}
+        # A lock on a file's bytes keeps other processes out, not other threads of this one: the
+        # threads' locks are the same for every board of the file in this process.
+        with _BOARD_LOCKS_LOCK:
+            key = os.path.realpath(self.path)
+            if key not in _BOARD_LOCKS:
+                _BOARD_LOCKS[key] = ([threading.Lock() for _ in range(len(self._slots))], {})
+            self._locks, self._owner = _BOARD_LOCKS[key]
 
     def get(self, slot: int) -> int:
         return self._slots[slot]
@@ -276,10 +285,12 @@ class SharedRequestLog:
         self.board.put(Board.LOG_COUNT, count)
         if count >= self.size:
             with self.board.locked(Board.LOG_COUNT):
-                with open(self.path, "rb") as f:
+                with open(self.path, "ab+") as f:   # created, should it be missing
+                    f.seek(0)
                     count = f.read().count(b"\n")
                 if count >= self.size:
                     os.replace(self.path, self.path + ".1")
+                    os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
                     self.board.add(Board.LOG_FILE)
                     count = 0
                 self.board.put(Board.LOG_COUNT, count)

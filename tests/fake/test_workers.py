@@ -57,7 +57,12 @@ def test_two_processes_serve(served):
 
 def test_a_session_is_valid_in_every_process_and_ids_are_unique_and_ordered(url):
     sf = fresh(url)
-    ids = [sf.Contact.create({"LastName": f"Seq{i}"})["id"] for i in range(40)]
+    ids = []
+    for i in range(40):
+        ids.append(sf.Contact.create({"LastName": f"Seq{i}"})["id"])
+        # at once, from whichever process answers: counted, and first in the default order
+        assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == i + 1
+        assert sf.query("SELECT Id FROM Contact LIMIT 1")["records"][0]["Id"] == ids[-1]
     assert ids == sorted(ids) and len(set(ids)) == 40        # creation order, as one process gives
     assert [sf.Contact.get(i)["LastName"] for i in ids] == [f"Seq{i}" for i in range(40)]
 
@@ -76,7 +81,7 @@ def test_a_session_is_valid_in_every_process_and_ids_are_unique_and_ordered(url)
     assert len(set(made)) == 120 and not set(made) & set(ids)
     assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 160
     log = requests.get(f"{url}/_fake/requests").json()
-    assert log["api_requests"] == 40 + 40 + 120 + 1            # creates, gets, threads' creates, the count
+    assert log["api_requests"] == 40 * 3 + 40 + 120 + 1        # creates and queries, gets, threads' creates, the count
     assert sum(1 for e in log["requests"] if e["method"] == "POST" and "/sobjects/Contact" in e["path"]) == 160
 
 
@@ -97,6 +102,62 @@ def test_the_clock_and_a_reset_reach_every_process(url):
     assert all(sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 0 for _ in range(6))
     again = sf.Contact.create({"LastName": "x"})["id"]
     assert again[:6] == first_ids[0][:6]
+
+
+def warm(sf, times=12):
+    """Requests enough for both processes to have answered this session (and kept it)."""
+    for _ in range(times):
+        sf.query("SELECT COUNT() FROM Contact")
+
+
+def refused(url, token, times=8):
+    return [requests.get(f"{url}/services/data/v59.0/limits",
+                         headers={"Authorization": f"Bearer {token}", "Connection": "close"}).status_code
+            for _ in range(times)]
+
+
+def test_an_ended_session_is_refused_by_every_process_at_once(url):
+    first, second = fresh(url), fresh(url)
+    warm(first)
+    warm(second)
+    revoked = requests.post(f"{url}/services/oauth2/revoke", data={"token": first.session_id},
+                            headers={"Connection": "close"})
+    assert revoked.status_code == 200
+    assert refused(url, first.session_id) == [401] * 8
+    warm(second)                                  # another session lives on
+    assert ControlClient(url).expire_sessions() == 1
+    assert refused(url, second.session_id) == [401] * 8
+    warm(fresh(url))                              # a new login works everywhere
+
+
+def test_every_change_of_the_clock_reaches_every_process_at_once(url):
+    control = ControlClient(url)
+    sf = fresh(url)
+
+    def created_dates(times=8):
+        return {sf.Contact.get(sf.Contact.create({"LastName": "c"})["id"])["CreatedDate"] for _ in range(times)}
+
+    control.set_clock(now=datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone.utc))
+    assert created_dates() == {"2026-03-04T05:06:07.000+0000"}
+    control.set_clock(now=datetime(2027, 1, 2, 3, 4, 5, tzinfo=timezone.utc))
+    assert created_dates() == {"2027-01-02T03:04:05.000+0000"}
+    control.advance(90)
+    assert created_dates() == {"2027-01-02T03:05:35.000+0000"}
+    control.unfreeze()
+    assert all(d.startswith(f"{datetime.now(timezone.utc).year}-") for d in created_dates())
+
+
+def test_the_api_count_moves_by_one_a_call_whichever_process_answers(url):
+    sf = fresh(url)
+    usage = []
+    for _ in range(12):
+        answer = sf.session.get(f"{url}/services/data/v59.0/limits",
+                                headers={"Authorization": f"Bearer {sf.session_id}", "Connection": "close"})
+        usage.append(int(answer.headers["Sforce-Limit-Info"].split("=")[1].split("/")[0]))
+    assert usage == list(range(usage[0], usage[0] + 12))
+    assert ControlClient(url).info()["api_requests"] == usage[-1]
+    log = ControlClient(url).requests()
+    assert [e["path"] for e in log[-12:]] == ["/services/data/v59.0/limits"] * 12
 
 
 def test_query_pages_are_served_by_any_process(url):
@@ -122,3 +183,60 @@ def test_faults_file_with_workers_is_a_usage_error(tmp_path):
     faults.write_text("faults: []\n")
     done = subprocess.run([*SERVE, "--faults", str(faults)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "--faults" in done.stderr
+
+
+def test_the_request_log_keeps_the_newest_entries_of_every_process(tmp_path):
+    """Two orgs on one file in this process stand for two worker processes."""
+    from urllib.parse import unquote_plus
+
+    from fake_salesforce.app import create_app
+    from fake_salesforce.org import Org
+
+    apps = [create_app(Org(shared=True, db_path=str(tmp_path / "org.db"), request_log_size=5)) for _ in range(2)]
+    clients = [fake_salesforce.connect(app) for app in apps]
+    for i in range(23):                   # past the size several times: the log file is replaced
+        clients[i % 2].query(f"SELECT Id FROM Contact WHERE LastName = 'n{i}'")
+
+    def names(app):
+        return [unquote_plus(e["path"]).rsplit("'", 2)[1] for e in ControlClient(app).requests()]
+    assert names(apps[0]) == names(apps[1]) == [f"n{i}" for i in range(18, 23)]
+    assert [e["path"] for e in ControlClient(apps[1]).requests(limit=2)] == \
+        [e["path"] for e in ControlClient(apps[0]).requests()[-2:]]
+    assert ControlClient(apps[0]).info()["api_requests"] == 23
+    ControlClient(apps[1]).clear_requests()
+    assert ControlClient(apps[0]).requests() == []
+    clients[0].query("SELECT Id FROM Contact WHERE LastName = 'after'")
+    assert names(apps[1]) == ["after"]
+
+    failures = []
+
+    def query(n):                          # the file replaced by several threads at once
+        client = fake_salesforce.connect(apps[n % 2])
+        try:
+            for i in range(25):
+                client.query(f"SELECT Id FROM Contact WHERE LastName = 't{n}-{i}'")
+        except Exception as e:  # noqa: BLE001
+            failures.append(e)
+    threads = [threading.Thread(target=query, args=(n,)) for n in range(4)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert failures == []
+    assert len(names(apps[0])) == 5 and ControlClient(apps[1]).info()["api_requests"] == 24 + 100
+
+
+def test_ids_go_on_after_a_restart_even_without_the_board_file(tmp_path):
+    import os
+
+    from fake_salesforce.org import Org
+
+    db = str(tmp_path / "org.db")
+    org = Org(shared=True, db_path=db)
+    first = fake_salesforce.connect(org)
+    made = [first.Contact.create({"LastName": f"R{i}"})["id"] for i in range(3)]
+    first.session.close()
+    org.store.close()
+    os.remove(db + "-board")          # e.g. memory-backed storage cleared: the records say where ids are
+    again = fake_salesforce.connect(Org(shared=True, db_path=db))
+    made.append(again.Contact.create({"LastName": "R3"})["id"])
+    assert made == sorted(made) and len(set(made)) == 4
+    assert again.query("SELECT COUNT() FROM Contact")["totalSize"] == 4
