@@ -312,8 +312,15 @@ def _mark(store, obj, records: list[dict], term: _Term, options: _Options) -> No
     highlights = snippets or options.highlight and (
         obj.name in HIGHLIGHTED or obj.name.endswith("__c"))
     if highlights:
-        for record in records[:HIGHLIGHTED_PER_OBJECT]:
-            if obj.name == "Account" and record.get("IsPersonAccount"):
+        marked = records[:HIGHLIGHTED_PER_OBJECT]
+        people = set()
+        if obj.name == "Account" and obj.field("IsPersonAccount") is not None:
+            wanted = [_record_id(r) for r in marked]
+            people = {row[0] for row in store.execute(
+                f'SELECT "Id" FROM "Account" WHERE "IsPersonAccount" = 1 '
+                f'AND "Id" IN ({", ".join("?" * len(wanted))})', wanted)}
+        for record in marked:
+            if _record_id(record) in people:        # business accounts only
                 continue
             for key, value in list(record.items()):
                 field = obj.field(key) if isinstance(value, str) else None

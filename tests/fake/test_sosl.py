@@ -145,3 +145,16 @@ def test_phone_search_follows_updates_rollbacks_and_deletes(sf):
     assert ids("2125550103") == [] and ids("2125550104") == []
     sf.Contact.delete(first)
     assert ids("2125550102") == []
+
+
+def test_highlight_marks_business_accounts_not_person_accounts(sf):
+    person_type = sf.query("SELECT Id FROM RecordType WHERE SobjectType = 'Account' "
+                           "AND IsPersonType = true")["records"][0]["Id"]
+    sf.Account.create({"RecordTypeId": person_type, "FirstName": "Kit", "LastName": "Quill",
+                       "PersonTitle": "Quill maker"})
+    sf.Account.create({"Name": "Quill Supplies"})
+    records = sf.search("FIND {quill} RETURNING Account(Name, PersonTitle ORDER BY Name) "
+                        "WITH HIGHLIGHT")["searchRecords"]
+    assert [{k: v for k, v in r.items() if k != "attributes"} for r in records] == [
+        {"Name": "Kit Quill", "PersonTitle": "Quill maker"},
+        {"Name": "Quill Supplies", "PersonTitle": None, "highlight.Name": "<mark>Quill</mark> Supplies"}]
