@@ -279,6 +279,28 @@ def load(kind: str, url: str, pids: list[int], threads: int, seconds: float, pro
             "server_cpu_ms": server_cpu / pairs * 1000}
 
 
+def statements_a_pair(shared: bool, pairs: int = 20) -> float:
+    """SQLite statements a create + get pair runs in the server, in-process: one process's org,
+    or an org shared by several processes (``serve --workers``)."""
+    import tempfile
+
+    from fake_salesforce.app import create_app
+    from fake_salesforce.org import Org
+
+    with tempfile.TemporaryDirectory(dir="/dev/shm" if os.path.isdir("/dev/shm") else None) as folder:
+        org = Org(shared=True, db_path=os.path.join(folder, "org.db")) if shared else Org()
+        sf = fake_salesforce.connect(create_app(org))
+        sf.Contact.get(sf.Contact.create({"LastName": "warm"})["id"])
+        seen = []
+        org.store.conn.set_trace_callback(seen.append)
+        for n in range(pairs):
+            sf.Contact.get(sf.Contact.create({"LastName": f"S{n}"})["id"])
+        org.store.conn.set_trace_callback(None)
+        sf.session.close()
+        org.store.close()
+    return len(seen) / pairs
+
+
 def check(url: str, ids: list[str], calls: int) -> list[str]:
     """What the workers must keep; the problems found."""
     problems = []
@@ -339,8 +361,10 @@ def main(argv=None) -> int:
                      f"{median(results, 'client_cpu_ms'):.2f}", f"{median(results, 'server_cpu_ms'):.2f}"])
     print(tabulate(rows, headers=["client", "server", "create+get pairs/s", "errors", "client CPU ms a pair",
                                   "server CPU ms a pair"], tablefmt="github"))
+    print(f"\nSQLite statements a create+get pair: {statements_a_pair(False):.1f} in one process, "
+          f"{statements_a_pair(True):.1f} in an org shared by worker processes")
     load_average = "load average %.1f %.1f %.1f" % os.getloadavg()
-    print(f"\n{args.threads} client threads, {os.cpu_count()} CPUs, {load_average} at the end")
+    print(f"{args.threads} client threads, {os.cpu_count()} CPUs, {load_average} at the end")
     for kind in kinds:
         one = median(figures[kind, servers[0]], "pairs_per_s")
         many = median(figures[kind, servers[1]], "pairs_per_s")
