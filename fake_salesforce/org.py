@@ -124,8 +124,9 @@ class OrgConfig:
     request_log_size: int = 10_000
     # Bulk API 2.0: how many polls a closed job answers InProgress before it is worked
     bulk_polls: int = 0
-    # served by several processes on db_path: ids, sessions, the clock, the API count, the request
-    # log and query locators live in the database file (see shared.py)
+    # served by several processes on db_path: sessions, the clock and query locators live in the
+    # database file, the id counter and the API count in <db_path>-board, the request log in
+    # <db_path>-requests (see shared.py)
     shared: bool = False
 
 
