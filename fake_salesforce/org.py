@@ -477,10 +477,11 @@ class Org:
             return self._create(obj, values, user_id or self.admin_id, allow_audit)
 
     def _create(self, obj: SObjectDef, values: dict, user_id: str, allow_audit: bool,
-                now: str | None = None, mark_phones: bool = True) -> str:
+                now: str | None = None, mark_phones: bool = True, seeding: bool = False) -> str:
         """``now``: the instant to stamp the record with (the clock's now by default);
-        ``mark_phones=False``: the caller marks the record's phones for indexing (see seed)."""
-        if not obj.createable:
+        ``mark_phones=False``: the caller marks the record's phones for indexing (see seed);
+        ``seeding``: a seed's record, which may be of an object the API only reads."""
+        if not obj.createable and not seeding:
             raise errors.CannotInsertUpdate(f"entity type cannot be inserted: {obj.label}")
         hooks = self._hooks[obj.name]
         for hook in hooks:
@@ -847,7 +848,10 @@ class Org:
         reference field. A User item may carry ``password`` (and ``security_token``) so it can
         log in. Audit fields may be set, as on create; those not set are the instant the seed
         began, the same for every record of it (creation order is still the order of their ids).
-        Each record is checked as a create checks it; an error names the record.
+        Each record is checked as a create checks it; an error names the record. Unlike create,
+        seed also makes records of the objects the API only reads (Dashboard, RecordType,
+        ProcessInstance and its workitems), which a real org gets from its setup and its
+        processes.
         """
         if not isinstance(records, list):
             raise errors.JsonParserError("'records' must be a list of {sobject, fields} objects")
@@ -879,7 +883,8 @@ class Org:
                     sobject = "Account"
                     values = {**values, "RecordTypeId": self.person_record_type_id}
                 try:
-                    new_id = self._create(obj, values, user, True, now, mark_phones=False)
+                    new_id = self._create(obj, values, user, True, now, mark_phones=False,
+                                          seeding=True)
                 except errors.SalesforceError as e:
                     e.message = f"records[{i}] ({sobject}): {e.message}"
                     raise

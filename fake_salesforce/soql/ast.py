@@ -94,14 +94,17 @@ class ObjectRef:
 
 @dataclass(frozen=True)
 class Clause:
-    """A clause word and its arguments: ``USING SCOPE mine``, ``WITH SECURITY_ENFORCED``,
-    ``FOR VIEW``, ``UPDATE TRACKING``, SOSL's ``WITH SPELL_CORRECTION = false``."""
-    kind: str               # USING SCOPE, WITH, FOR, UPDATE; SOSL's USING (ListView)
-    words: tuple[str, ...]
+    """A clause word and its arguments: ``USING SCOPE mine``, ``USING LOOKUP Obj__c.Field__c
+    BIND Name = 'x'``, ``WITH SECURITY_ENFORCED``, ``WITH UserId = '005...'``, ``WITH
+    RecordVisibilityContext (maxDescriptorPerRecord=100)``, ``FOR VIEW``, ``UPDATE TRACKING``,
+    SOSL's ``WITH SPELL_CORRECTION = false``."""
+    kind: str               # USING SCOPE, USING LOOKUP, WITH, FOR, UPDATE; SOSL's USING (ListView)
+    words: tuple[str, ...]  # USING LOOKUP: the lookup field's path, as written
     line: int
     column: int
     value: Optional["Value"] = None
     values: tuple["Value", ...] = ()   # SOSL's WITH NETWORK IN ('a', 'b')
+    args: tuple = ()        # (name, Value, line, column): USING LOOKUP's BIND, WITH name (...)
 
 
 @dataclass(frozen=True)

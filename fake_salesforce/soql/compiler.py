@@ -95,6 +95,7 @@ class ChildPlan:
     shape: Shape
     limit: int | None
     offset: int
+    children: list["ChildPlan"] = field(default_factory=list)   # subqueries nested in this one
 
 
 @dataclass
@@ -450,8 +451,6 @@ def _range(ctx: Context, col: Column, value: ast.Value) -> tuple[str, str]:
 def coerce(ctx: Context, col: Column, value: ast.Value):
     """The storage form of ``value`` compared with ``col``; a tuple ``(lo, hi)`` for a date
     literal; None for null. Raises Salesforce's type errors."""
-    if value.kind == "bind":
-        raise refuse("Apex bind variables (:name)")
     if _is_null(value):
         return None
     if col.kind == "type":
@@ -935,42 +934,150 @@ def fields_function(stmt: Statement, node: ast.Func, limit: int | None) -> list[
 
 _TEAMS = {"Account": ("AccountTeamMember", "AccountId"),
           "Opportunity": ("OpportunityTeamMember", "OpportunityId")}
-_SCOPES = {"MINE", "MRU", "DELEGATED", "TEAM", "MINE_AND_MY_GROUPS"}
+_LIVE = '"IsDeleted" = 0'
+
+
+def _reports(uid_param: str = "?") -> str:
+    """The users who report to the running user (their ManagerId): the running user's team."""
+    return f'SELECT "Id" FROM "User" WHERE "ManagerId" = {uid_param} AND {_LIVE}'
+
+
+def _territories(users_sql: str) -> str:
+    """The territories (Territory2) the users ``users_sql`` selects are assigned to."""
+    return (f'SELECT "Territory2Id" FROM "UserTerritory2Association" WHERE "UserId" IN '
+            f'({users_sql}) AND {_LIVE}')
+
+
+def _in_territories(obj, scope: Scope, territories: str) -> str | None:
+    """The records of ``obj`` assigned to one of ``territories``, where the object has a
+    territory: Accounts and Leads through ObjectTerritory2Association, Opportunities by their
+    Territory2Id, Users by their UserTerritory2Association."""
+    if obj.name in ("Account", "Lead"):
+        return (f'{scope.column("Id")} IN (SELECT "ObjectId" FROM "ObjectTerritory2Association" '
+                f'WHERE "Territory2Id" IN ({territories}) AND {_LIVE})')
+    if obj.field("Territory2Id") is not None:
+        return f'{scope.column("Territory2Id")} IN ({territories})'
+    if obj.name == "User":
+        return (f'{scope.column("Id")} IN (SELECT "UserId" FROM "UserTerritory2Association" '
+                f'WHERE "Territory2Id" IN ({territories}) AND {_LIVE})')
+    return None
 
 
 def _scope_test(name: str, scope: Scope, user_id: str | None) -> tuple[str, list] | None:
-    """The test of ``USING SCOPE name`` on the FROM object, or None where the fake has no meaning
-    for it (territories, scoping rules, and a scope on an object that does not offer it).
+    """The test of ``USING SCOPE name`` on the FROM object, or None where the object does not
+    offer the scope (then a 501 names both: the fake does not know Salesforce's wording).
 
-    Where the fake differs from Salesforce: ``mru`` (recently viewed) stands for the object's
-    200 most recently modified records, as ``/recent`` does, for every user alike; ``delegated``
-    is the Tasks and Events the running user created and another user owns; ``team`` is the
-    Accounts and Opportunities whose team (AccountTeamMember, OpportunityTeamMember) has the
-    running user; ``mine_and_my_groups`` (ProcessInstanceWorkitem only, as in Salesforce) is the
-    workitems whose actor is the running user or a queue or group that has them as a member."""
+    - ``everything``: every record (handled by the caller).
+    - ``mine``: records the running user owns (OwnerId); a Dashboard is the running user's when
+      it sits in their personal folder (its FolderId is their user id).
+    - ``user_owned`` / ``queue_owned``: on objects a queue may own (Case, Lead), the records
+      owned by a user / by a queue.
+    - ``mine_and_my_groups`` (ProcessInstanceWorkitem only, as in Salesforce): workitems whose
+      actor is the running user or a queue or group that has them as a member (GroupMember).
+    - ``delegated``: the Tasks and Events the running user created and another user owns.
+    - ``team``: Accounts and Opportunities whose team (AccountTeamMember,
+      OpportunityTeamMember) has the running user; on other owned objects, the records owned by
+      a user who reports to the running user (User.ManagerId), as Salesforce's "My team's"
+      scope of custom objects; on User, the users who report to the running user.
+    - ``my_territory`` / ``my_team_territory``: with Enterprise Territory Management's objects
+      (Territory2, UserTerritory2Association, ObjectTerritory2Association), the Accounts and
+      Leads assigned to a territory of the running user (or of a user who reports to them),
+      the Opportunities whose Territory2Id is one, and the Users assigned to one. An org with
+      no territories seeded answers no records: that is the exact answer, not a stand-in.
+    - ``allPrivate`` (Dashboard): the dashboards in any user's personal folder.
+    - ``mru``: where the fake differs from Salesforce, the object's 200 most recently modified
+      records (as ``/recent``), for every user alike.
+    The fake has no scoping rules (``scopingRule``) and no other scope names."""
     obj, uid = scope.obj, user_id
-    if name not in _SCOPES or uid is None:
+    if uid is None:
         return None
-    if name == "MINE" and obj.field("OwnerId") is not None:
+    owned = obj.field("OwnerId") is not None
+    queues = owned and "Group" in obj.field("OwnerId").reference_to
+    if name == "MINE" and owned:
         return f"{scope.column('OwnerId')} = ?", [uid]
+    if name == "MINE" and obj.name == "Dashboard":
+        return f"{scope.column('FolderId')} = ?", [uid]
+    if name == "ALLPRIVATE" and obj.name == "Dashboard":
+        return f"substr({scope.column('FolderId')}, 1, 3) = '005'", []
+    if name in ("USER_OWNED", "QUEUE_OWNED") and queues:
+        return f"substr({scope.column('OwnerId')}, 1, 3) {'=' if name == 'USER_OWNED' else '!='} '005'", []
     if name == "MRU":
-        return (f"{scope.column('Id')} IN (SELECT \"Id\" FROM {q(obj.name)} WHERE \"IsDeleted\" = 0 "
+        return (f"{scope.column('Id')} IN (SELECT \"Id\" FROM {q(obj.name)} WHERE {_LIVE} "
                 f"ORDER BY \"LastModifiedDate\" DESC, \"Id\" DESC LIMIT 200)", [])
     if name == "DELEGATED" and obj.name in ("Task", "Event"):
         return f"{scope.column('CreatedById')} = ? AND {scope.column('OwnerId')} != ?", [uid, uid]
     if name == "TEAM" and obj.name in _TEAMS:
         member, field_name = _TEAMS[obj.name]
         return (f"{scope.column('Id')} IN (SELECT {q(field_name)} FROM {q(member)} "
-                f"WHERE \"UserId\" = ? AND \"IsDeleted\" = 0)", [uid])
+                f"WHERE \"UserId\" = ? AND {_LIVE})", [uid])
+    if name == "TEAM" and obj.name == "User":
+        return f"{scope.column('Id')} IN ({_reports()})", [uid]
+    if name == "TEAM" and owned:
+        return f"{scope.column('OwnerId')} IN ({_reports()})", [uid]
+    if name in ("MY_TERRITORY", "MY_TEAM_TERRITORY"):
+        users = "?" if name == "MY_TERRITORY" else _reports()
+        test = _in_territories(obj, scope, _territories(users))
+        return (test, [uid]) if test else None
     if name == "MINE_AND_MY_GROUPS" and obj.name == "ProcessInstanceWorkitem":
         return (f"({scope.column('ActorId')} = ? OR {scope.column('ActorId')} IN (SELECT \"GroupId\" "
-                f"FROM \"GroupMember\" WHERE \"UserOrGroupId\" = ? AND \"IsDeleted\" = 0))",
-                [uid, uid])
+                f"FROM \"GroupMember\" WHERE \"UserOrGroupId\" = ? AND {_LIVE}))", [uid, uid])
     return None
 
 
+_SCOPES = {"MINE", "MRU", "DELEGATED", "TEAM", "MINE_AND_MY_GROUPS", "MY_TERRITORY",
+           "MY_TEAM_TERRITORY", "ALLPRIVATE", "USER_OWNED", "QUEUE_OWNED"}
+_RECORD_VISIBILITY = {"MAXDESCRIPTORPERRECORD": "number", "SUPPORTSDOMAINS": "word",
+                      "SUPPORTSDELEGATES": "word"}
+
+
+def _lookup_test(ctx: Context, scope: Scope, clause: ast.Clause) -> None:
+    """``USING LOOKUP Obj.Field [BIND Field = value, ...]``: the records the lookup field's filter
+    lets a user pick, given the BIND values of the record being edited. Checked: the object,
+    a reference field of it that points at the FROM object, and BIND fields of that object.
+    Where the fake differs from Salesforce: its schema has no lookup filters, so every record
+    of the FROM object passes, whatever the BIND values (the exact answer for a lookup field
+    without a filter)."""
+    path = ast.Path(clause.words, clause.line, clause.column)
+    if len(clause.words) != 2:
+        raise ctx.malformed(path, f"unexpected token: '{path.text}'")
+    holder = resolve_object(ctx, ast.ObjectRef(clause.words[0], None, clause.line, clause.column))
+    ref = holder.field(clause.words[1])
+    if ref is None:
+        raise ctx.error(errors.InvalidField, path, f"No such column '{clause.words[1]}' on entity "
+                                                   f"'{holder.name}'. " + NO_COLUMN)
+    if ref.type != "reference" or scope.obj.name not in ref.reference_to:
+        raise ctx.malformed(path, f"USING LOOKUP: {holder.name}.{ref.name} is not a lookup to "
+                                  f"{scope.obj.name}")
+    for name, _value, line, column in clause.args:
+        if holder.field(name) is None:
+            raise ctx.error(errors.InvalidField, ast.Path((name,), line, column),
+                            f"No such column '{name}' on entity '{holder.name}'. " + NO_COLUMN)
+
+
+def _with_test(ctx: Context, scope: Scope, clause: ast.Clause, node) -> bool:
+    """``WITH RecordVisibilityContext (...)`` and ``WITH UserId = '...'``: True when handled.
+
+    RecordVisibilityContext only shapes what ``RecordVisibility`` answers (a pilot object the
+    fake does not have, so selecting it is an unknown field); its parameters are checked, at
+    least one is needed, and the rows are unchanged. ``WITH UserId`` reads UserProfileFeed,
+    which the fake does not have: a 501 once the FROM object is known."""
+    word = clause.words[0]
+    if word == "RECORDVISIBILITYCONTEXT":
+        if not clause.args:
+            raise ctx.malformed(node, "unexpected token: 'RecordVisibilityContext'")
+        for name, value, line, column in clause.args:
+            kind = _RECORD_VISIBILITY.get(name.upper())
+            if kind is None or value.kind != kind or kind == "word" \
+                    and value.text.lower() not in ("true", "false"):
+                raise ctx.malformed(ast.Path((name,), line, column), f"unexpected token: '{name}'")
+        return True
+    if word == "USERID" and clause.value is not None:
+        raise refuse("SOQL WITH USERID", "SOQL WITH USERID (UserProfileFeed)")
+    return False
+
+
 def clause_tests(stmt: Statement, scope: Scope) -> list[tuple[str, list]]:
-    """USING SCOPE, WITH, FOR and UPDATE: their tests on the rows (only ``mine`` has one).
+    """USING SCOPE, USING LOOKUP, WITH, FOR and UPDATE: their tests on the rows (a scope's).
 
     Where the fake differs from Salesforce: it has no field-level security or sharing, so
     ``WITH SECURITY_ENFORCED``, ``USER_MODE`` and ``SYSTEM_MODE`` change nothing; ``FOR VIEW``
@@ -987,12 +1094,20 @@ def clause_tests(stmt: Statement, scope: Scope) -> list[tuple[str, list]]:
                 continue
             test = _scope_test(name, scope, ctx.user_id)
             if test is None:
-                raise refuse("SOQL USING SCOPE (other than everything, mine, mru, delegated, team "
-                             "and mine_and_my_groups)",
+                raise refuse("SOQL USING SCOPE (other than everything, mine, mru, delegated, team, "
+                             "mine_and_my_groups, my_territory, my_team_territory, allPrivate, "
+                             "user_owned and queue_owned)",
                              f"SOQL USING SCOPE {name.lower()}"
                              + (f" on {scope.obj.name}" if name in _SCOPES else ""))
             tests.append(test)
             continue
+        if clause.kind == "USING LOOKUP":
+            _lookup_test(ctx, scope, clause)
+            continue
+        if clause.kind == "WITH" and (clause.args or clause.value is not None):
+            if _with_test(ctx, scope, clause, node):
+                continue
+            raise ctx.malformed(node, f"unexpected token: '{clause.words[0]}'")
         if clause.kind == "WITH" and words <= {"SECURITY_ENFORCED", "USER_MODE", "SYSTEM_MODE"}:
             continue
         if clause.kind == "FOR" and words <= {"VIEW", "REFERENCE", "UPDATE"}:
@@ -1315,8 +1430,14 @@ def _aggregate_converter(agg: str, col: Column | None) -> Callable:
     return partial(to_wire, col.field)
 
 
-def compile_child(ctx: Context, parent: Scope, select: ast.Select) -> ChildPlan:
-    """A child subquery: rows of the child object whose reference points at the page's parents."""
+MAX_CHILD_DEPTH = 4      # a root and four levels of child subqueries below it (API v58.0+)
+
+
+def compile_child(ctx: Context, parent: Scope, select: ast.Select, depth: int = 1) -> ChildPlan:
+    """A child subquery: rows of the child object whose reference points at the page's parents.
+    It may hold child subqueries of its own, down to five levels counting the root, as the REST
+    API allows since v58.0. Where the fake differs from Salesforce: it answers so whatever API
+    version the request names (before v58.0, Salesforce allowed one level)."""
     rel = parent.obj.child(select.source.name)
     owner = select.source.path[:-1]
     if owner and (len(owner) > 1 or owner[0].lower() not in (parent.obj.name.lower(),
@@ -1336,9 +1457,20 @@ def compile_child(ctx: Context, parent: Scope, select: ast.Select) -> ChildPlan:
     seen: set = set()
     limit = integer(ctx, select.limit)
     offset = integer(ctx, select.offset) or 0
+    children: list[ChildPlan] = []
     for item in select.items:
         if isinstance(item, ast.SelectSubquery):
-            raise refuse("SOQL nested child subqueries (2+ levels)")
+            if depth >= MAX_CHILD_DEPTH:
+                raise ctx.malformed(item.select.source, "SOQL statements cannot query aggregate "
+                                    f"relationships more than {MAX_CHILD_DEPTH} levels away from "
+                                    "the root entity object.")
+            plan = compile_child(ctx, scope, item.select, depth + 1)
+            if plan.key.lower() in seen:
+                raise ctx.malformed(item.select.source, f"duplicate field selected: {plan.key}")
+            seen.add(plan.key.lower())
+            children.append(plan)
+            shape.entries.append((plan.key, "child", plan))
+            continue
         select_item(stmt, shape, item, seen, limit)
     # The parents' ids are the statement's first parameter, a JSON list filled in per page.
     parents = (f"{scope.column(rel.field)} IN (SELECT value FROM json_each(?))", [None])
@@ -1346,7 +1478,7 @@ def compile_child(ctx: Context, parent: Scope, select: ast.Select) -> ChildPlan:
     order = stmt.order_sql(select.order_by, aggregate=False) + stmt.default_order(scope)
     sql = (f"SELECT {', '.join(stmt.columns)} FROM {scope.table_sql()}{where_sql} "
            f"ORDER BY {', '.join(order)}")
-    return ChildPlan(rel.name, sql, where_params[1:], shape, limit, offset)
+    return ChildPlan(rel.name, sql, where_params[1:], shape, limit, offset, children)
 
 
 def _semi_join_column(ctx: Context, col: Column, path: ast.Path) -> str:

@@ -164,12 +164,19 @@ def _run_child(store, schema, plan, parent_ids: list) -> dict:
     grouped: dict = {}
     for row in rows:
         grouped.setdefault(row[0], []).append(row)
-    out = {}
+    kept = {}
     for parent, items in grouped.items():
         items = items[plan.offset:]
         if plan.limit is not None:
             items = items[:plan.limit]
         if items:
-            records = [build(schema, plan.shape, r, {}) for r in items]
-            out[parent] = {"totalSize": len(records), "done": True, "records": records}
+            kept[parent] = items
+    nested = {}
+    if plan.children and kept:
+        ids = [r[plan.shape.id_index] for items in kept.values() for r in items]
+        nested = {sub.key: _run_child(store, schema, sub, ids) for sub in plan.children}
+    out = {}
+    for parent, items in kept.items():
+        records = [build(schema, plan.shape, r, nested) for r in items]
+        out[parent] = {"totalSize": len(records), "done": True, "records": records}
     return out

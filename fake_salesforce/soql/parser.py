@@ -24,9 +24,6 @@ MAX_LENGTH = 100_000
 # the word after it, or None for any) -> the entry of ``unsupported.NOT_IMPLEMENTED``.
 _FALLBACK = {
     ("SOQL", "WITH", "DATA"): "SOQL WITH DATA CATEGORY",
-    ("SOQL", "WITH", "RECORDVISIBILITYCONTEXT"): "SOQL WITH RECORDVISIBILITYCONTEXT",
-    ("SOQL", "WITH", "USERID"): "SOQL WITH USERID",
-    ("SOQL", "USING", "LOOKUP"): "SOQL USING LOOKUP",
     ("SOSL", "WITH", "DATA"): "SOSL WITH DATA CATEGORY",
     ("SOSL", "USING", "LOOKUP"): "SOSL USING LOOKUP",
     ("SOSL", "USING", "ADVANCED"): "SOSL USING ADVANCED SEARCH",
@@ -67,7 +64,7 @@ class _Build(Transformer):
         *withs, group, order, limit, offset, for_, update = rest
         source, joins = from_list
         group_by, having = group if group else ((), None)
-        clauses = tuple(c for c in (using, *withs, for_, update) if c is not None)
+        clauses = tuple(c for c in (*(using or ()), *withs, for_, update) if c is not None)
         return ast.Select(items=items, source=source, where=where, group_by=group_by, having=having,
                           order_by=order or (), limit=limit, offset=offset, joins=joins,
                           clauses=clauses)
@@ -93,11 +90,33 @@ class _Build(Transformer):
             return ast.Clause(kind, tuple(str(w).upper() for w in words), line, column)
         return build
 
-    using_clause = _clause("USING SCOPE")
+    using_scope = _clause("USING SCOPE")
     with_clause = _clause("WITH")
     for_clause = _clause("FOR")
     update_clause = _clause("UPDATE")
     del _clause
+
+    def using_clause(self, *items):
+        return tuple(items)
+
+    def using_lookup(self, path, binds):
+        return ast.Clause("USING LOOKUP", path.parts, path.line, path.column, None, binds or ())
+
+    def lookup_binds(self, *pairs):
+        return tuple(pairs)
+
+    def lookup_bind(self, name, value):
+        return (str(name), value, *_pos(name))
+
+    with_param = lookup_bind
+
+    def with_value(self, name, value):
+        line, column = _pos(name)
+        return ast.Clause("WITH", (str(name).upper(),), line, column, value)
+
+    def with_params(self, name, *params):
+        line, column = _pos(name)
+        return ast.Clause("WITH", (str(name).upper(),), line, column, None, tuple(params))
 
     def search_with(self, name, value):
         line, column = _pos(name)
@@ -230,7 +249,7 @@ class _Build(Transformer):
 
     def bind(self, name):
         line, column = _pos(name)
-        return ast.Value("bind", str(name), line, column - 1)
+        raise _Bind(line, column - 1)
 
     # -- FIND --
     def search(self, term, scope, returning, *rest):
@@ -308,6 +327,17 @@ class _Misplaced(Exception):
         self.token = token
 
 
+class _Bind(Exception):
+    """An Apex bind variable (``:name``): the API has no values to bind, as Salesforce answers."""
+
+    def __init__(self, line: int, column: int):
+        super().__init__(line, column)
+        self.line, self.column = line, column
+
+
+BIND_ONLY_IN_APEX = "Bind variables only allowed in Apex code"
+
+
 class _RunTogether(Exception):
     """A keyword with a word run into it (``SELECTName``, ``LIMIT1``): Salesforce reads one word."""
 
@@ -365,6 +395,8 @@ def _syntax_error(text: str, e: UnexpectedInput, error_class) -> errors.Salesfor
     else:
         line, column = end_position(text)
         shown = "<EOF>"
+    if shown == ":":          # ``IN :ids``, ``LIMIT :n``: a bind where a list or number goes
+        return error_class(caret(text, line, column, BIND_ONLY_IN_APEX))
     _refuse_unsupported(text, line, column, error_class)
     if shown.startswith("'") and len(shown) > 1 and not shown.endswith("'") or shown == "'":
         return error_class(caret(text, line, column, "line {}:{} no viable alternative at character '''"
@@ -498,9 +530,14 @@ def _run(text: str, start: str, error_class):
         raise error_class(caret(text, line, column, f"unexpected token: '{word}'")) from None
     except UnexpectedInput as e:
         raise _syntax_error(text, e, error_class) from None
+    except _Bind as e:
+        raise error_class(caret(text, e.line, e.column, BIND_ONLY_IN_APEX)) from None
     except VisitError as e:
         if isinstance(e.orig_exc, errors.SalesforceError):
             raise e.orig_exc from None
+        if isinstance(e.orig_exc, _Bind):
+            b = e.orig_exc
+            raise error_class(caret(text, b.line, b.column, BIND_ONLY_IN_APEX)) from None
         if isinstance(e.orig_exc, _Misplaced):
             tok = e.orig_exc.token
             raise error_class(caret(text, *_pos(tok), f"unexpected token: '{tok}'")) from None

@@ -12,13 +12,12 @@ from .. import errors
 # construct -> what Salesforce does with it (why the fake cannot just accept it)
 NOT_IMPLEMENTED: dict[str, str] = {
     "SOQL WITH DATA CATEGORY": "filters Knowledge articles and questions by data category",
-    "SOQL WITH RECORDVISIBILITYCONTEXT": "returns record visibility details (Knowledge)",
-    "SOQL WITH USERID": "runs the query as another user (Knowledge)",
-    "SOQL USING SCOPE (other than everything, mine, mru, delegated, team and mine_and_my_groups)":
-        "filters by territory or a scoping rule, or a scope the object does not offer",
-    "SOQL USING LOOKUP": "filters by a lookup field's filter (lookup search)",
-    "SOQL nested child subqueries (2+ levels)": "parent-to-child subqueries inside subqueries",
-    "Apex bind variables (:name)": "put the value in the query text",
+    "SOQL WITH USERID": "reads UserProfileFeed, the changes a user's profile feed tracks (an "
+                        "object the fake does not have)",
+    "SOQL USING SCOPE (other than everything, mine, mru, delegated, team, mine_and_my_groups, "
+    "my_territory, my_team_territory, allPrivate, user_owned and queue_owned)":
+        "filters by a scoping rule, or a scope the object does not offer (the fake does not know "
+        "Salesforce's wording for that error)",
     "Knowledge article types (__kav objects)":
         "the article versions of Salesforce Knowledge, which a schema file may declare as objects",
     "SOSL WITH DATA CATEGORY": "filters Knowledge articles by data category",
@@ -43,7 +42,4 @@ def refuse(construct: str, shown: str | None = None) -> errors.SalesforceError:
     """The 501 for ``construct`` (a key of ``NOT_IMPLEMENTED``); ``shown`` names it as written."""
     if construct not in NOT_IMPLEMENTED:
         raise KeyError(f"{construct!r} is not in the table of unimplemented constructs")
-    message = f"{shown or construct} is not implemented by the fake org"
-    if construct == "Apex bind variables (:name)":
-        message = f"{construct} are not implemented by the fake org: {NOT_IMPLEMENTED[construct]}"
-    return errors.NotImplementedByFake(message)
+    return errors.NotImplementedByFake(f"{shown or construct} is not implemented by the fake org")

@@ -70,10 +70,10 @@ def test_each_listed_other_api_answers_501(sf, prefix):
 def test_a_listed_soql_construct_is_refused_by_name(sf):
     from fake_salesforce.soql.unsupported import NOT_IMPLEMENTED
 
-    construct = "Apex bind variables (:name)"
+    construct = "SOQL WITH DATA CATEGORY"
     assert construct in NOT_IMPLEMENTED and construct in DOC.read_text(encoding="utf-8")
     with pytest.raises(SalesforceError) as raised:
-        sf.query("SELECT Id FROM Contact WHERE LastName = :name")
+        sf.query("SELECT Id FROM Contact WITH DATA CATEGORY Geography__c AT usa__c")
     assert raised.value.status == 501
     assert raised.value.content[0]["errorCode"] == "FAKE_NOT_IMPLEMENTED"
     assert construct in raised.value.content[0]["message"]

@@ -48,9 +48,19 @@ def test_fixture(fake_org, sf, table, case):
         org.config.fiscal_year_start_month = fiscal
 
 
+def _running_user(value, me: str):
+    """``"@me"`` -> the running user's id (the user ``sf`` logs in as)."""
+    if isinstance(value, list):
+        return [_running_user(v, me) for v in value]
+    if isinstance(value, dict):
+        return {k: _running_user(v, me) for k, v in value.items()}
+    return me if value == "@me" else value
+
+
 def _check(org, sf, table, case):
-    ids = org.seed(table.get("seed") or [])
-    query = case["query"]
+    me = org.admin_id
+    ids = org.seed(_running_user(table.get("seed") or [], me))
+    query = case["query"].replace("{@me}", me)
     for i, record_id in enumerate(ids):
         query = query.replace("{@%d}" % i, record_id)
     if "error" in case:
@@ -65,6 +75,6 @@ def _check(org, sf, table, case):
             assert expected["message_contains"] in body["message"]
         return
     answer = sf.query(query)
-    assert _strip(answer["records"]) == _with_ids(case["records"], ids)
+    assert _strip(answer["records"]) == _with_ids(_running_user(case["records"], me), ids)
     assert answer["done"] is True
     assert answer["totalSize"] == case.get("totalSize", len(case["records"]))

@@ -49,3 +49,20 @@ def test_mru_keeps_the_200_most_recently_modified_records(fake_org, sf):
 def test_mine_and_my_groups_runs_on_process_instance_workitems(sf):
     # Approval processes create workitems; the fake has none, so the answer is empty.
     assert sf.query("SELECT Id FROM ProcessInstanceWorkitem USING SCOPE mine_and_my_groups")["records"] == []
+
+
+def test_the_api_reads_dashboards_and_workitems_that_only_the_seed_makes(fake_org, sf, other):
+    from simple_salesforce.exceptions import SalesforceError
+    with pytest.raises(SalesforceError) as refused:
+        sf.Dashboard.create({"Title": "Mine"})
+    assert refused.value.content[0]["errorCode"] == "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY"
+    me = fake_org.org.admin_id
+    queue, _, process, _, _ = fake_org.org.seed([
+        {"sobject": "Group", "fields": {"Name": "Approvers", "Type": "Queue"}},
+        {"sobject": "GroupMember", "fields": {"GroupId": "@0", "UserOrGroupId": me}},
+        {"sobject": "ProcessInstance", "fields": {}},
+        {"sobject": "ProcessInstanceWorkitem", "fields": {"ProcessInstanceId": "@2", "ActorId": "@0"}},
+        {"sobject": "ProcessInstanceWorkitem", "fields": {"ProcessInstanceId": "@2", "ActorId": other}},
+    ])
+    kept = sf.query("SELECT ActorId FROM ProcessInstanceWorkitem USING SCOPE mine_and_my_groups")
+    assert [r["ActorId"] for r in kept["records"]] == [queue]
