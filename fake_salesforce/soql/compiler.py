@@ -1530,7 +1530,8 @@ def semi_join(ctx: Context, select: ast.Select) -> tuple[str, list]:
         col_sql = _semi_join_column(ctx, scope.resolve(items[0].expr), items[0].expr)
     if select.group_by or select.having:
         raise ctx.malformed(select.source, "Semi join sub-selects cannot be aggregate queries")
-    where_sql, where_params = _where(stmt, scope, [(f"{col_sql} IS NOT NULL", [])])
+    where_sql, where_params = _where(stmt, scope, [(f"{col_sql} IS NOT NULL", []),
+                                                   *clause_tests(stmt, scope)])
     sql = f"SELECT {col_sql} FROM {scope.table_sql()}{where_sql}"
     params = list(where_params)
     order = stmt.order_sql(select.order_by, aggregate=False)
