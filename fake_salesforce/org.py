@@ -1065,14 +1065,15 @@ class Org:
         return Ordering(self.config.order, self.config.seed)
 
     def query(self, text: str, include_deleted: bool = False, batch_size: int = 2000,
-              user_id: str | None = None) -> dict:
-        """Run SOQL as ``user_id`` (the admin by default); the first page of the answer (see
-        ``soql/``)."""
+              user_id: str | None = None, api_version: str | None = None) -> dict:
+        """Run SOQL as ``user_id`` (the admin by default), at ``api_version`` (``v52.0``; the
+        fake's own by default); the first page of the answer (see ``soql/``)."""
         with self.lock:
             return run_query(self.store, self.schema, self.cursors, text, now=self.clock.now(),
                              order=self.ordering, include_deleted=include_deleted,
                              batch_size=batch_size, user_id=user_id or self.admin_id,
-                             fiscal_start_month=self.config.fiscal_year_start_month)
+                             fiscal_start_month=self.config.fiscal_year_start_month,
+                             api_version=api_version)
 
     def query_columns(self, text: str) -> dict:
         """The column metadata of a query (``query?columns=true``); the query is checked by

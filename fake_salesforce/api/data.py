@@ -138,13 +138,13 @@ def query(version: str):
     if request.args.get("columns", "").lower() == "true":
         return json_response(org().query_columns(_q()))
     return json_response(org().query(_q(), include_deleted=False, batch_size=_batch_size(),
-                                     user_id=g.user_id))
+                                     user_id=g.user_id, api_version=version))
 
 
 @bp.get("/<version>/queryAll")
 def query_all(version: str):
     return json_response(org().query(_q(), include_deleted=True, batch_size=_batch_size(),
-                                     user_id=g.user_id))
+                                     user_id=g.user_id, api_version=version))
 
 
 @bp.get("/<version>/query/<locator>")

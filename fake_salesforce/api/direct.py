@@ -88,7 +88,8 @@ class DirectRoutes:
             if not text.strip():
                 raise errors.MalformedQuery("The 'q' parameter is required and must hold the query text")
             return 200, self.org.query(text, include_deleted=False, user_id=user_id,
-                                       batch_size=batch_size(environ.get("HTTP_SFORCE_QUERY_OPTIONS", "")))
+                                       batch_size=batch_size(environ.get("HTTP_SFORCE_QUERY_OPTIONS", "")),
+                                       api_version=match[1])
         return self.answer(environ, match[1], run)
 
     def create(self, environ, path):

@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timezone
 from functools import partial
 from typing import Callable
 
-from .. import errors, fieldtypes
+from .. import errors, fieldtypes, urls
 from ..clock import format_datetime, parse_datetime
 from ..ids import to18
 from ..schema import FieldDef, SObjectDef
@@ -135,7 +135,8 @@ class Context:
 
     def __init__(self, schema, text: str, *, now: datetime, order: Ordering = Ordering(),
                  include_deleted: bool = False, error_class=errors.MalformedQuery,
-                 user_id: str | None = None, fiscal_start_month: int = 1):
+                 user_id: str | None = None, fiscal_start_month: int = 1,
+                 api_version: str | None = None):
         self.schema = schema
         self.text = text
         self.now = now
@@ -146,6 +147,8 @@ class Context:
         self.filtered: set[tuple[str, str, bool, bool]] = set()     # see Compiled.indexes
         self.trigrams: set[tuple[str, str]] = set()                  # see Compiled.trigrams
         self.fiscal_start_month = fiscal_start_month
+        # the request's API version as a number (nested child subqueries need v58.0)
+        self.api_version = float((api_version or urls.API_VERSION).lstrip("v"))
         self.error_class = error_class
         self._aliases = 0
 
@@ -1431,13 +1434,14 @@ def _aggregate_converter(agg: str, col: Column | None) -> Callable:
 
 
 MAX_CHILD_DEPTH = 4      # a root and four levels of child subqueries below it (API v58.0+)
+NESTED_CHILDREN_SINCE = 58.0
 
 
 def compile_child(ctx: Context, parent: Scope, select: ast.Select, depth: int = 1) -> ChildPlan:
     """A child subquery: rows of the child object whose reference points at the page's parents.
     It may hold child subqueries of its own, down to five levels counting the root, as the REST
-    API allows since v58.0. Where the fake differs from Salesforce: it answers so whatever API
-    version the request names (before v58.0, Salesforce allowed one level)."""
+    API allows since v58.0 (before, one level: a request naming an older version gets that
+    version's error)."""
     rel = parent.obj.child(select.source.name)
     owner = select.source.path[:-1]
     if owner and (len(owner) > 1 or owner[0].lower() not in (parent.obj.name.lower(),
@@ -1460,10 +1464,11 @@ def compile_child(ctx: Context, parent: Scope, select: ast.Select, depth: int = 
     children: list[ChildPlan] = []
     for item in select.items:
         if isinstance(item, ast.SelectSubquery):
-            if depth >= MAX_CHILD_DEPTH:
+            levels = MAX_CHILD_DEPTH if ctx.api_version >= NESTED_CHILDREN_SINCE else 1
+            if depth >= levels:
                 raise ctx.malformed(item.select.source, "SOQL statements cannot query aggregate "
-                                    f"relationships more than {MAX_CHILD_DEPTH} levels away from "
-                                    "the root entity object.")
+                                    f"relationships more than {levels} level"
+                                    f"{'s' if levels > 1 else ''} away from the root entity object.")
             plan = compile_child(ctx, scope, item.select, depth + 1)
             if plan.key.lower() in seen:
                 raise ctx.malformed(item.select.source, f"duplicate field selected: {plan.key}")

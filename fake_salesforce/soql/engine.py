@@ -17,12 +17,14 @@ from .parser import parse_query
 
 def run_query(store, schema, cursors: Cursors, text: str, *, now: datetime, order: Ordering,
               include_deleted: bool, batch_size: int = 2000, user_id: str | None = None,
-              fiscal_start_month: int = 1) -> dict:
+              fiscal_start_month: int = 1, api_version: str | None = None) -> dict:
     """The first page of a SOQL query: ``{"totalSize", "done", "records"[, "nextRecordsUrl"]}``.
-    ``user_id``: the running user (``USING SCOPE mine``)."""
+    ``user_id``: the running user (``USING SCOPE mine``); ``api_version``: the request's
+    (``v52.0``), the fake's own when None."""
     select = parse_query(text)
     ctx = Context(schema, text, now=now, order=order, include_deleted=include_deleted,
-                  user_id=user_id, fiscal_start_month=fiscal_start_month)
+                  user_id=user_id, fiscal_start_month=fiscal_start_month,
+                  api_version=api_version)
     compiled = guard(lambda: compile_query(ctx, select))
     prepare(store, compiled)
     return guard(lambda: _first_page(store, schema, cursors, compiled, batch_size))

@@ -100,7 +100,7 @@ class _Build(Transformer):
         return tuple(items)
 
     def using_lookup(self, path, binds):
-        return ast.Clause("USING LOOKUP", path.parts, path.line, path.column, None, binds or ())
+        return ast.Clause("USING LOOKUP", path.parts, path.line, path.column, args=binds or ())
 
     def lookup_binds(self, *pairs):
         return tuple(pairs)
@@ -116,7 +116,7 @@ class _Build(Transformer):
 
     def with_params(self, name, *params):
         line, column = _pos(name)
-        return ast.Clause("WITH", (str(name).upper(),), line, column, None, tuple(params))
+        return ast.Clause("WITH", (str(name).upper(),), line, column, args=tuple(params))
 
     def search_with(self, name, value):
         line, column = _pos(name)

@@ -66,3 +66,24 @@ def test_the_api_reads_dashboards_and_workitems_that_only_the_seed_makes(fake_or
     ])
     kept = sf.query("SELECT ActorId FROM ProcessInstanceWorkitem USING SCOPE mine_and_my_groups")
     assert [r["ActorId"] for r in kept["records"]] == [queue]
+
+
+def test_nested_child_subqueries_need_api_version_58(fake_org, sf):
+    from simple_salesforce.exceptions import SalesforceError
+
+    from fake_salesforce.client import connect
+    account = sf.Account.create({"Name": "Acme"})["id"]
+    contact = sf.Contact.create({"LastName": "Martin", "AccountId": account})["id"]
+    sf.Asset.create({"Name": "Pump", "ContactId": contact})
+    query = "SELECT Name, (SELECT LastName, (SELECT Name FROM Assets) FROM Contacts) FROM Account"
+    (record,) = sf.query(query)["records"]
+    assert record["Contacts"]["records"][0]["Assets"]["records"][0]["Name"] == "Pump"
+    old = connect(fake_org.target, fake_org.org.config.username, version="57.0",
+                  session=sf.session)
+    assert old.query("SELECT Name, (SELECT LastName FROM Contacts) FROM Account")["totalSize"] == 1
+    with pytest.raises(SalesforceError) as refused:
+        old.query(query)
+    assert refused.value.content[0]["errorCode"] == "MALFORMED_QUERY"
+    assert refused.value.content[0]["message"].endswith(
+        "SOQL statements cannot query aggregate relationships more than 1 level away from the "
+        "root entity object.")
