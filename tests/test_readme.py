@@ -91,7 +91,7 @@ def test_readme_shows_table_1_as_generated():
 # tests/clients/test_readme_clients.py runs each of them, as written, against served orgs.
 # Commands run in a temporary directory holding examples/ and part of scenarios/, as a user
 # runs them from a checkout; a URL http://127.0.0.1:8080 is pointed at a fresh fake org on a free
-# port (8080 may be taken), and a server started without --port gets --port 0.
+# port (8080 may be taken), and a server started with or without --port gets --port 0.
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = "http://127.0.0.1:8080"
 
@@ -237,7 +237,9 @@ def test_readme_servers_start_and_stop(workspace):
             if DEFAULT_URL in words:
                 orgs.append(_Server(["fake-salesforce", "serve", "--port", "0", "--quiet"], workspace))
                 command = _with_org(words, orgs[-1].url)
-            if "--port" not in command:
+            if "--port" in command:   # a port the README names may be taken here: any free one
+                command[command.index("--port") + 1] = "0"
+            else:
                 command += ["--port", "0"]
             servers.append((" ".join(words), subprocess.Popen(
                 command, cwd=workspace, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)))
