@@ -450,13 +450,15 @@ class Store:
 
     def insert(self, obj: SObjectDef, row: dict) -> None:
         """Insert a row, whose keys are column names (those left out or None are NULL); inside
-        a transaction it is buffered. Only the columns that hold a value are written: binding a
-        few dozen NULLs per row would cost more than the rest of the insert."""
-        if None in row.values():
-            row = {k: v for k, v in row.items() if v is not None}
+        a transaction it is buffered. Give only the columns that may hold a value (the org's
+        rows leave out fields with no default): binding a few dozen NULLs per row would cost
+        more than the rest of the insert."""
         self._add(obj.name, tuple(row), tuple(row.values()))
 
     def _add(self, table: str, cols: tuple[str, ...], values: tuple) -> None:
+        if self._owner == threading.get_ident():   # in this thread's transaction: the lock is held
+            self._pending.append((table, cols, values))
+            return
         with self.lock:
             if self._frames:
                 self._pending.append((table, cols, values))
