@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
 from . import errors, phones, urls
-from .behaviours import BEHAVIOURS
+from .behaviours import BEHAVIOURS, Behaviour
 from .bulk import BulkJobs
 from .clock import Clock, format_datetime, parse_datetime
 from .ids import IdGenerator, to18
@@ -38,6 +38,7 @@ SEED_FLUSH_ROWS = 250_000
 
 
 BATCH_OPS = ("create", "update", "delete")
+HOOKS = ("check", "required", "derive", "referenced", "after_write", "before_delete")  # see behaviours/
 
 
 @dataclass(slots=True)
@@ -171,7 +172,9 @@ class Org:
         self._write_rules: dict[tuple, dict] = {}   # see _coerce
         self._references: dict[str, frozenset] = {}  # each object's reference fields
         # each object's behaviours (behaviours/), in their fixed order
-        self._hooks = {o.name: [b for b in BEHAVIOURS if o.name in b.objects] for o in self.schema}
+        self._hooks = {(o.name, hook): [b for b in BEHAVIOURS if o.name in b.objects
+                                        and getattr(type(b), hook) is not getattr(Behaviour, hook)]
+                       for o in self.schema for hook in HOOKS}
         self.admin_id: str = ""
         self.person_record_type_id: str = ""
         if self.store.meta("initialised") is None:
@@ -483,8 +486,7 @@ class Org:
         ``seeding``: a seed's record, which may be of an object the API only reads."""
         if not obj.createable and not seeding:
             raise errors.CannotInsertUpdate(f"entity type cannot be inserted: {obj.label}")
-        hooks = self._hooks[obj.name]
-        for hook in hooks:
+        for hook in self._hooks[obj.name, "check"]:
             hook.check(self, obj, values, None)
         given = self._coerce(obj, values, creating=True, allow_audit=allow_audit)
         if now is None:
@@ -507,7 +509,7 @@ class Org:
         self.store.insert(obj, row)
         if mark_phones:
             self.index_phones(obj, row, fresh=True)
-        for hook in hooks:
+        for hook in self._hooks[obj.name, "after_write"]:
             hook.after_write(self, obj, row, given, None, user_id)
         return row["Id"]
 
@@ -549,8 +551,7 @@ class Org:
         return row
 
     def _update(self, obj: SObjectDef, row: dict, values: dict, user_id: str) -> None:
-        hooks = self._hooks[obj.name]
-        for hook in hooks:
+        for hook in self._hooks[obj.name, "check"]:
             hook.check(self, obj, values, row)
         given = self._coerce(obj, values, creating=False, allow_audit=False)
         new = dict(row)
@@ -566,7 +567,7 @@ class Org:
         self.store.update(obj, row["Id"], changes)
         if any(p.name in changes for p in obj.phone_fields):
             self.index_phones(obj, new)
-        for hook in hooks:
+        for hook in self._hooks[obj.name, "after_write"]:
             hook.after_write(self, obj, new, given, row, user_id)
 
     def delete(self, sobject: str, record_id: str, user_id: str | None = None) -> None:
@@ -585,7 +586,7 @@ class Org:
         row = self._existing(obj, record_id)
         if not obj.createable:
             raise errors.DeleteFailed(f"entity type cannot be deleted: {obj.label}")
-        for hook in self._hooks[obj.name]:
+        for hook in self._hooks[obj.name, "before_delete"]:
             hook.before_delete(self, obj, row)
         self._delete(obj, row["Id"], format_datetime(self.clock.now()), user_id)
         return row["Id"]
@@ -730,7 +731,7 @@ class Org:
 
     def _check_required(self, obj: SObjectDef, row: dict) -> None:
         missing = [name for name in obj.required_fields if row.get(name) in (None, "")]
-        for hook in self._hooks[obj.name]:
+        for hook in self._hooks[obj.name, "required"]:
             missing += hook.required(self, obj, row)
         if missing:
             raise errors.RequiredFieldMissing(f"Required fields are missing: [{', '.join(missing)}]",
@@ -753,7 +754,7 @@ class Org:
             row = self.store.get(target, value)
             if row is None or row["IsDeleted"]:
                 raise errors.InvalidCrossReferenceKey("invalid cross reference id", [f.name])
-            for hook in self._hooks[target.name]:
+            for hook in self._hooks[target.name, "referenced"]:
                 hook.referenced(self, target, row, f)
 
     def _check_unique(self, obj: SObjectDef, row: dict, own_id: str | None) -> None:
@@ -769,7 +770,7 @@ class Org:
     # -- derived fields ---------------------------------------------------------------------------
     def _derive(self, obj: SObjectDef, row: dict, given: dict, old: dict | None) -> None:
         self._derive_declared(obj, row, old)
-        for hook in self._hooks[obj.name]:
+        for hook in self._hooks[obj.name, "derive"]:
             hook.derive(self, obj, row, given, old)
 
     @staticmethod

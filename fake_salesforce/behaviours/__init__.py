@@ -11,16 +11,18 @@ searchability: see ``schema/standard.yaml``). What remains is code: each module 
 ``referenced``    refuse a reference to a record of this object (a converted Lead, ...)
 ``after_write``   side effects once the row is stored: other records created or kept in step
 ``before_delete`` refuse a delete
+
+The org calls a hook only on the behaviours that implement it.
 """
 from .activities import Activities
 from .base import Behaviour
 from .cases import Cases
 from .leads import ConvertedLeads
 from .opportunity_contact_roles import OpportunityContactRoles
-from .person_accounts import PersonAccounts
+from .person_accounts import PersonAccounts, PersonContacts
 
 # The order the org runs them in.
-BEHAVIOURS: tuple[Behaviour, ...] = (PersonAccounts(), ConvertedLeads(), Cases(), Activities(),
-                                     OpportunityContactRoles())
+BEHAVIOURS: tuple[Behaviour, ...] = (PersonAccounts(), PersonContacts(), ConvertedLeads(), Cases(),
+                                     Activities(), OpportunityContactRoles())
 
 __all__ = ["BEHAVIOURS", "Behaviour"]

@@ -22,24 +22,15 @@ def full_name(first: str | None, last: str | None) -> str | None:
 
 
 class PersonAccounts(Behaviour):
-    objects = frozenset({"Account", "Contact"})
-
-    def check(self, org, obj, values, old):
-        if obj.name == "Contact" and old is not None and old.get("IsPersonAccount"):
-            raise errors.InvalidFieldForInsertUpdate(
-                "Person account contacts cannot be updated directly: update the Account "
-                f"{old['AccountId']} instead (its Person* fields)")
+    """The Account side: its name, required fields and hidden Contact."""
+    objects = frozenset({"Account"})
 
     def required(self, org, obj, row):
-        if obj.name != "Account":
-            return []
         if row.get("RecordTypeId") == org.person_record_type_id:
             return [] if row.get("LastName") else ["LastName"]
         return [] if row.get("Name") else ["Name"]
 
     def derive(self, org, obj, row, given, old):
-        if obj.name != "Account":
-            return
         person = row.get("RecordTypeId") == org.person_record_type_id
         if old is not None and "RecordTypeId" in given and bool(old.get("IsPersonAccount")) != person:
             raise errors.InvalidFieldForInsertUpdate(
@@ -57,7 +48,7 @@ class PersonAccounts(Behaviour):
                     f"Business accounts cannot use person account fields: {', '.join(used)}", used)
 
     def after_write(self, org, obj, row, given, old, user_id):
-        if obj.name != "Account" or not row.get("IsPersonAccount"):
+        if not row.get("IsPersonAccount"):
             return
         contact_obj = org.schema.get("Contact")
         if old is None:
@@ -84,7 +75,19 @@ class PersonAccounts(Behaviour):
             org.store.update(contact_obj, crow["Id"], {k: v for k, v in new.items() if crow.get(k) != v})
             org.index_phones(contact_obj, new)
 
+
+
+class PersonContacts(Behaviour):
+    """The hidden Contact side: changed and deleted only through its Account."""
+    objects = frozenset({"Contact"})
+
+    def check(self, org, obj, values, old):
+        if old is not None and old.get("IsPersonAccount"):
+            raise errors.InvalidFieldForInsertUpdate(
+                "Person account contacts cannot be updated directly: update the Account "
+                f"{old['AccountId']} instead (its Person* fields)")
+
     def before_delete(self, org, obj, row):
-        if obj.name == "Contact" and row.get("IsPersonAccount"):
+        if row.get("IsPersonAccount"):
             raise errors.DeleteFailed("Person account contacts cannot be deleted directly: "
                                       f"delete the Account {row['AccountId']}")
