@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
+from requests.cookies import cookiejar_from_dict
 from requests.structures import CaseInsensitiveDict
 from simple_salesforce import Salesforce
 
@@ -43,6 +44,32 @@ class RedirectAdapter(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
+class InProcessResponse(requests.Response):
+    """A ``requests.Response`` of the in-process transport, made without ``Response.__init__``.
+
+    Its cookie jar is made when first read: nothing fills it in-process (requests takes cookies
+    from a socket's response only), and making an empty jar for every answer costs more than
+    the rest of the response object.
+    """
+
+    @property
+    def cookies(self):
+        jar = self.__dict__.get("_cookie_jar")
+        if jar is None:
+            jar = self.__dict__["_cookie_jar"] = cookiejar_from_dict({})
+        return jar
+
+    @cookies.setter
+    def cookies(self, jar) -> None:
+        self.__dict__["_cookie_jar"] = jar
+
+
+# The attributes ``Response.__init__`` sets, at their defaults; each response starts from them.
+_RESPONSE_DEFAULTS = {k: v for k, v in requests.Response().__dict__.items()
+                      if k not in ("cookies", "headers", "history")}
+_NO_TIME = timedelta(0)
+
+
 class WSGIAdapter(BaseAdapter):
     """A requests transport that calls a WSGI app directly: no socket, same app, same state."""
 
@@ -61,6 +88,8 @@ class WSGIAdapter(BaseAdapter):
         super().__init__()
         self.app = app
         self._header_keys: dict[str, str | None] = {}   # header name -> environ key (None: skipped)
+        self._hosts: dict[tuple[str, str], tuple] = {}   # (scheme, netloc) -> the environ's server keys
+        self._encodings: dict[str, str | None] = {}     # Content-Type -> the response's encoding
 
     def _environ_key(self, name: str) -> str | None:
         key = self._header_keys.get(name)
@@ -72,6 +101,32 @@ class WSGIAdapter(BaseAdapter):
                 self._header_keys[name] = key
         return key
 
+    def _server(self, scheme: str, netloc: str) -> tuple[str, str, str, str]:
+        """SERVER_NAME, SERVER_PORT, wsgi.url_scheme and HTTP_HOST of a URL's scheme and netloc
+        (a Salesforce login host stands for the in-process org's)."""
+        key = (scheme, netloc)
+        server = self._hosts.get(key)
+        if server is None:
+            parts = urlsplit(f"{scheme}://{netloc}")
+            hostname = parts.hostname or ""
+            if _is_salesforce_login_host(hostname) and hostname != INPROCESS_HOST:
+                parts = parts._replace(netloc=INPROCESS_HOST)
+                hostname = INPROCESS_HOST
+            server = (hostname or "localhost", str(parts.port or (443 if parts.scheme == "https" else 80)),
+                      parts.scheme or "https", parts.netloc)
+            if len(self._hosts) < 100:
+                self._hosts[key] = server
+        return server
+
+    def _encoding(self, headers: CaseInsensitiveDict) -> str | None:
+        content_type = headers.get("content-type")
+        if content_type in self._encodings:
+            return self._encodings[content_type]
+        encoding = requests.utils.get_encoding_from_headers(headers)
+        if len(self._encodings) < 100:
+            self._encodings[content_type] = encoding
+        return encoding
+
     def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
         parts = urlsplit(request.url)
         body = request.body or b""
@@ -79,24 +134,22 @@ class WSGIAdapter(BaseAdapter):
             body = body.encode("utf-8")
         elif not isinstance(body, (bytes, bytearray)):
             body = b"".join(body)
-        hostname = parts.hostname or ""
-        if _is_salesforce_login_host(hostname) and hostname != INPROCESS_HOST:
-            parts = parts._replace(netloc=INPROCESS_HOST)
-            hostname = INPROCESS_HOST
-        environ = dict(self._BASE_ENVIRON)
-        environ.update({
+        server_name, server_port, url_scheme, host = self._server(parts.scheme, parts.netloc)
+        environ = {
+            **self._BASE_ENVIRON,
             "REQUEST_METHOD": request.method,
             "PATH_INFO": unquote(parts.path or "/", encoding="latin-1"),  # WSGI: latin-1 text of the bytes
             "QUERY_STRING": parts.query,
-            "SERVER_NAME": hostname or "localhost",
-            "SERVER_PORT": str(parts.port or (443 if parts.scheme == "https" else 80)),
+            "SERVER_NAME": server_name,
+            "SERVER_PORT": server_port,
             "CONTENT_LENGTH": str(len(body)),
-            "wsgi.url_scheme": parts.scheme or "https",
+            "wsgi.url_scheme": url_scheme,
             "wsgi.input": io.BytesIO(body),
             "wsgi.errors": io.StringIO(),
-            "HTTP_HOST": parts.netloc,
-        })
-        for name, value in request.headers.items():
+            "HTTP_HOST": host,
+        }
+        headers = request.headers
+        for name, value in (headers.lower_items() if isinstance(headers, CaseInsensitiveDict) else headers.items()):
             key = self._environ_key(name)
             if key is not None:
                 environ[key] = value
@@ -116,7 +169,9 @@ class WSGIAdapter(BaseAdapter):
         except ConnectionResetError as e:  # the app closes the connection (an injected fault)
             raise requests.ConnectionError(e, request=request) from None
         status, headers = captured
-        response = requests.Response()
+        response = InProcessResponse.__new__(InProcessResponse)
+        response.__dict__.update(_RESPONSE_DEFAULTS)
+        response.history = []
         response.status_code = int(status[:3])
         response.reason = status[4:]
         response.headers = CaseInsensitiveDict(headers)
@@ -124,8 +179,8 @@ class WSGIAdapter(BaseAdapter):
         response.raw = io.BytesIO(content)
         response.url = request.url
         response.request = request
-        response.encoding = requests.utils.get_encoding_from_headers(response.headers)
-        response.elapsed = timedelta(0)
+        response.encoding = self._encoding(response.headers)
+        response.elapsed = _NO_TIME
         return response
 
     def close(self):

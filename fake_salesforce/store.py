@@ -311,53 +311,17 @@ class Store:
                 self.db[ROWS_TABLE].create({"sobject": str, "live": int, "total": int}, pk="sobject")
 
     # -- transactions -------------------------------------------------------------------------
-    @contextmanager
-    def transaction(self):
-        """All-or-nothing: a failure anywhere inside leaves the database as it was."""
-        with self.lock:
-            outer = not self._frames
-            mark = self._flushed + len(self._pending)
-            if outer:
-                self.conn.execute("BEGIN IMMEDIATE" if self.shared else "BEGIN")
-                self._owner = threading.get_ident()
-            frame = _Frame(mark, outer, f"sp{len(self._frames)}")
-            self._frames.append(frame)
-            try:
-                yield
-            except BaseException:
-                self._frames.pop()
-                del self._pending[max(frame.mark - self._flushed, 0):]
-                if outer:
-                    self.conn.execute("ROLLBACK")
-                    undo, self._undo = self._undo, []
-                    for action in reversed(undo):
-                        action()
-                elif frame.opened:
-                    self.conn.execute(f"ROLLBACK TO {frame.name}")
-                    self.conn.execute(f"RELEASE {frame.name}")
-                raise
-            else:
-                self._frames.pop()
-                if outer:
-                    try:
-                        self._flush(self._flushed + len(self._pending))
-                    except BaseException:
-                        self._pending.clear()
-                        self.conn.execute("ROLLBACK")
-                        undo, self._undo = self._undo, []
-                        for action in reversed(undo):
-                            action()
-                        raise
-                    self.conn.execute("COMMIT")
-                    self._undo = []
-                elif frame.opened:
-                    self.conn.execute(f"RELEASE {frame.name}")
-            finally:
-                if outer:
-                    self._owner = None
-                    after, self._after = self._after, []
-                    for action in after:
-                        action()
+    def transaction(self) -> _Transaction:
+        """All-or-nothing: a failure anywhere inside leaves the database as it was (a context
+        manager; nested, a savepoint)."""
+        return _Transaction(self)
+
+    def _undo_writes(self) -> None:
+        """After a ROLLBACK of the outermost transaction: the actions registered to undo what it
+        changed outside the database, newest first."""
+        undo, self._undo = self._undo, []
+        for action in reversed(undo):
+            action()
 
     def writing(self) -> bool:
         """Whether this thread is inside a transaction (shared: holding the database's write lock)."""
@@ -649,3 +613,69 @@ class Store:
     def close(self) -> None:
         for conn in self._connections:
             conn.close()
+
+
+class _Transaction:
+    """``Store.transaction()``: the store's lock held from entry to exit; the outermost level is
+    BEGIN .. COMMIT (its buffered rows written just before the COMMIT), an inner one a frame that
+    becomes a savepoint once a statement runs inside it. An exception undoes the level's writes
+    (the outermost's: also the actions given to ``after_rollback``) and goes on; the end of the
+    outermost level runs the actions given to ``after_commit``. (A class rather than a
+    generator: every single write goes through it.)"""
+    __slots__ = ("store", "frame", "outer")
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def __enter__(self) -> None:
+        store = self.store
+        store.lock.acquire()
+        try:
+            self.outer = outer = not store._frames
+            mark = store._flushed + len(store._pending)
+            if outer:
+                store.conn.execute("BEGIN IMMEDIATE" if store.shared else "BEGIN")
+                store._owner = threading.get_ident()
+            self.frame = _Frame(mark, outer, f"sp{len(store._frames)}")
+            store._frames.append(self.frame)
+        except BaseException:
+            store.lock.release()
+            raise
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        store, frame, outer = self.store, self.frame, self.outer
+        try:
+            store._frames.pop()
+            if exc_type is not None:
+                del store._pending[max(frame.mark - store._flushed, 0):]
+                if outer:
+                    store.conn.execute("ROLLBACK")
+                    store._undo_writes()
+                elif frame.opened:
+                    store.conn.execute(f"ROLLBACK TO {frame.name}")
+                    store.conn.execute(f"RELEASE {frame.name}")
+                return False
+            if outer:
+                try:
+                    store._flush(store._flushed + len(store._pending))
+                except BaseException:
+                    store._pending.clear()
+                    store.conn.execute("ROLLBACK")
+                    store._undo_writes()
+                    raise
+                store.conn.execute("COMMIT")
+                store._undo = []
+            elif frame.opened:
+                store.conn.execute(f"RELEASE {frame.name}")
+            return False
+        finally:
+            if outer:
+                store._owner = None
+                after, store._after = store._after, []
+                try:
+                    for action in after:
+                        action()
+                finally:
+                    store.lock.release()
+            else:
+                store.lock.release()

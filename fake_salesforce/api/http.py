@@ -26,9 +26,12 @@ MAX_JSON_DEPTH = 100
 MAX_STRING_LENGTH = 10 * 1024 * 1024
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def json_bytes(body) -> bytes:
     """``body`` as compact UTF-8 JSON, as every answer of the fake is encoded."""
-    data = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    data = _ENCODER.encode(body)
     try:
         return data.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate echoed back (a field name in a message): escape it
@@ -92,6 +95,7 @@ _INFINITY = float("inf")
 # bytes with "surrogatepass"): a UTF-8 body with neither has none, and its strings need no look.
 _ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 _UTF8_SURROGATE = re.compile(rb"\xed[\xa0-\xbf]")
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_double)
 
 
 def parse_json(data: bytes | str):
@@ -100,7 +104,7 @@ def parse_json(data: bytes | str):
     than MAX_JSON_DEPTH, strings longer than MAX_STRING_LENGTH, and lone UTF-16 surrogates
     (``"\\ud800"``: the fake refuses them where Salesforce may store them)."""
     try:
-        value = json.loads(data, parse_constant=_no_constant, parse_float=_double)
+        value = _DECODER.decode(_json_text(data))
     except RecursionError:
         raise errors.JsonParserError(f"The request body nests deeper than {MAX_JSON_DEPTH} levels") from None
     except _OutOfRange:
@@ -109,6 +113,16 @@ def parse_json(data: bytes | str):
         raise errors.JsonParserError(f"The request body is not valid JSON: {e}") from None
     _check(value, _strings_to_check(data))
     return value
+
+
+def _json_text(data: bytes | str) -> str:
+    """The text ``json.loads`` would parse (the same errors): bytes decoded as it decodes them
+    (UTF-8, -16 or -32, surrogates passed through), a text with a byte-order mark refused."""
+    if isinstance(data, str):
+        if data.startswith("\ufeff"):
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", data, 0)
+        return data
+    return data.decode(json.detect_encoding(data), "surrogatepass")
 
 
 def _strings_to_check(data: bytes | str) -> bool:
