@@ -8,7 +8,6 @@ a plain-http fake), or straight into the WSGI app with no socket at all.
 from __future__ import annotations
 
 import io
-from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -67,7 +66,6 @@ class InProcessResponse(requests.Response):
 # The attributes ``Response.__init__`` sets, at their defaults; each response starts from them.
 _RESPONSE_DEFAULTS = {k: v for k, v in requests.Response().__dict__.items()
                       if k not in ("cookies", "headers", "history")}
-_NO_TIME = timedelta(0)
 
 
 class WSGIAdapter(BaseAdapter):
@@ -180,7 +178,6 @@ class WSGIAdapter(BaseAdapter):
         response.url = request.url
         response.request = request
         response.encoding = self._encoding(response.headers)
-        response.elapsed = _NO_TIME
         return response
 
     def close(self):
