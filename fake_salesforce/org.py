@@ -215,6 +215,7 @@ class Org:
         if generation != self._generation:
             with self.lock:
                 self._generation = generation
+                self.store.forget_kept()
                 self.config.seed = self.store.meta("seed")
                 self.ids.adopt(self.config.seed)
                 self.cursors.instance = self.ids.instance

@@ -243,6 +243,7 @@ class Store:
         self._undo: list = []            # see after_rollback
         self._insert_sql: dict[tuple[str, tuple[str, ...]], str] = {}
         self._indexed: set[tuple[str, str, bool]] = set()
+        self._kept: set[tuple[str, ...]] = set()      # trigram indexes and row counts known to exist
         self.ensure_tables()
 
     @staticmethod
@@ -484,7 +485,7 @@ class Store:
         each three-character piece of the pattern, then test those rows with LIKE itself, so
         the answer is exactly LIKE's (see ``soql.compiler.Statement.like``)."""
         key = ("trigrams", sobject, field)
-        if key in self._indexed:
+        if key in self._kept:
             return
         name, table, column = q(trigram_table(sobject, field)), q(sobject), q(field)
         with self.lock, self.transaction():
@@ -503,7 +504,8 @@ class Store:
                              f"BEGIN {drop} END")
                 self.execute(f"CREATE TRIGGER {q(trigger + '_update')} AFTER UPDATE OF {column} "
                              f"ON {table} BEGIN {drop} {add} END")
-        self._indexed.add(key)
+        if not self._frames:   # committed (inside a transaction it could yet be rolled back)
+            self._kept.add(key)
 
     def row_count(self, sobject: str, include_deleted: bool = False) -> int:
         """How many rows ``sobject`` has (live ones, or all with ``include_deleted``), read from
@@ -513,9 +515,10 @@ class Store:
         million rows takes no longer than counting a thousand."""
         key = ("rows", sobject)
         with self.lock:
-            if key not in self._indexed:
+            if key not in self._kept:
                 self._keep_row_count(sobject)
-                self._indexed.add(key)
+                if not self._frames:
+                    self._kept.add(key)
             row = self.execute(f"SELECT live, total FROM {ROWS_TABLE} WHERE sobject = ?", [sobject]).fetchone()
         return row[1] if include_deleted else row[0]
 
@@ -583,28 +586,31 @@ class Store:
 
     # -- reset --------------------------------------------------------------------------------
     def wipe(self) -> None:
-        """Delete every row of every table, keeping tables, indexes, trigram indexes and row
-        counts (emptied and zeroed: their triggers are set aside meanwhile, so that the rows go
-        at once rather than one by one)."""
+        """Delete every row of every table, keeping tables and indexes. Trigram indexes and row
+        counts go (with their triggers, so that the rows go at once rather than one by one, and
+        writes to the new org pay for no trigger until a query needs one again)."""
         with self.lock, self.transaction():
             self._sync()
-            triggers = self.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-                                    "AND (name LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')",
-                                    [_like_prefix(TRIGRAM_PREFIX), _like_prefix(ROWS_TABLE + "_")]).fetchall()
-            for name, _ in triggers:
+            for (name,) in self.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND "
+                                        "(name LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')",
+                                        [_like_prefix(TRIGRAM_PREFIX), _like_prefix(ROWS_TABLE + "_")]).fetchall():
                 self.execute(f"DROP TRIGGER {q(name)}")
-            for obj in self.schema:
-                self.execute(f"DELETE FROM {q(obj.name)}")
             for (name,) in self.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND "
                                         "name LIKE ? ESCAPE '\\' AND sql LIKE 'CREATE VIRTUAL%'",
                                         [_like_prefix(TRIGRAM_PREFIX)]).fetchall():
-                self.execute(f"INSERT INTO {q(name)} ({q(name)}) VALUES ('delete-all')")
-            self.execute(f"UPDATE {ROWS_TABLE} SET live = 0, total = 0")
-            for _, sql in triggers:
-                self.execute(sql)
+                self.execute(f"DROP TABLE {q(name)}")
+            self.execute(f"DELETE FROM {ROWS_TABLE}")
+            self.forget_kept()
+            for obj in self.schema:
+                self.execute(f"DELETE FROM {q(obj.name)}")
             self.execute(f"DELETE FROM {PHONE_TABLE}")
             self.execute(f"DELETE FROM {PHONE_PENDING_TABLE}")
             self.execute(f"DELETE FROM {META_TABLE}")
+
+    def forget_kept(self) -> None:
+        """Check again, at their next use, whether trigram indexes and row counts exist (another
+        process sharing the file may have reset the org, which drops them)."""
+        self._kept.clear()
 
     def count(self, obj: SObjectDef, include_deleted: bool = False) -> int:
         sql = f"SELECT COUNT(*) FROM {q(obj.name)}" + ("" if include_deleted else " WHERE IsDeleted = 0")

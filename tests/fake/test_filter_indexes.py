@@ -124,7 +124,7 @@ def test_a_rolled_back_batch_leaves_indexes_and_counts_as_they_were(fake_org, sf
     mirror.check()
 
 
-def test_a_reset_empties_them_and_they_keep_up_after_it(fake_org, sf):
+def test_a_reset_drops_them_and_they_come_back_at_their_next_use(fake_org, sf):
     mirror = Mirror(sf)
     for v in VALUES:
         mirror.create(v)
