@@ -505,7 +505,8 @@ class Org:
         self._check_required(obj, row)
         self._check_references(obj, given)
         self._derive(obj, row, given, None)
-        self._check_unique(obj, row, None)
+        if obj.unique_fields:
+            self._check_unique(obj, row, None)
         row["Id"] = self.ids.next(obj.key_prefix)
         self.store.insert(obj, row)
         if mark_phones:
@@ -743,6 +744,8 @@ class Org:
         if references is None:
             references = self._references[obj.name] = frozenset(
                 f.name for f in obj.fields.values() if f.type == "reference")
+        if references.isdisjoint(given):
+            return
         for name, value in given.items():
             if value is None or name not in references:
                 continue

@@ -138,27 +138,29 @@ def _strings_to_check(data: bytes | str) -> bool:
 
 
 def _check(value, strings: bool) -> None:
-    """Nesting depth, and (``strings``) every key and string value."""
+    """Nesting depth, level by level, and (``strings``) every key and string value."""
     if value.__class__ is str:
         _check_text(value)
-    if value.__class__ is not dict and value.__class__ is not list:
-        return
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
+    level, depth = [value], 1
+    while level:
+        containers = []
+        for item in level:
+            if item.__class__ is dict:
+                if strings:
+                    for key in item:
+                        _check_text(key)
+                item = item.values()
+            elif item.__class__ is not list:
+                continue
+            for child in item:
+                kind = child.__class__
+                if kind is dict or kind is list:
+                    containers.append(child)
+                elif strings and kind is str:
+                    _check_text(child)
+        if containers and depth >= MAX_JSON_DEPTH:
             raise errors.JsonParserError(f"The request body nests deeper than {MAX_JSON_DEPTH} levels")
-        if item.__class__ is dict:
-            if strings:
-                for key in item:
-                    _check_text(key)
-            item = item.values()
-        for child in item:
-            kind = child.__class__
-            if kind is dict or kind is list:
-                stack.append((child, depth + 1))
-            elif strings and kind is str:
-                _check_text(child)
+        level, depth = containers, depth + 1
 
 
 def _check_text(text: str) -> None:

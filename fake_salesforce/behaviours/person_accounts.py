@@ -76,7 +76,6 @@ class PersonAccounts(Behaviour):
             org.index_phones(contact_obj, new)
 
 
-
 class PersonContacts(Behaviour):
     """The hidden Contact side: changed and deleted only through its Account."""
     objects = frozenset({"Contact"})

@@ -140,3 +140,13 @@ def test_a_seed_body_with_escaped_and_astral_text_is_kept(fake_org, sf):
     answer = post_seed(fake_org, body.encode())
     assert answer.status_code == 201, answer.text
     assert sf.Contact.get(answer.json()["ids"][0])["LastName"] == "Ch\u00e9 \U0001F600"
+
+
+@pytest.mark.parametrize("depth, status", [(100, 201), (101, 400)])
+def test_a_seed_body_nested_past_100_levels_is_refused(fake_org, depth, status):
+    """The body's object is level 1, the list under its "x" level 2: 99 nested lists reach 100."""
+    nested = "[" * (depth - 1) + "]" * (depth - 1)
+    answer = post_seed(fake_org, f'{{"records": [], "x": {nested}}}'.encode())
+    assert answer.status_code == status, answer.text
+    if status == 400:
+        assert answer.json()[0]["message"] == "The request body nests deeper than 100 levels"
