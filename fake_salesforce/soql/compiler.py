@@ -1209,17 +1209,7 @@ def compile_query(ctx: Context, select: ast.Select, *, driver: tuple[str, list] 
         return compiled
     shape = Shape(scope.obj.name, stmt.out(scope.column("Id")))
     seen: set = set()
-    children: list[ChildPlan] = []
-    for item in select.items:
-        if isinstance(item, ast.SelectSubquery):
-            plan = compile_child(ctx, scope, item.select)
-            if plan.key.lower() in seen:
-                raise ctx.malformed(item.select.source, f"duplicate field selected: {plan.key}")
-            seen.add(plan.key.lower())
-            children.append(plan)
-            shape.entries.append((plan.key, "child", plan))
-            continue
-        select_item(stmt, shape, item, seen, limit)
+    children = _select_items(ctx, stmt, scope, shape, seen, limit, 0)
     extra = clause_tests(stmt, scope) + ([extra_where] if extra_where else [])
     where_sql, where_params = _where(stmt, scope, extra)
     first = None if extra or driver else _first_rows_of_each(stmt, scope, limit, offset)
@@ -1437,6 +1427,29 @@ MAX_CHILD_DEPTH = 4      # a root and four levels of child subqueries below it (
 NESTED_CHILDREN_SINCE = 58.0
 
 
+def _select_items(ctx: Context, stmt: Statement, scope: Scope, shape: Shape, seen: set,
+                  limit: int | None, depth: int) -> list[ChildPlan]:
+    """Compile the SELECT list of a query ``depth`` levels below the root (0: the root) into
+    ``shape``; its child subqueries' plans, each nested one level further."""
+    children: list[ChildPlan] = []
+    for item in stmt.select.items:
+        if not isinstance(item, ast.SelectSubquery):
+            select_item(stmt, shape, item, seen, limit)
+            continue
+        levels = MAX_CHILD_DEPTH if ctx.api_version >= NESTED_CHILDREN_SINCE else 1
+        if depth >= levels:
+            raise ctx.malformed(item.select.source, "SOQL statements cannot query aggregate "
+                                f"relationships more than {levels} level"
+                                f"{'s' if levels > 1 else ''} away from the root entity object.")
+        plan = compile_child(ctx, scope, item.select, depth + 1)
+        if plan.key.lower() in seen:
+            raise ctx.malformed(item.select.source, f"duplicate field selected: {plan.key}")
+        seen.add(plan.key.lower())
+        children.append(plan)
+        shape.entries.append((plan.key, "child", plan))
+    return children
+
+
 def compile_child(ctx: Context, parent: Scope, select: ast.Select, depth: int = 1) -> ChildPlan:
     """A child subquery: rows of the child object whose reference points at the page's parents.
     It may hold child subqueries of its own, down to five levels counting the root, as the REST
@@ -1461,22 +1474,7 @@ def compile_child(ctx: Context, parent: Scope, select: ast.Select, depth: int = 
     seen: set = set()
     limit = integer(ctx, select.limit)
     offset = integer(ctx, select.offset) or 0
-    children: list[ChildPlan] = []
-    for item in select.items:
-        if isinstance(item, ast.SelectSubquery):
-            levels = MAX_CHILD_DEPTH if ctx.api_version >= NESTED_CHILDREN_SINCE else 1
-            if depth >= levels:
-                raise ctx.malformed(item.select.source, "SOQL statements cannot query aggregate "
-                                    f"relationships more than {levels} level"
-                                    f"{'s' if levels > 1 else ''} away from the root entity object.")
-            plan = compile_child(ctx, scope, item.select, depth + 1)
-            if plan.key.lower() in seen:
-                raise ctx.malformed(item.select.source, f"duplicate field selected: {plan.key}")
-            seen.add(plan.key.lower())
-            children.append(plan)
-            shape.entries.append((plan.key, "child", plan))
-            continue
-        select_item(stmt, shape, item, seen, limit)
+    children = _select_items(ctx, stmt, scope, shape, seen, limit, depth)
     # The parents' ids are the statement's first parameter, a JSON list filled in per page.
     parents = (f"{scope.column(rel.field)} IN (SELECT value FROM json_each(?))", [None])
     where_sql, where_params = _where(stmt, scope, [parents, *clause_tests(stmt, scope)])

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+import yaml
+from simple_salesforce.exceptions import SalesforceError
 from bs4 import BeautifulSoup
 
 import fake_salesforce
@@ -54,3 +56,37 @@ def timeline_of(soup: BeautifulSoup) -> dict[str, list[str]]:
     """Subjects shown in each Activity section, in page order."""
     return {section["data-section"]: [li.select_one(".subject").get_text() for li in section.select("li.entry")]
             for section in soup.select(".timeline-section")}
+
+
+# -- the query fixture tables (tests/data/soql, tests/data/sosl) ----------------------------------
+
+def fixture_cases(folder):
+    """Each case of each table in ``folder``, as a pytest param (table, case) named after both."""
+    for path in sorted(folder.glob("*.yaml")):
+        table = yaml.safe_load(path.read_text())
+        for case in table["cases"]:
+            yield pytest.param(table, case, id=f"{path.stem}: {case['name']}")
+
+
+def with_ids(value, ids: list[str]):
+    """``value`` with each ``"@N"`` replaced by the id of the table's N-th seeded record."""
+    if isinstance(value, list):
+        return [with_ids(v, ids) for v in value]
+    if isinstance(value, dict):
+        return {k: with_ids(v, ids) for k, v in value.items()}
+    if isinstance(value, str) and value[:1] == "@" and value[1:].isdigit():
+        return ids[int(value[1:])]
+    return value
+
+
+def check_error(call, expected: dict) -> None:
+    """``call()`` is refused with one error: the case's errorCode, and its exact ``message``
+    or a ``message_contains`` part of it."""
+    with pytest.raises(SalesforceError) as info:
+        call()
+    (body,) = info.value.content
+    assert body["errorCode"] == expected["errorCode"]
+    if "message" in expected:
+        assert body["message"] == expected["message"]
+    else:
+        assert expected["message_contains"] in body["message"]

@@ -4,17 +4,10 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-import yaml
-from simple_salesforce.exceptions import SalesforceError
+
+from conftest import check_error, fixture_cases, with_ids
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "soql"
-
-
-def _cases():
-    for path in sorted(FIXTURES.glob("*.yaml")):
-        table = yaml.safe_load(path.read_text())
-        for case in table["cases"]:
-            yield pytest.param(table, case, id=f"{path.stem}: {case['name']}")
 
 
 def _strip(value):
@@ -26,17 +19,7 @@ def _strip(value):
     return value
 
 
-def _with_ids(value, ids: list[str]):
-    if isinstance(value, list):
-        return [_with_ids(v, ids) for v in value]
-    if isinstance(value, dict):
-        return {k: _with_ids(v, ids) for k, v in value.items()}
-    if isinstance(value, str) and value[:1] == "@" and value[1:].isdigit():
-        return ids[int(value[1:])]
-    return value
-
-
-@pytest.mark.parametrize("table,case", list(_cases()))
+@pytest.mark.parametrize("table,case", list(fixture_cases(FIXTURES)))
 def test_fixture(fake_org, sf, table, case):
     org = fake_org.org
     org.clock.set(datetime.fromisoformat(table["now"].replace("Z", "+00:00")))
@@ -64,17 +47,9 @@ def _check(org, sf, table, case):
     for i, record_id in enumerate(ids):
         query = query.replace("{@%d}" % i, record_id)
     if "error" in case:
-        with pytest.raises(SalesforceError) as info:
-            sf.query(query)
-        (body,) = info.value.content
-        expected = case["error"]
-        assert body["errorCode"] == expected["errorCode"]
-        if "message" in expected:
-            assert body["message"] == expected["message"]
-        else:
-            assert expected["message_contains"] in body["message"]
+        check_error(lambda: sf.query(query), case["error"])
         return
     answer = sf.query(query)
-    assert _strip(answer["records"]) == _with_ids(_running_user(case["records"], me), ids)
+    assert _strip(answer["records"]) == with_ids(_running_user(case["records"], me), ids)
     assert answer["done"] is True
     assert answer["totalSize"] == case.get("totalSize", len(case["records"]))

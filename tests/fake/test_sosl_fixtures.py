@@ -4,35 +4,18 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-import yaml
-from simple_salesforce.exceptions import SalesforceError
 
 import fake_salesforce
+
+from conftest import check_error, fixture_cases, with_ids
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 FIXTURES = DATA / "sosl"
 
 
-def _cases():
-    for path in sorted(FIXTURES.glob("*.yaml")):
-        table = yaml.safe_load(path.read_text())
-        for case in table["cases"]:
-            yield pytest.param(table, case, id=f"{path.stem}: {case['name']}")
-
-
 def _records(answer: dict) -> list[dict]:
     return [{"sobject": r["attributes"]["type"], **{k: v for k, v in r.items() if k != "attributes"}}
             for r in answer["searchRecords"]]
-
-
-def _with_ids(value, ids: list[str]):
-    if isinstance(value, list):
-        return [_with_ids(v, ids) for v in value]
-    if isinstance(value, dict):
-        return {k: _with_ids(v, ids) for k, v in value.items()}
-    if isinstance(value, str) and value[:1] == "@" and value[1:].isdigit():
-        return ids[int(value[1:])]
-    return value
 
 
 @pytest.fixture
@@ -47,7 +30,7 @@ def connected(fake_org, sf, request):
     return connect
 
 
-@pytest.mark.parametrize("table,case", list(_cases()))
+@pytest.mark.parametrize("table,case", list(fixture_cases(FIXTURES)))
 def test_fixture(connected, table, case):
     org, sf = connected(table)
     org.clock.set(datetime.fromisoformat(table["now"].replace("Z", "+00:00")))
@@ -56,18 +39,10 @@ def test_fixture(connected, table, case):
     for i, record_id in enumerate(ids):
         text = text.replace("{@%d}" % i, record_id).replace("{@%d:15}" % i, record_id[:15])
     if "error" in case:
-        with pytest.raises(SalesforceError) as info:
-            sf.search(text)
-        (body,) = info.value.content
-        expected = case["error"]
-        assert body["errorCode"] == expected["errorCode"]
-        if "message" in expected:
-            assert body["message"] == expected["message"]
-        else:
-            assert expected["message_contains"] in body["message"]
+        check_error(lambda: sf.search(text), case["error"])
         return
     answer = sf.search(text)
-    assert _records(answer) == _with_ids(case["records"], ids)
+    assert _records(answer) == with_ids(case["records"], ids)
     if "metadata" in case:
         assert answer["metadata"] == case["metadata"]
     else:
