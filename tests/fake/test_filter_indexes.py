@@ -55,6 +55,15 @@ class Mirror:
         self.sf = sf
         self.rows: dict[str, dict] = {}
 
+    @classmethod
+    def of_values(cls, sf) -> "Mirror":
+        """A mirror holding one Contact per title of VALUES, checked once."""
+        mirror = cls(sf)
+        for v in VALUES:
+            mirror.create(v)
+        mirror.check()
+        return mirror
+
     def create(self, title, email=None):
         record_id = self.sf.Contact.create({"LastName": "L", "Title": title, "Email": email})["id"]
         self.rows[record_id] = {"Title": title, "Email": email, "deleted": False}
@@ -113,10 +122,7 @@ def test_like_anywhere_answers_exactly_as_like_across_writes(fake_org, sf):
 
 
 def test_a_rolled_back_batch_leaves_indexes_and_counts_as_they_were(fake_org, sf):
-    mirror = Mirror(sf)
-    for v in VALUES:
-        mirror.create(v)
-    mirror.check()
+    mirror = Mirror.of_values(sf)
     answer = sf.restful("composite/sobjects", method="POST", json={"allOrNone": True, "records": [
         {"attributes": {"type": "Contact"}, "LastName": "Kept?", "Title": "rolled back alpha"},
         {"attributes": {"type": "Contact"}, "Title": "no LastName: the batch fails"}]})
@@ -125,10 +131,7 @@ def test_a_rolled_back_batch_leaves_indexes_and_counts_as_they_were(fake_org, sf
 
 
 def test_a_reset_drops_them_and_they_come_back_at_their_next_use(fake_org, sf):
-    mirror = Mirror(sf)
-    for v in VALUES:
-        mirror.create(v)
-    mirror.check()
+    mirror = Mirror.of_values(sf)
     fake_org.control.reset()
     sf = fake_org.client()
     mirror = Mirror(sf)

@@ -51,6 +51,21 @@ def fresh(url):
     return sf
 
 
+def in_threads(work, count=4) -> list[Exception]:
+    """Run ``work(n)`` in ``count`` threads at once; what any of them raised."""
+    failures: list[Exception] = []
+
+    def run(n):
+        try:
+            work(n)
+        except Exception as e:  # noqa: BLE001
+            failures.append(e)
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    return failures
+
+
 def test_two_processes_serve(served):
     assert len(set(served[1])) == 2
 
@@ -66,18 +81,12 @@ def test_a_session_is_valid_in_every_process_and_ids_are_unique_and_ordered(url)
     assert ids == sorted(ids) and len(set(ids)) == 40        # creation order, as one process gives
     assert [sf.Contact.get(i)["LastName"] for i in ids] == [f"Seq{i}" for i in range(40)]
 
-    made, failures = [], []
+    made = []
 
     def create(n):
         client = fresh(url)
-        try:
-            made.extend(client.Contact.create({"LastName": f"T{n}-{i}"})["id"] for i in range(30))
-        except Exception as e:  # noqa: BLE001
-            failures.append(e)
-    threads = [threading.Thread(target=create, args=(n,)) for n in range(4)]
-    [t.start() for t in threads]
-    [t.join() for t in threads]
-    assert failures == []
+        made.extend(client.Contact.create({"LastName": f"T{n}-{i}"})["id"] for i in range(30))
+    assert in_threads(create) == []
     assert len(set(made)) == 120 and not set(made) & set(ids)
     assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 160
     log = requests.get(f"{url}/_fake/requests").json()
@@ -208,19 +217,11 @@ def test_the_request_log_keeps_the_newest_entries_of_every_process(tmp_path):
     clients[0].query("SELECT Id FROM Contact WHERE LastName = 'after'")
     assert names(apps[1]) == ["after"]
 
-    failures = []
-
     def query(n):                          # the file replaced by several threads at once
         client = fake_salesforce.connect(apps[n % 2])
-        try:
-            for i in range(25):
-                client.query(f"SELECT Id FROM Contact WHERE LastName = 't{n}-{i}'")
-        except Exception as e:  # noqa: BLE001
-            failures.append(e)
-    threads = [threading.Thread(target=query, args=(n,)) for n in range(4)]
-    [t.start() for t in threads]
-    [t.join() for t in threads]
-    assert failures == []
+        for i in range(25):
+            client.query(f"SELECT Id FROM Contact WHERE LastName = 't{n}-{i}'")
+    assert in_threads(query) == []
     assert len(names(apps[0])) == 5 and ControlClient(apps[1]).info()["api_requests"] == 24 + 100
 
 
