@@ -21,6 +21,7 @@ from .clock import Clock, format_datetime, parse_datetime
 from .ids import IdGenerator, to18
 from .schema import FieldDef, Schema, SObjectDef, load_schema
 from .soql import Cursors, Ordering, query_more, run_query
+from .soql.scopes import supported_scopes
 from .sosl import run_search
 from .store import PHONE_PENDING_TABLE, PHONE_TABLE, Store, collector_paused, q
 from .tls import public_key
@@ -1009,6 +1010,7 @@ class Org:
             for c in obj.children.values()
         ]
         out["recordTypeInfos"] = self._record_types(obj.name)
+        out["supportedScopes"] = supported_scopes(obj)
         return out
 
     def _record_types(self, sobject: str) -> list[dict]:

@@ -25,7 +25,7 @@ from ..ids import to18
 from ..schema import FieldDef, SObjectDef
 from ..store import TRIGRAMS, index_name, q, trigram_table
 from ..values import to_wire
-from . import ast, dates
+from . import ast, dates, scopes
 from .unsupported import refuse
 from .parser import caret
 
@@ -935,100 +935,6 @@ def fields_function(stmt: Statement, node: ast.Func, limit: int | None) -> list[
     return [ast.Path((n,), node.line, node.column) for n in names]
 
 
-_TEAMS = {"Account": ("AccountTeamMember", "AccountId"),
-          "Opportunity": ("OpportunityTeamMember", "OpportunityId")}
-_LIVE = '"IsDeleted" = 0'
-
-
-def _reports(uid_param: str = "?") -> str:
-    """The users who report to the running user (their ManagerId): the running user's team."""
-    return f'SELECT "Id" FROM "User" WHERE "ManagerId" = {uid_param} AND {_LIVE}'
-
-
-def _territories(users_sql: str) -> str:
-    """The territories (Territory2) the users ``users_sql`` selects are assigned to."""
-    return (f'SELECT "Territory2Id" FROM "UserTerritory2Association" WHERE "UserId" IN '
-            f'({users_sql}) AND {_LIVE}')
-
-
-def _in_territories(obj, scope: Scope, territories: str) -> str | None:
-    """The records of ``obj`` assigned to one of ``territories``, where the object has a
-    territory: Accounts and Leads through ObjectTerritory2Association, Opportunities by their
-    Territory2Id, Users by their UserTerritory2Association."""
-    if obj.name in ("Account", "Lead"):
-        return (f'{scope.column("Id")} IN (SELECT "ObjectId" FROM "ObjectTerritory2Association" '
-                f'WHERE "Territory2Id" IN ({territories}) AND {_LIVE})')
-    if obj.field("Territory2Id") is not None:
-        return f'{scope.column("Territory2Id")} IN ({territories})'
-    if obj.name == "User":
-        return (f'{scope.column("Id")} IN (SELECT "UserId" FROM "UserTerritory2Association" '
-                f'WHERE "Territory2Id" IN ({territories}) AND {_LIVE})')
-    return None
-
-
-def _scope_test(name: str, scope: Scope, user_id: str | None) -> tuple[str, list] | None:
-    """The test of ``USING SCOPE name`` on the FROM object, or None where the object does not
-    offer the scope (then a 501 names both: the fake does not know Salesforce's wording).
-
-    - ``everything``: every record (handled by the caller).
-    - ``mine``: records the running user owns (OwnerId); a Dashboard is the running user's when
-      it sits in their personal folder (its FolderId is their user id).
-    - ``user_owned`` / ``queue_owned``: on objects a queue may own (Case, Lead), the records
-      owned by a user / by a queue.
-    - ``mine_and_my_groups`` (ProcessInstanceWorkitem only, as in Salesforce): workitems whose
-      actor is the running user or a queue or group that has them as a member (GroupMember).
-    - ``delegated``: the Tasks and Events the running user created and another user owns.
-    - ``team``: Accounts and Opportunities whose team (AccountTeamMember,
-      OpportunityTeamMember) has the running user; on other owned objects, the records owned by
-      a user who reports to the running user (User.ManagerId), as Salesforce's "My team's"
-      scope of custom objects; on User, the users who report to the running user.
-    - ``my_territory`` / ``my_team_territory``: with Enterprise Territory Management's objects
-      (Territory2, UserTerritory2Association, ObjectTerritory2Association), the Accounts and
-      Leads assigned to a territory of the running user (or of a user who reports to them),
-      the Opportunities whose Territory2Id is one, and the Users assigned to one. An org with
-      no territories seeded answers no records: that is the exact answer, not a stand-in.
-    - ``allPrivate`` (Dashboard): the dashboards in any user's personal folder.
-    - ``mru``: where the fake differs from Salesforce, the object's 200 most recently modified
-      records (as ``/recent``), for every user alike.
-    The fake has no scoping rules (``scopingRule``) and no other scope names."""
-    obj, uid = scope.obj, user_id
-    if uid is None:
-        return None
-    owned = obj.field("OwnerId") is not None
-    queues = owned and "Group" in obj.field("OwnerId").reference_to
-    if name == "MINE" and owned:
-        return f"{scope.column('OwnerId')} = ?", [uid]
-    if name == "MINE" and obj.name == "Dashboard":
-        return f"{scope.column('FolderId')} = ?", [uid]
-    if name == "ALLPRIVATE" and obj.name == "Dashboard":
-        return f"substr({scope.column('FolderId')}, 1, 3) = '005'", []
-    if name in ("USER_OWNED", "QUEUE_OWNED") and queues:
-        return f"substr({scope.column('OwnerId')}, 1, 3) {'=' if name == 'USER_OWNED' else '!='} '005'", []
-    if name == "MRU":
-        return (f"{scope.column('Id')} IN (SELECT \"Id\" FROM {q(obj.name)} WHERE {_LIVE} "
-                f"ORDER BY \"LastModifiedDate\" DESC, \"Id\" DESC LIMIT 200)", [])
-    if name == "DELEGATED" and obj.name in ("Task", "Event"):
-        return f"{scope.column('CreatedById')} = ? AND {scope.column('OwnerId')} != ?", [uid, uid]
-    if name == "TEAM" and obj.name in _TEAMS:
-        member, field_name = _TEAMS[obj.name]
-        return (f"{scope.column('Id')} IN (SELECT {q(field_name)} FROM {q(member)} "
-                f"WHERE \"UserId\" = ? AND {_LIVE})", [uid])
-    if name == "TEAM" and obj.name == "User":
-        return f"{scope.column('Id')} IN ({_reports()})", [uid]
-    if name == "TEAM" and owned:
-        return f"{scope.column('OwnerId')} IN ({_reports()})", [uid]
-    if name in ("MY_TERRITORY", "MY_TEAM_TERRITORY"):
-        users = "?" if name == "MY_TERRITORY" else _reports()
-        test = _in_territories(obj, scope, _territories(users))
-        return (test, [uid]) if test else None
-    if name == "MINE_AND_MY_GROUPS" and obj.name == "ProcessInstanceWorkitem":
-        return (f"({scope.column('ActorId')} = ? OR {scope.column('ActorId')} IN (SELECT \"GroupId\" "
-                f"FROM \"GroupMember\" WHERE \"UserOrGroupId\" = ? AND {_LIVE}))", [uid, uid])
-    return None
-
-
-_SCOPES = {"MINE", "MRU", "DELEGATED", "TEAM", "MINE_AND_MY_GROUPS", "MY_TERRITORY",
-           "MY_TEAM_TERRITORY", "ALLPRIVATE", "USER_OWNED", "QUEUE_OWNED"}
 _RECORD_VISIBILITY = {"MAXDESCRIPTORPERRECORD": "number", "SUPPORTSDOMAINS": "word",
                       "SUPPORTSDELEGATES": "word"}
 
@@ -1093,16 +999,12 @@ def clause_tests(stmt: Statement, scope: Scope) -> list[tuple[str, list]]:
         words = set(clause.words)
         if clause.kind == "USING SCOPE":
             name = clause.words[0]
-            if name == "EVERYTHING":
-                continue
-            test = _scope_test(name, scope, ctx.user_id)
+            test = scopes.scope_test(name, scope.obj, scope.column, ctx.user_id)
             if test is None:
-                raise refuse("SOQL USING SCOPE (other than everything, mine, mru, delegated, team, "
-                             "mine_and_my_groups, my_territory, my_team_territory, allPrivate, "
-                             "user_owned and queue_owned)",
-                             f"SOQL USING SCOPE {name.lower()}"
-                             + (f" on {scope.obj.name}" if name in _SCOPES else ""))
-            tests.append(test)
+                raise refuse(scopes.REFUSED, f"SOQL USING SCOPE {name.lower()}"
+                             + (f" on {scope.obj.name}" if scopes.known(name) else ""))
+            if test[0]:
+                tests.append(test)
             continue
         if clause.kind == "USING LOOKUP":
             _lookup_test(ctx, scope, clause)

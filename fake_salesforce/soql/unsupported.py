@@ -8,14 +8,14 @@ generated from ``NOT_IMPLEMENTED``.
 from __future__ import annotations
 
 from .. import errors
+from . import scopes
 
 # construct -> what Salesforce does with it (why the fake cannot just accept it)
 NOT_IMPLEMENTED: dict[str, str] = {
     "SOQL WITH DATA CATEGORY": "filters Knowledge articles and questions by data category",
     "SOQL WITH USERID": "reads UserProfileFeed, the changes a user's profile feed tracks (an "
                         "object the fake does not have)",
-    "SOQL USING SCOPE (other than everything, mine, mru, delegated, team, mine_and_my_groups, "
-    "my_territory, my_team_territory, allPrivate, user_owned and queue_owned)":
+    scopes.REFUSED:
         "filters by a scoping rule, or a scope the object does not offer (the fake does not know "
         "Salesforce's wording for that error)",
     "Knowledge article types (__kav objects)":

@@ -87,3 +87,33 @@ def test_nested_child_subqueries_need_api_version_58(fake_org, sf):
     assert refused.value.content[0]["message"].endswith(
         "SOQL statements cannot query aggregate relationships more than 1 level away from the "
         "root entity object.")
+
+
+@pytest.mark.parametrize("sobject, expected", [
+    ("Account", ["everything", "mine", "mru", "team", "my_territory", "my_team_territory"]),
+    ("Task", ["everything", "mine", "mru", "delegated", "team"]),
+    ("Case", ["everything", "mine", "mru", "team", "user_owned", "queue_owned"]),
+    ("Dashboard", ["everything", "mine", "mru", "allPrivate"]),
+    ("ProcessInstanceWorkitem", ["everything", "mru", "mine_and_my_groups"]),
+])
+def test_describe_lists_the_scopes_a_query_accepts(sf, sobject, expected):
+    from simple_salesforce.exceptions import SalesforceError
+    listed = getattr(sf, sobject).describe()["supportedScopes"]
+    assert [s["name"] for s in listed] == expected
+    assert all(s["label"] for s in listed)
+    for name in ("everything", "mine", "mru", "delegated", "team", "my_territory",
+                 "my_team_territory", "mine_and_my_groups", "allPrivate", "user_owned",
+                 "queue_owned", "scopingRule"):
+        query = f"SELECT Id FROM {sobject} USING SCOPE {name}"
+        if name in expected:
+            assert sf.query(query)["done"] is True
+        else:
+            with pytest.raises(SalesforceError) as refused:
+                sf.query(query)
+            assert refused.value.status == 501 and name.lower() in refused.value.content[0]["message"]
+
+
+def test_account_scopes_are_labelled_as_salesforce_labels_them(sf):
+    labels = {s["name"]: s["label"] for s in sf.Account.describe()["supportedScopes"]}
+    assert (labels["everything"], labels["mine"], labels["team"]) == \
+        ("All accounts", "My accounts", "My team's accounts")
