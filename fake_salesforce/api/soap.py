@@ -9,9 +9,10 @@ from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import errors, urls
-from .http import USER_ID
+from .http import USER_ID, raw_body
 from . import base_url, org
 
 bp = Blueprint("soap", __name__)
@@ -22,6 +23,8 @@ _NAMESPACES = {"u": "urn:partner.soap.sforce.com", "c": "urn:enterprise.soap.sfo
 _APIS = {"u": "the partner SOAP API", "c": "the enterprise SOAP API", "m": "the Metadata API",
          "T": "the Tooling SOAP API", "s": "the Apex SOAP API"}
 _XML = "text/xml;charset=UTF-8"
+# A SOAP message may be up to 50 MB; past that the fake answers a 413 fault, chunked or not.
+MAX_MESSAGE_BYTES = 50 * 1024 * 1024
 
 
 def fault(code: str, message: str, status: int = 500, detail: str = "UnexpectedErrorFault") -> Response:
@@ -66,8 +69,14 @@ def soap(kind: str, version: str, rest: str = ""):
                      f"{request.method} {request.path}", 501)
     if request.method != "POST":
         return fault("INVALID_REQUEST", f"SOAP calls are POSTed, not sent with {request.method}")
+    request.max_content_length = MAX_MESSAGE_BYTES
     try:
-        root = ElementTree.fromstring(request.get_data())
+        root = ElementTree.fromstring(raw_body())
+    except RequestEntityTooLarge:
+        return fault("REQUEST_ENTITY_TOO_LARGE", "The SOAP message is larger than "
+                     f"{MAX_MESSAGE_BYTES // (1024 * 1024)} MB", 413)
+    except errors.SalesforceError as e:
+        return fault("INVALID_REQUEST", e.message)
     except ElementTree.ParseError as e:
         return fault("INVALID_REQUEST", f"The SOAP body is not well-formed XML: {e}")
     body = next((el for el in root.iter() if _local(el.tag) == "Body"), None)

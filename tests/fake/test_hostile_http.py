@@ -304,3 +304,23 @@ def test_bulk_upload_with_a_field_past_the_limit_keeps_no_row(client):
     status, payload = _upload(client, job_id, b"Content-Length: %d\r\n" % len(csv_data), csv_data)
     assert status == 400 and json.loads(payload)[0]["errorCode"] == "INVALIDBATCH", payload[:300]
     assert _rows_after_close(client, job_id) == 0
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_soap_login_past_the_size_limit_is_a_413_fault(client, monkeypatch, chunked):
+    from fake_salesforce.api import soap
+    monkeypatch.setattr(soap, "MAX_MESSAGE_BYTES", 1000)
+    envelope = (b'<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv='
+                b'"http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><login>'
+                b"<username>" + b"u" * 2000 + b"</username><password>p</password>"
+                b"</login></soapenv:Body></soapenv:Envelope>")
+    if chunked:
+        head, body = b"Transfer-Encoding: chunked\r\n", b"%x\r\n%s\r\n0\r\n\r\n" % (len(envelope), envelope)
+    else:
+        head, body = b"Content-Length: %d\r\n" % len(envelope), envelope
+    answer = raw_exchange(client.server, b"POST /services/Soap/u/62.0 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                          b"Content-Type: text/xml\r\nSOAPAction: login\r\nConnection: close\r\n"
+                          + head + b"\r\n" + body)
+    status, payload = int(answer.split(b" ", 2)[1]), answer.partition(b"\r\n\r\n")[2]
+    assert status == 413, payload[:300]
+    assert b"<faultcode>sf:REQUEST_ENTITY_TOO_LARGE</faultcode>" in payload
