@@ -16,6 +16,8 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
+from operator import itemgetter
 from typing import Any, Callable
 
 from . import errors
@@ -37,7 +39,7 @@ def _boolean(field, value):
     raise _bad(field, value, "boolean")
 
 
-_INT_MAX = 2**31 - 1
+INT_MAX = 2**31 - 1
 
 
 def _out_of_range(field, value) -> errors.SalesforceError:
@@ -60,7 +62,7 @@ def _int(field, value):
             pass
     if number is None:
         raise _bad(field, value, "int")
-    if abs(number) > _INT_MAX:
+    if abs(number) > INT_MAX:
         raise _out_of_range(field, value)
     return number
 
@@ -76,10 +78,15 @@ def _double(field, value):
         raise _out_of_range(field, value) from None
     if math.isnan(number) or math.isinf(number):
         raise _bad(field, value, "double")
-    digits = (field.precision or 18) - (2 if field.scale is None else field.scale)
-    if abs(number) >= 10.0 ** digits:
+    if abs(number) >= number_limit(field):
         raise _out_of_range(field, value)
     return number
+
+
+def number_limit(field) -> float:
+    """The size a value of a double, currency or percent field must stay below (its digits
+    before the decimal point)."""
+    return 10.0 ** ((field.precision or 18) - (2 if field.scale is None else field.scale))
 
 
 def _date(field, value):
@@ -127,6 +134,19 @@ def is_email(text: str) -> bool:
     if at and domain.isascii() and len(local) <= 64 and len(text) <= 254 and _PLAIN_LOCAL.match(local):
         return _is_email_full("a@" + domain)
     return _is_email_full(text)
+
+
+def all_emails(texts: list[str]) -> bool:
+    """Whether ``is_email`` holds for every one of ``texts`` (strings), a column at a time:
+    when every address has a plain local part, each distinct domain is checked once."""
+    parts = list(map(str.rpartition, texts, repeat("@")))
+    local = list(map(itemgetter(0), parts))
+    domains = set(map(itemgetter(2), parts))
+    if all(map(itemgetter(1), parts)) and all(map(str.isascii, domains)) \
+            and max(map(len, local), default=0) <= 64 and max(map(len, texts), default=0) <= 254 \
+            and all(map(_PLAIN_LOCAL.match, local)):
+        return all(_is_email_full("a@" + domain) for domain in domains)
+    return all(map(is_email, texts))
 
 
 @lru_cache(maxsize=4096)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from functools import lru_cache
 
 _CHECKSUM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 # ASCII order, so that ids of one object sort in creation order as text.
@@ -82,19 +83,55 @@ class IdGenerator:
         with self._lock:
             self._counter = max(self._counter, counter)
 
-    def _take(self) -> int:
-        """The next counter value."""
+    def _take(self, n: int = 1) -> int:
+        """Take ``n`` counter values; the last of them."""
         with self._lock:
-            self._counter += 1
+            self._counter += n
             return self._counter
+
+    def _last(self) -> int:
+        """The counter value taken last."""
+        return self._counter
 
     def next(self, prefix: str) -> str:
         n = self._take()
         high, low = divmod(n, len(_PAIRS))
+        _, id13, check2, bits = self._head(prefix, high)
+        return id13 + _PAIRS[low] + check2 + _CHECKSUM_ALPHABET[bits | _PAIR_BITS[low]]
+
+    def upcoming(self, prefix: str, count: int) -> list[str]:
+        """The ids the next ``count`` calls of ``next(prefix)`` will give, none of them taken:
+        a writer of many records works them out before its checks, and takes them with
+        ``take(count)`` once it writes (in the same transaction: no one else takes one meanwhile)."""
+        out: list[str] = []
+        n = self._last() + 1
+        end = n + count
+        while n < end:
+            high, low = divmod(n, len(_PAIRS))
+            stop = min(len(_PAIRS), low + end - n)
+            _, id13, check2, bits = self._head(prefix, high)
+            out += [id13 + pair + check2 + last
+                    for pair, last in zip(_PAIRS[low:stop], _last_characters(bits)[low:stop])]
+            n += stop - low
+        return out
+
+    def take(self, count: int) -> None:
+        """Take the ``count`` ids ``upcoming`` gave."""
+        self._take(count)
+
+    def _head(self, prefix: str, high: int) -> tuple:
+        """What the ids of ``prefix`` share for 3,844 counter values: the first 13 characters,
+        the first two of the checksum and the bits of the last."""
         head = self._heads.get(prefix)
         if head is None or head[0] != high:
-            # the first 13 characters and what they give the checksum change every 3,844 ids
             id13 = prefix + self._instance + _base62(high, 7)
             partial = checksum(id13 + "00")
             head = self._heads[prefix] = (high, id13, partial[:2], _CHECKSUM_ALPHABET.index(partial[2]))
-        return head[1] + _PAIRS[low] + head[2] + _CHECKSUM_ALPHABET[head[3] | _PAIR_BITS[low]]
+        return head
+
+
+@lru_cache(maxsize=8)
+def _last_characters(bits: int) -> list[str]:
+    """The last checksum character of each counter pair, given the bits the id's 11th to 13th
+    characters give it."""
+    return [_CHECKSUM_ALPHABET[bits | pair_bits] for pair_bits in _PAIR_BITS]

@@ -12,6 +12,8 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from itertools import compress, repeat
+from operator import contains, itemgetter, ne, or_
 from typing import Iterable
 
 from . import errors, phones, urls
@@ -25,7 +27,7 @@ from .soql.scopes import supported_scopes
 from .sosl import run_search
 from .store import PHONE_PENDING_TABLE, PHONE_TABLE, Store, collector_paused, q
 from .tls import public_key
-from .values import storage_converter, to_storage, to_wire
+from .values import storage_column, storage_converter, to_storage, to_wire
 
 DEFAULT_USERNAME = "admin@example.com"
 DEFAULT_PASSWORD = "password"
@@ -36,6 +38,10 @@ _SEED_ITEM_KEYS = frozenset(SEED_ITEM_KEYS)
 # rows a seed buffers before writing them: a large seed into a small table is written in one go,
 # which lets the store build the table's indexes after the rows (see Store._flush)
 SEED_FLUSH_ROWS = 250_000
+# consecutive items of one object giving the same fields that are seeded a column at a time
+SEED_COLUMN_RUN = 16
+_SEED_COLUMN_ITEM_KEYS = frozenset({"sobject", "fields"})
+_NO_FIELDS: dict = {}   # an item without "fields" (never written to)
 
 
 BATCH_OPS = ("create", "update", "delete")
@@ -867,48 +873,171 @@ class Org:
         created: dict[str, list[str]] = {}   # object -> the first and last Id this seed gave it
         with self.store.transaction(), collector_paused():
             now = format_datetime(self.clock.now())
-            for i, item in enumerate(records):
-                if not isinstance(item, dict) or not isinstance(fields := item.get("fields", {}), dict):
-                    raise errors.JsonParserError(f"records[{i}]: expected {{sobject, fields}}")
-                sobject = item.get("sobject")
-                kind = kinds.get(sobject) if isinstance(sobject, str) else None
-                if kind is None:
-                    kind = kinds[sobject] = self._seed_kind(i, sobject)
-                if not item.keys() <= _SEED_ITEM_KEYS:
-                    unknown = [k for k in item if k not in SEED_ITEM_KEYS]
-                    raise errors.JsonParserError(
-                        f"records[{i}] ({sobject}): unknown key {unknown[0]!r}; a record has "
-                        f"{', '.join(SEED_ITEM_KEYS)} (field values go under 'fields:')")
-                obj, person = kind
-                values = fields
-                for value in fields.values():
-                    if value.__class__ is str and value[:1] == "@":
-                        values = self._seed_references(i, sobject, obj, fields, ids)
-                        break
-                if person:
-                    sobject = "Account"
-                    values = {**values, "RecordTypeId": self.person_record_type_id}
-                try:
-                    new_id = self._create(obj, values, user, True, now, mark_phones=False,
-                                          seeding=True)
-                except errors.SalesforceError as e:
-                    e.message = f"records[{i}] ({sobject}): {e.message}"
-                    raise
-                ids.append(new_id)
-                span = created.get(obj.name)
-                if span is None:
-                    created[obj.name] = [new_id, new_id]
-                else:
-                    span[1] = new_id
-                self.store.flush_if_large(SEED_FLUSH_ROWS)
-                if item.get("password") is not None and "Username" in obj.fields:  # a User
-                    username = self.store.get(obj, new_id)["Username"]
-                    self.passwords[username.lower()] = str(item["password"]) + str(item.get("security_token", ""))
+            for start, end, fields in _seed_runs(records):
+                if fields is not None:
+                    sobject = records[start]["sobject"]
+                    obj = self.schema.get(sobject) if sobject != "PersonAccount" else None
+                    new_ids = self._seed_columns(obj, fields, start, ids, user, now) if obj else None
+                    if new_ids is not None:
+                        ids += new_ids
+                        created.setdefault(obj.name, [new_ids[0], None])[1] = new_ids[-1]
+                        continue
+                for i in range(start, end):
+                    self._seed_one(i, records[i], kinds, ids, created, user, now)
             for name, (first, last) in created.items():
                 # ids of one object grow as text too: the seed's records are those between its first and last
                 self.store.phones_changed_between(self.schema.get(name), first, last)
             self.store.set_meta("passwords", _encode_passwords(self.passwords))
         return ids
+
+    def _seed_one(self, i: int, item, kinds: dict, ids: list[str], created: dict, user: str, now: str) -> None:
+        """Seed item ``i`` of a batch on its own, as a create."""
+        if not isinstance(item, dict) or not isinstance(fields := item.get("fields", {}), dict):
+            raise errors.JsonParserError(f"records[{i}]: expected {{sobject, fields}}")
+        sobject = item.get("sobject")
+        kind = kinds.get(sobject) if isinstance(sobject, str) else None
+        if kind is None:
+            kind = kinds[sobject] = self._seed_kind(i, sobject)
+        if not item.keys() <= _SEED_ITEM_KEYS:
+            unknown = [k for k in item if k not in SEED_ITEM_KEYS]
+            raise errors.JsonParserError(
+                f"records[{i}] ({sobject}): unknown key {unknown[0]!r}; a record has "
+                f"{', '.join(SEED_ITEM_KEYS)} (field values go under 'fields:')")
+        obj, person = kind
+        values = fields
+        for value in fields.values():
+            if value.__class__ is str and value[:1] == "@":
+                values = self._seed_references(i, sobject, obj, fields, ids)
+                break
+        if person:
+            sobject = "Account"
+            values = {**values, "RecordTypeId": self.person_record_type_id}
+        try:
+            new_id = self._create(obj, values, user, True, now, mark_phones=False, seeding=True)
+        except errors.SalesforceError as e:
+            e.message = f"records[{i}] ({sobject}): {e.message}"
+            raise
+        ids.append(new_id)
+        span = created.get(obj.name)
+        if span is None:
+            created[obj.name] = [new_id, new_id]
+        else:
+            span[1] = new_id
+        self.store.flush_if_large(SEED_FLUSH_ROWS)
+        if item.get("password") is not None and "Username" in obj.fields:  # a User
+            username = self.store.get(obj, new_id)["Username"]
+            self.passwords[username.lower()] = str(item["password"]) + str(item.get("security_token", ""))
+
+    def _seed_columns(self, obj: SObjectDef, fields: list[dict], start: int, ids: list[str], user: str,
+                      now: str) -> list[str] | None:
+        """Seed items ``start``, ``start + 1``, ... of a batch, records of ``obj`` that give the
+        same fields (``fields``), a column at a time: each field's values checked at once
+        (``storage_column``), the references as a set, the rows built column by column and
+        written in one statement. Their ids; None, with nothing written and no id taken, when
+        a value fails its check or the records need what only a create one by one does
+        (behaviours that derive or write, unique fields): the caller then seeds them one by
+        one, which names the exact record and field as it always has."""
+        hooks = self._hooks
+        if obj.unique_fields or any(hooks[obj.name, hook] for hook in ("required", "derive", "after_write")):
+            return None
+        n = len(fields)
+        new_ids = self.ids.upcoming(obj.key_prefix, n)
+        rules = self._write_rules.setdefault((obj.name, True, True), {})
+        given: dict[str, list] = {}
+        resolved: dict[str, list] = {}   # by field: the values with the "@N" of earlier items replaced
+        try:
+            for key in fields[0]:
+                rule = rules.get(key)
+                if rule is None:
+                    if key == "attributes":
+                        continue
+                    rule = self._write_rule(obj, key, True, True)
+                    if rule[0].name == key:
+                        rules[key] = rule
+                f, convert = rule
+                if convert is None or f.name in given:
+                    return None
+                values = list(map(itemgetter(key), fields))
+                if _marked(values):
+                    if f.type != "reference":
+                        return None
+                    values = resolved[key] = _seed_earlier(values, start, ids, new_ids)
+                    if values is None:
+                        return None
+                stored = given[f.name] = storage_column(f, convert, values)
+                if f.required and None in stored:
+                    return None
+            if not self._seed_references_exist(obj, given, new_ids):
+                return None
+            checks = hooks[obj.name, "check"]
+            if checks:
+                items = fields if not resolved else [
+                    {**item, **dict(zip(resolved, values))} for item, values in zip(fields, zip(*resolved.values()))]
+                for hook in checks:
+                    for item in items:
+                        hook.check(self, obj, item, None)
+        except errors.SalesforceError:
+            return None
+        cols = dict(self.default_row(obj))
+        if obj.owned:
+            cols["OwnerId"] = user
+        cols.update(CreatedDate=now, LastModifiedDate=now, SystemModstamp=now, CreatedById=user,
+                    LastModifiedById=user)
+        cols.update(given)
+        if "CreatedDate" in given and "LastModifiedDate" not in given:
+            cols["LastModifiedDate"] = cols["CreatedDate"]
+        if "LastModifiedDate" in given:
+            cols["SystemModstamp"] = cols["LastModifiedDate"]
+        for name in obj.required_fields:
+            value = cols.get(name)
+            if (None in value or "" in value) if type(value) is list else value in (None, ""):
+                return None
+        for f in obj.derived_by_schema:
+            cols[f.name] = _derived_column(f, cols)
+        cols["Id"] = new_ids
+        names = tuple(name for name, value in cols.items() if type(value) is list)
+        same = {name: value for name, value in cols.items() if type(value) is not list and value is not None}
+        rows = list(zip(*map(cols.get, names)))
+        self.ids.take(n)
+        self.store.insert_rows(obj, names, rows, same)
+        return new_ids
+
+    def _seed_references_exist(self, obj: SObjectDef, given: dict[str, list], new_ids: list[str]) -> bool:
+        """Whether every reference of a column seed names a live record of an object its field
+        points to, and no behaviour of that object refuses it (``new_ids``: the seed's own
+        records, whose rows are still to be written)."""
+        references = self._references.get(obj.name)
+        if references is None:
+            references = self._references[obj.name] = frozenset(
+                f.name for f in obj.fields.values() if f.type == "reference")
+        own = None
+        for name in references.intersection(given):
+            f = obj.fields[name]
+            targets: dict[str, list[str]] = {}
+            for value in set(given[name]):
+                if value is None:
+                    continue
+                target = self.object_for_id(value)
+                if target is None or target.name not in f.reference_to:
+                    return False
+                targets.setdefault(target.name, []).append(value)
+            for target_name, values in targets.items():
+                target = self.schema.get(target_name)
+                if target is obj:
+                    own = set(new_ids) if own is None else own
+                    values = [v for v in values if v not in own]
+                    if len(values) < len(targets[target_name]) and self._hooks[obj.name, "referenced"]:
+                        return False
+                if self._hooks[target.name, "referenced"]:
+                    for value in values:
+                        row = self.store.get(target, value)
+                        if row is None or row["IsDeleted"]:
+                            return False
+                        for hook in self._hooks[target.name, "referenced"]:
+                            hook.referenced(self, target, row, f)
+                elif values and len(self.store.live_ids(target, values)) < len(values):
+                    return False
+        return True
 
     def _seed_kind(self, i: int, sobject) -> tuple[SObjectDef, bool]:
         """The object a seed item names, and whether it is a person account."""
@@ -1170,3 +1299,81 @@ def _checked_country(value) -> str:
         return phones.check_country(value)
     except ValueError as e:
         raise errors.InvalidParameterValue(f"'default_country': {e}", ["default_country"]) from None
+
+
+# == seeding a column at a time (see Org.seed) =====================================================
+def _seed_runs(records: list) -> list[tuple[int, int, list[dict] | None]]:
+    """A seed batch cut into runs of consecutive items: (start, end, the items' field values)
+    for a run that may be seeded a column at a time (at least SEED_COLUMN_RUN items naming the
+    same sObject, giving the same fields and nothing else), (start, end, None) for one to seed
+    item by item (any batch with an item that is no {sobject, fields} object is one such run)."""
+    n = len(records)
+    if n < SEED_COLUMN_RUN or set(map(type, records)) != {dict}:
+        return [(0, n, None)]
+    fields = list(map(dict.get, records, repeat("fields"), repeat(_NO_FIELDS)))
+    if set(map(type, fields)) != {dict}:
+        return [(0, n, None)]
+    sobjects = list(map(dict.get, records, repeat("sobject")))
+    plain = list(map(_SEED_COLUMN_ITEM_KEYS.issuperset, records))
+    keys = list(map(dict.keys, fields))
+    if sobjects.count(sobjects[0]) == n and all(map(keys[0].__eq__, keys)) and all(plain):
+        cuts = [0, n]
+    else:
+        changed = map(or_, map(ne, sobjects[1:], sobjects[:-1]),
+                      map(or_, map(ne, keys[1:], keys[:-1]), map(ne, plain[1:], plain[:-1])))
+        cuts = [0, *compress(range(1, n), changed), n]
+    return [(a, b, fields[a:b] if b - a >= SEED_COLUMN_RUN and plain[a] and isinstance(sobjects[a], str)
+             else None) for a, b in zip(cuts, cuts[1:])]
+
+
+def _marked(values: list) -> bool:
+    """Whether a column has a string starting with "@" (an item of the batch, or a mistake)."""
+    try:
+        return any(map(str.startswith, values, repeat("@")))
+    except TypeError:   # not all strings
+        return any(value.__class__ is str and value[:1] == "@" for value in values)
+
+
+def _seed_earlier(values: list, start: int, ids: list[str], new_ids: list[str]) -> list | None:
+    """A reference column of the items from ``start`` with each "@N" replaced by the Id of item N
+    (``ids``: of the items before ``start``; ``new_ids``: from ``start``); None when one names
+    an item at or after its own (an error the item-by-item seed names)."""
+    out = []
+    for i, value in enumerate(values, start):
+        if value.__class__ is str and value[:1] == "@" and value[1:].isdigit():
+            try:
+                n = int(value[1:])
+            except ValueError:
+                return None
+            if n >= i:
+                return None
+            value = ids[n] if n < start else new_ids[n - start]
+        out.append(value)
+    return out
+
+
+def _column(value):
+    """A column seed's values of one field: the list, or its one value for every row."""
+    return value if type(value) is list else repeat(value)
+
+
+def _derived_column(f: FieldDef, cols: dict):
+    """A field the schema derives (as Org._derive_declared sets it on a new record) for the rows
+    of a column seed: a list, or one value for every row."""
+    if f.compose or f.true_when:
+        parts = [cols.get(name) for name in (f.compose or f.true_when)]
+        if f.compose:
+            def derive(values):
+                return " ".join(filter(None, values)) or None
+        else:
+            allowed = list(f.true_when.values())
+
+            def derive(values):
+                return int(all(map(contains, allowed, values)))
+        if not any(type(part) is list for part in parts):
+            return derive(parts)
+        return list(map(derive, zip(*map(_column, parts))))
+    flag, stamp = cols.get(f.stamped_when), cols["LastModifiedDate"]
+    if type(flag) is not list:
+        return stamp if flag else None
+    return [s if on else None for on, s in zip(flag, _column(stamp))]

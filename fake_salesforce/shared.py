@@ -153,12 +153,15 @@ class SharedIds(IdGenerator):
             if counter > self.board.get(Board.ID_COUNTER):
                 self.board.put(Board.ID_COUNTER, counter)
 
-    def _take(self) -> int:
+    def _take(self, n: int = 1) -> int:
         if self.store.writing():
-            n = self.board.get(Board.ID_COUNTER) + 1
-            self.board.put(Board.ID_COUNTER, n)
-            return n
-        return self.board.add(Board.ID_COUNTER)
+            last = self.board.get(Board.ID_COUNTER) + n
+            self.board.put(Board.ID_COUNTER, last)
+            return last
+        return self.board.add(Board.ID_COUNTER, n)
+
+    def _last(self) -> int:
+        return self.board.get(Board.ID_COUNTER)
 
 
 class SharedSessions(MutableMapping):

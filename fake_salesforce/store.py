@@ -16,6 +16,7 @@ per row, and each row still stands or falls alone.
 from __future__ import annotations
 
 import gc
+import json
 import math
 import os
 import re
@@ -24,7 +25,7 @@ import threading
 import zlib
 from contextlib import closing, contextmanager
 from functools import lru_cache
-from itertools import groupby
+from itertools import groupby, repeat
 from operator import itemgetter
 from pathlib import Path
 
@@ -42,6 +43,15 @@ NOCASE_INDEXED = ("Email", "CallObject")  # besides name fields, unique fields a
 META_TABLE = "_meta"
 ROWS_TABLE = "_rows"            # per object: live rows and all rows, kept by triggers (see row_count)
 TRIGRAM_PREFIX = "_trigram_"    # trigram (FTS5) indexes of one field each (see ensure_trigrams)
+
+
+def sql_literal(value) -> str | None:
+    """``value`` as an SQL literal, for whole numbers and text; None for any other value."""
+    if value.__class__ is int:
+        return str(value)
+    if value.__class__ is str and "\x00" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return None
 
 
 def q(name: str) -> str:
@@ -429,6 +439,32 @@ class Store:
                 self._pending.append((table, cols, values))
             else:
                 self.conn.execute(self._insert_statement(table, cols), values)
+
+    def insert_rows(self, obj: SObjectDef, cols: tuple[str, ...], rows: list[tuple],
+                    same: dict | None = None) -> None:
+        """Insert many rows with the same columns in one statement, after the buffered rows
+        (inside a transaction, in which it is undone with them). ``same``: columns that hold
+        the same value in every row; those that are whole numbers or text go into the statement
+        itself (SQLite then binds nothing for them: a tenth of a wide row's insert), the others
+        are bound with each row."""
+        same = same or {}
+        inline = {k: v for k, v in same.items() if sql_literal(v) is not None}
+        if len(inline) < len(same):
+            bound = [k for k in same if k not in inline]
+            cols += tuple(bound)
+            rows = list(map(tuple.__add__, rows, repeat(tuple(same[k] for k in bound))))
+        names = ", ".join(map(q, (*cols, *inline)))
+        values = ", ".join(["?"] * len(cols) + list(map(sql_literal, inline.values())))
+        with self.lock:
+            self._sync()
+            self._insert_many(obj.name, f"INSERT INTO {q(obj.name)} ({names}) VALUES ({values})", rows)
+
+    def live_ids(self, obj: SObjectDef, record_ids) -> set[str]:
+        """Those of ``record_ids`` that are live records of ``obj``."""
+        self._sync(write=False)
+        return {r[0] for r in self.conn.execute(
+            f"SELECT Id FROM {q(obj.name)} WHERE IsDeleted = 0 AND Id IN (SELECT value FROM json_each(?))",
+            [json.dumps(list(record_ids))])}
 
     def update(self, obj: SObjectDef, record_id: str, changes: dict) -> None:
         if not changes:

@@ -2,9 +2,10 @@
 its ``FieldType`` (fieldtypes.py)."""
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
-from .fieldtypes import TYPES, is_email
+from .fieldtypes import INT_MAX, TYPES, all_emails, is_email, number_limit
 from .schema import FieldDef
 
 
@@ -44,6 +45,36 @@ def storage_converter(field: FieldDef) -> Callable[[Any], Any]:
             return value
         return general(value)
     return text
+
+
+def storage_column(field: FieldDef, convert: Callable[[Any], Any], values: list) -> list:
+    """The storage forms of a column of client values for ``field``: what ``convert`` (the
+    field's ``storage_converter``) gives each, worked out a column at a time where the values
+    allow it (strings within the field's length, true and false, numbers in range, ids and
+    dates converted once per distinct value). Any other column goes through ``convert`` value by
+    value, which raises the first bad value's error."""
+    kinds = set(map(type, values))
+    family = TYPES[field.type].family
+    if kinds == {str}:
+        if family == "text" and field.type != "multipicklist":
+            if min(map(len, values), default=1) > 0 and max(map(len, values), default=0) <= (
+                    field.length or math.inf) and (field.type != "email" or all_emails(values)) \
+                    and not (field.restricted and field.picklist and not set(field.picklist).issuperset(values)):
+                return values
+        elif family in ("id", "date", "datetime"):   # the storage form depends on the text alone
+            stored = {value: convert(value) for value in dict.fromkeys(values)}
+            return list(map(stored.__getitem__, values))
+    elif field.type == "boolean" and kinds == {bool}:
+        return list(map(int, values))
+    elif field.type == "int" and kinds == {int}:
+        if max(map(abs, values), default=0) <= INT_MAX:
+            return values
+    elif family == "number" and field.type != "int" and kinds and kinds <= {int, float} \
+            and max(map(abs, values), default=0) < number_limit(field):
+        numbers = list(map(float, values))
+        if all(map(math.isfinite, numbers)):
+            return numbers
+    return list(map(convert, values))
 
 
 def to_wire(field: FieldDef, stored):
