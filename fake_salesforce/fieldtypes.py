@@ -139,14 +139,15 @@ def is_email(text: str) -> bool:
 def all_emails(texts: list[str]) -> bool:
     """Whether ``is_email`` holds for every one of ``texts`` (strings), a column at a time:
     when every address has a plain local part, each distinct domain is checked once."""
-    parts = list(map(str.rpartition, texts, repeat("@")))
-    local = list(map(itemgetter(0), parts))
-    domains = set(map(itemgetter(2), parts))
-    if all(map(itemgetter(1), parts)) and all(map(str.isascii, domains)) \
-            and max(map(len, local), default=0) <= 64 and max(map(len, texts), default=0) <= 254 \
-            and all(map(_PLAIN_LOCAL.match, local)):
-        return all(_is_email_full("a@" + domain) for domain in domains)
+    if all(map(_PLAIN_ADDRESS.match, texts)) and max(map(len, texts), default=0) <= 254:
+        domains = set(map(itemgetter(2), map(str.rpartition, texts, repeat("@"))))
+        if all(map(str.isascii, domains)):
+            return all(_is_email_full("a@" + domain) for domain in domains)
     return all(map(is_email, texts))
+
+
+# An address whose local part (before its only "@") is plain and at most 64 characters long.
+_PLAIN_ADDRESS = re.compile(r"(?=[^@]{1,64}@[^@]*\Z)" + _PLAIN_LOCAL.pattern[:-2] + "@")
 
 
 @lru_cache(maxsize=4096)

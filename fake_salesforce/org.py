@@ -13,7 +13,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from itertools import compress, repeat
-from operator import contains, itemgetter, ne, or_
+from operator import contains, eq, itemgetter, ne, or_
 from typing import Iterable
 
 from . import errors, phones, urls
@@ -1313,15 +1313,16 @@ def _seed_runs(records: list) -> list[tuple[int, int, list[dict] | None]]:
     fields = list(map(dict.get, records, repeat("fields"), repeat(_NO_FIELDS)))
     if set(map(type, fields)) != {dict}:
         return [(0, n, None)]
+    sobject = records[0].get("sobject")
+    if all(map(_SEED_COLUMN_ITEM_KEYS.issuperset, records)) and all(map(fields[0].keys().__eq__, map(dict.keys, fields))) \
+            and all(map(eq, map(dict.get, records, repeat("sobject")), repeat(sobject))):   # one run
+        return [(0, n, fields if isinstance(sobject, str) else None)]
     sobjects = list(map(dict.get, records, repeat("sobject")))
     plain = list(map(_SEED_COLUMN_ITEM_KEYS.issuperset, records))
     keys = list(map(dict.keys, fields))
-    if sobjects.count(sobjects[0]) == n and all(map(keys[0].__eq__, keys)) and all(plain):
-        cuts = [0, n]
-    else:
-        changed = map(or_, map(ne, sobjects[1:], sobjects[:-1]),
-                      map(or_, map(ne, keys[1:], keys[:-1]), map(ne, plain[1:], plain[:-1])))
-        cuts = [0, *compress(range(1, n), changed), n]
+    changed = map(or_, map(ne, sobjects[1:], sobjects[:-1]),
+                  map(or_, map(ne, keys[1:], keys[:-1]), map(ne, plain[1:], plain[:-1])))
+    cuts = [0, *compress(range(1, n), changed), n]
     return [(a, b, fields[a:b] if b - a >= SEED_COLUMN_RUN and plain[a] and isinstance(sobjects[a], str)
              else None) for a, b in zip(cuts, cuts[1:])]
 
