@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import string
 import threading
 import time
 from collections import deque
@@ -42,6 +43,7 @@ SEED_FLUSH_ROWS = 250_000
 SEED_COLUMN_RUN = 16
 _SEED_COLUMN_ITEM_KEYS = frozenset({"sobject", "fields"})
 _NO_FIELDS: dict = {}   # an item without "fields" (never written to)
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 BATCH_OPS = ("create", "update", "delete")
@@ -938,7 +940,7 @@ class Org:
         (behaviours that derive or write, unique fields): the caller then seeds them one by
         one, which names the exact record and field as it always has."""
         hooks = self._hooks
-        if obj.unique_fields or any(hooks[obj.name, hook] for hook in ("required", "derive", "after_write")):
+        if any(hooks[obj.name, hook] for hook in ("required", "derive", "after_write")):
             return None
         n = len(fields)
         new_ids = self.ids.upcoming(obj.key_prefix, n)
@@ -967,7 +969,7 @@ class Org:
                 stored = given[f.name] = storage_column(f, convert, values)
                 if f.required and None in stored:
                     return None
-            if not self._seed_references_exist(obj, given, new_ids):
+            if not self._seed_references_exist(obj, given, new_ids) or not self._seed_unique(obj, given):
                 return None
             checks = hooks[obj.name, "check"]
             if checks:
@@ -1023,10 +1025,12 @@ class Org:
                 targets.setdefault(target.name, []).append(value)
             for target_name, values in targets.items():
                 target = self.schema.get(target_name)
-                if target is obj:
-                    own = set(new_ids) if own is None else own
+                if target is obj:   # records of the run itself: each may name one before it
+                    own = {v: i for i, v in enumerate(new_ids)} if own is None else own
                     values = [v for v in values if v not in own]
-                    if len(values) < len(targets[target_name]) and self._hooks[obj.name, "referenced"]:
+                    if len(values) < len(targets[target_name]) and (
+                            self._hooks[obj.name, "referenced"]
+                            or any(own.get(v, -1) >= i for i, v in enumerate(given[name]))):
                         return False
                 if self._hooks[target.name, "referenced"]:
                     for value in values:
@@ -1037,6 +1041,29 @@ class Org:
                             hook.referenced(self, target, row, f)
                 elif values and len(self.store.live_ids(target, values)) < len(values):
                     return False
+        return True
+
+    def _seed_unique(self, obj: SObjectDef, given: dict[str, list]) -> bool:
+        """Whether the values of each unique field of a column seed differ from each other and
+        from those of the live records (text compared case-insensitively, as SQLite's NOCASE
+        compares it: ASCII letters only)."""
+        for f in obj.unique_fields:
+            if f.name not in given:
+                if self.default_row(obj).get(f.name) is not None:
+                    return False   # every record would have the same value
+                continue
+            values = [value for value in given[f.name] if value is not None]
+            if not values:
+                continue
+            kinds = set(map(type, values))
+            if kinds == {str}:
+                distinct = set(map(str.translate, values, repeat(_ASCII_LOWER)))
+            elif str not in kinds:
+                distinct = set(values)
+            else:
+                return False
+            if len(distinct) < len(values) or self.store.any_live(obj, f.name, values):
+                return False
         return True
 
     def _seed_kind(self, i: int, sobject) -> tuple[SObjectDef, bool]:

@@ -459,11 +459,21 @@ class Store:
             self._sync()
             self._insert_many(obj.name, f"INSERT INTO {q(obj.name)} ({names}) VALUES ({values})", rows)
 
+    def any_live(self, obj: SObjectDef, field: str, values: list) -> bool:
+        """Whether a live record of ``obj`` has one of ``values`` (all text, or none) in
+        ``field``; text compared case-insensitively, as ``find`` compares it. (``+IsDeleted``:
+        the rows are found through the field's index, never through the deleted flag's.)"""
+        collate = " COLLATE NOCASE" if values and isinstance(values[0], str) and field != "Id" else ""
+        self._sync(write=False)
+        return self.conn.execute(
+            f"SELECT 1 FROM {q(obj.name)} WHERE {q(field)}{collate} IN (SELECT value FROM json_each(?)) "
+            "AND +IsDeleted = 0 LIMIT 1", [json.dumps(values)]).fetchone() is not None
+
     def live_ids(self, obj: SObjectDef, record_ids) -> set[str]:
-        """Those of ``record_ids`` that are live records of ``obj``."""
+        """Those of ``record_ids`` that are live records of ``obj`` (found by Id, as in ``any_live``)."""
         self._sync(write=False)
         return {r[0] for r in self.conn.execute(
-            f"SELECT Id FROM {q(obj.name)} WHERE IsDeleted = 0 AND Id IN (SELECT value FROM json_each(?))",
+            f"SELECT Id FROM {q(obj.name)} WHERE +IsDeleted = 0 AND Id IN (SELECT value FROM json_each(?))",
             [json.dumps(list(record_ids))])}
 
     def update(self, obj: SObjectDef, record_id: str, changes: dict) -> None:

@@ -10,10 +10,26 @@ from fake_salesforce.control import ControlClient, ControlError
 NOW = "2026-11-02T09:00:00Z"
 
 
+@pytest.fixture
+def column_runs(monkeypatch) -> list:
+    """(object, records) of each run seeded a column at a time, so that a test knows the path
+    it means to test was taken."""
+    runs = []
+    seed_columns = org_module.Org._seed_columns
+
+    def recorded(org, obj, fields, *args):
+        ids = seed_columns(org, obj, fields, *args)
+        if ids is not None:
+            runs.append((obj.name, len(ids)))
+        return ids
+    monkeypatch.setattr(org_module.Org, "_seed_columns", recorded)
+    return runs
+
+
 @pytest.fixture(params=["columns", "one by one"])
 def path(request, monkeypatch):
     if request.param == "one by one":
-        monkeypatch.setattr(org_module, "SEED_COLUMN_RUN", 10**9)
+        one_by_one(monkeypatch)
     return request.param
 
 
@@ -62,11 +78,12 @@ def stored(sf, ids: list[str]) -> list[dict]:
     return out
 
 
-def test_a_mixed_seed_stores_what_seeding_one_by_one_stores(fake_org, sf, monkeypatch):
+def test_a_mixed_seed_stores_what_seeding_one_by_one_stores(fake_org, sf, monkeypatch, column_runs):
     fresh(fake_org)
     admin_id = sf.query("SELECT Id FROM User")["records"][0]["Id"]
     items = mixed_batch(admin_id)
     ids = fake_org.control.seed(items)
+    assert column_runs == [("Contact", 299), ("Contact", 30), ("Lead", 40), ("Asset", 60)]
     got = stored(sf, ids)
     next_id = sf.Contact.create({"LastName": "After"})["id"]
 
@@ -81,10 +98,11 @@ def test_a_mixed_seed_stores_what_seeding_one_by_one_stores(fake_org, sf, monkey
     assert contacts[0]["Name"] == "Seed Contact0" and contacts[0]["OwnerId"] == admin_id
 
 
-def test_a_large_seed_keeps_the_order_of_its_records(fake_org, sf, path):
+@pytest.mark.fake_sf_options(order="insertion")
+def test_a_large_seed_keeps_the_order_of_its_records(fake_org, sf, path, column_runs):
     fresh(fake_org)
-    fake_org.org.config.order = "insertion"
     ids = fake_org.control.seed("Contact", [contact(i) for i in range(3000)])
+    assert column_runs == ([("Contact", 3000)] if path == "columns" else [])
     assert ids == sorted(ids) and len(set(ids)) == 3000
     assert [r["Id"] for r in sf.query_all("SELECT Id FROM Contact")["records"]] == ids
     assert sf.search("FIND {(212) 555-2999} IN PHONE FIELDS RETURNING Contact(Id)")["searchRecords"][0]["Id"] == ids[2999]
@@ -108,8 +126,13 @@ BAD = [
 
 @pytest.mark.parametrize("field, value, message", BAD, ids=[f"{f}={v!r}"[:40] for f, v, _ in BAD])
 def test_a_bad_value_deep_in_a_run_is_named_as_before_and_nothing_is_written(
-        fake_org, sf, monkeypatch, field, value, message):
-    """Record 5,000 of 6,000 Contacts (all giving the same fields, so one run) has the bad value."""
+        fake_org, sf, monkeypatch, column_runs, field, value, message):
+    """Record 5,000 of 7,000 Contacts (all giving the same fields, so one run) has the bad value."""
+    fresh(fake_org)
+    items = [{"sobject": "Account", "fields": {"Name": "Acme"}}, {"sobject": "Contact", "fields": {"LastName": "Boss"}}]
+    items += [{"sobject": "Contact", "fields": contact(i, AccountId="@0", ReportsToId="@1")} for i in range(2, 7000)]
+    assert len(fake_org.control.seed(items)) == 7000 and column_runs == [("Contact", 6998)]
+
     def seed_bad():
         fresh(fake_org)
         items = [{"sobject": "Account", "fields": {"Name": "Acme"}}, {"sobject": "Contact", "fields": {"LastName": "Boss"}}]
@@ -128,19 +151,24 @@ def test_a_bad_value_deep_in_a_run_is_named_as_before_and_nothing_is_written(
     assert seed_bad() == (error, next_id)
 
 
-def test_a_reference_to_a_deleted_record_is_refused(fake_org, sf, path):
+def test_a_reference_to_a_deleted_record_is_refused(fake_org, sf, path, column_runs):
     fresh(fake_org)
     account = sf.Account.create({"Name": "Gone"})["id"]
+    live = sf.Account.create({"Name": "Here"})["id"]
     sf.Account.delete(account)
-    items = [{"sobject": "Contact", "fields": {"LastName": f"C{i}", "AccountId": account if i == 40 else None}}
+    items = [{"sobject": "Contact", "fields": {"LastName": f"C{i}", "AccountId": account if i == 40 else live}}
              for i in range(100)]
     with pytest.raises(ControlError) as info:
         fake_org.control.seed(items)
     assert "records[40] (Contact): invalid cross reference id" in str(info.value)
     assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 0
+    items[40]["fields"]["AccountId"] = live[:15]
+    assert len(fake_org.control.seed(items)) == 100
+    assert column_runs == ([("Contact", 100)] if path == "columns" else [])
+    assert sf.query(f"SELECT COUNT() FROM Contact WHERE AccountId = '{live}'")["totalSize"] == 100
 
 
-def test_a_reference_to_a_converted_lead_is_refused(fake_org, sf, path):
+def test_a_reference_to_a_converted_lead_is_refused(fake_org, sf, path, column_runs):
     """Lead's behaviour refuses it: the run checks each Lead it names with it."""
     fresh(fake_org)
     leads = fake_org.control.seed([{"sobject": "Lead", "fields": {"LastName": "L", "Company": "C", "IsConverted": converted}}
@@ -150,6 +178,7 @@ def test_a_reference_to_a_converted_lead_is_refused(fake_org, sf, path):
         fake_org.control.seed(items)
     assert "records[30] (ProcessInstance): cannot reference converted lead" in str(info.value)
     assert len(fake_org.control.seed(items[:30])) == 30
+    assert column_runs == ([("ProcessInstance", 30)] if path == "columns" else [])
 
 
 def test_seeding_into_a_shared_org_takes_ids_every_process_sees(tmp_path):
@@ -165,3 +194,43 @@ def test_seeding_into_a_shared_org_takes_ids_every_process_sees(tmp_path):
     last = fake_salesforce.connect(orgs[0]).Contact.create({"LastName": "Last"})["id"]
     assert [first, *ids, last] == sorted({first, *ids, last})
     assert fake_salesforce.connect(orgs[0]).query("SELECT COUNT() FROM Contact")["totalSize"] == 202
+
+
+def test_a_record_naming_a_later_record_of_its_run_by_id_is_refused(fake_org, sf, path, column_runs):
+    """Ids are known in advance (the same seed gives the same ids): naming the next record
+    by its id is naming a record that does not exist yet."""
+    fresh(fake_org)
+    ids = fake_org.control.seed("Contact", [{"LastName": f"C{i}"} for i in range(40)])
+    fresh(fake_org)
+    items = [{"LastName": f"C{i}", "ReportsToId": ids[i - 1] if i else None} for i in range(40)]
+    assert fake_org.control.seed("Contact", items) == ids
+    assert column_runs == ([("Contact", 40)] * 2 if path == "columns" else [])
+    fresh(fake_org)
+    items[20]["ReportsToId"] = ids[21]
+    with pytest.raises(ControlError) as info:
+        fake_org.control.seed("Contact", items)
+    assert "records[20] (Contact): invalid cross reference id" in str(info.value)
+
+
+@pytest.mark.parametrize("clash, message", [
+    (lambda items, sf: items[30].update(External_Id__c="x-3"), "records[30] (Contact): duplicate value found: "
+                                                                 "External_Id__c duplicates value on record with id: "),
+    (lambda items, sf: sf.Contact.create({"LastName": "Old", "External_Id__c": "X-25"}),
+     "records[25] (Contact): duplicate value found: External_Id__c duplicates value on record with id: "),
+    (lambda items, sf: sf.Contact.delete(sf.Contact.create({"LastName": "Old", "External_Id__c": "X-25"})["id"]), None),
+    (lambda items, sf: items[30].update(External_Id__c="\u00c9-1") or items[31].update(External_Id__c="\u00e9-1"), None),
+], ids=["in the batch", "a live record", "a deleted record", "non-ASCII letters"])
+def test_unique_values_are_checked_against_each_other_and_the_live_records(fake_org, sf, path, column_runs,
+                                                                           clash, message):
+    """Text compared as a create compares it: case-insensitively for ASCII letters (SQLite's NOCASE)."""
+    fresh(fake_org)
+    items = [{"LastName": f"C{i}", "External_Id__c": f"X-{i}"} for i in range(50)]
+    clash(items, sf)
+    if message is None:
+        assert len(fake_org.control.seed("Contact", items)) == 50
+        assert column_runs == ([("Contact", 50)] if path == "columns" else [])
+        return
+    with pytest.raises(ControlError) as info:
+        fake_org.control.seed("Contact", items)
+    assert message in str(info.value)
+    assert sf.query("SELECT COUNT() FROM Contact WHERE LastName LIKE 'C%'")["totalSize"] == 0
