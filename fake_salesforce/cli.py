@@ -415,13 +415,13 @@ class Workers:
         import os
 
         ready_r, ready_w = os.pipe()
-        for _ in range(self.n):
+        for index in range(self.n):
             sys.stdout.flush()
             sys.stderr.flush()
             pid = os.fork()
             if pid == 0:
                 os.close(ready_r)
-                self._child(ready_w)   # never returns
+                self._child(index, ready_w)   # never returns
             self.pids.append(pid)
         os.close(ready_w)
         ready = 0
@@ -435,7 +435,7 @@ class Workers:
             self.stop()
             raise click.ClickException("a worker process could not start")
 
-    def _child(self, ready_w: int) -> None:
+    def _child(self, index: int, ready_w: int) -> None:
         import os
 
         from .server import FakeServer
@@ -446,7 +446,7 @@ class Workers:
             org = Org(**self.org_options)
             if self.api_limit:
                 org.config.api_limit, org.config.enforce_api_limit = self.api_limit, True
-            server = FakeServer(org, self.host, self.port, **self.server_options)
+            server = FakeServer(org, self.host, self.port, worker=(index, self.n), **self.server_options)
             signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.stop, daemon=True).start())
             os.write(ready_w, b"1")
             os.close(ready_w)

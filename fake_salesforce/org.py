@@ -168,6 +168,7 @@ class Org:
         if self.config.shared:
             self._share()
         else:
+            self.board = None   # shared: the numbers every process reads (shared.Board)
             self.clock = Clock(self.config.now)
             self.ids = IdGenerator(self.config.seed)
             self.sessions: dict[str, Session] = {}
@@ -201,8 +202,9 @@ class Org:
 
         store = self.store
         shared.create_tables(store)
-        self._board = board = shared.Board(self.config.db_path)
+        self.board = board = shared.Board(self.config.db_path)
         self._board_generation = board.get(board.GENERATION)
+        store.write_queue = shared.WriteQueue(board)
         self.clock = shared.SharedClock(store, board)
         self.ids = shared.SharedIds(store, board, self.config.seed)
         self.sessions = shared.SharedSessions(store, Session, board)
@@ -216,7 +218,7 @@ class Org:
         """In an org shared by several processes, catch up with a reset made by another one."""
         if not self.config.shared:
             return
-        moved = self._board.get(self._board.GENERATION)
+        moved = self.board.get(self.board.GENERATION)
         if moved == self._board_generation:
             return   # no reset since the last look: no statement
         self._board_generation = moved   # before reading: a reset after this moves it again
@@ -261,7 +263,7 @@ class Org:
                 self.clock.reset(now or self.config.now)
                 self._generation = str(int(self._generation) + 1)
                 self.store.set_meta("generation", self._generation)
-                self._board.moved(self.store, self._board.GENERATION)
+                self.board.moved(self.store, self.board.GENERATION)
                 self.store.set_meta("order", self.config.order)
             else:
                 self.clock = Clock(now or self.config.now)

@@ -66,6 +66,44 @@ class _RequestLine:
         return getattr(self._rfile, name)
 
 
+class _Balance:
+    """``serve --workers``: each worker keeps about its share of the open connections.
+
+    The system hands each new connection to one of the processes listening on the port by a
+    hash of its addresses, so 8 connections may fall 6 to 2; a client keeping them open then
+    keeps one worker busy and the other half idle. Each worker counts its open connections in
+    a slot of the org's board; one holding more than its share (all of them over the workers,
+    rounded up) ends a connection after its next answer (``Connection: close``, which every
+    HTTP/1.1 client follows with a new connection, landing anew)."""
+
+    def __init__(self, board, index: int, count: int):
+        self.board, self.count = board, count
+        self.slots = range(board.CONNECTIONS, board.CONNECTIONS + count)
+        self.mine = board.CONNECTIONS + index
+        self._lock = threading.Lock()   # the slot is written by this process only
+        board.put(self.mine, 0)
+
+    def _add(self, n: int) -> None:
+        with self._lock:
+            self.board.put(self.mine, self.board.get(self.mine) + n)
+
+    def opened(self) -> None:
+        self._add(1)
+
+    def closed(self) -> None:
+        self._add(-1)
+
+    def leave(self) -> bool:
+        """Whether to end a connection after the answer being sent (then it is counted no more)."""
+        with self._lock:
+            mine = self.board.get(self.mine)
+            total = sum(self.board.get(slot) for slot in self.slots)
+            if mine * self.count < total + self.count:   # mine <= total / count, rounded up
+                return False
+            self.board.put(self.mine, mine - 1)
+            return True
+
+
 class _Request(cheroot_server.HTTPRequest):
     def read_request_line(self):
         rfile, self.rfile = self.rfile, _RequestLine(self.rfile)
@@ -74,9 +112,29 @@ class _Request(cheroot_server.HTTPRequest):
         finally:
             self.rfile = rfile
 
+    def send_headers(self):
+        balance = self.server.balance
+        if balance is not None and not self.close_connection and self.conn.counted and balance.leave():
+            self.conn.counted = False
+            self.close_connection = True
+        return super().send_headers()
+
 
 class _Connection(cheroot_server.HTTPConnection):
     RequestHandlerClass = _Request
+    counted = False   # in the server's _Balance
+
+    def __init__(self, server, sock, makefile=cheroot_server.MakeFile):
+        super().__init__(server, sock, makefile)
+        if server.balance is not None:
+            server.balance.opened()
+            self.counted = True
+
+    def close(self):
+        if self.counted:
+            self.counted = False
+            self.server.balance.closed()
+        super().close()
 
 
 def _why_not_bound(host: str, port: int) -> str | None:
@@ -111,8 +169,9 @@ SOCKET_TIMEOUT = 5
 
 class FakeServer:
     """Serve ``org`` on ``host:port`` (port 0 picks a free one). ``reuse_port``: other
-    processes may listen on the same port, the system sharing the connections among them
-    (``serve --workers``).
+    processes may listen on the same port, the system sharing the connections among them;
+    ``worker``: (this process's index, how many there are) of ``serve --workers``, which share
+    ``org`` (its ``shared`` option) and keep their shares of the connections even (``_Balance``).
 
     >>> server = FakeServer(Org()).start()   # background thread
     >>> server.url                           # e.g. http://127.0.0.1:53117
@@ -123,7 +182,8 @@ class FakeServer:
                  certfile: str | Path | None = None, keyfile: str | Path | None = None,
                  quiet: bool = True, threads: int = 64, pages_open: bool = False,
                  control_token: str | None = None, fault_rules: list[dict] | None = None,
-                 control_api: bool = True, reuse_port: bool = False):
+                 control_api: bool = True, reuse_port: bool = False,
+                 worker: tuple[int, int] | None = None):
         self.org = org or Org()
         self.app = create_app(self.org, pages_open=pages_open, control_token=control_token,
                               loopback_only=_is_loopback(host), fault_rules=fault_rules,
@@ -132,6 +192,7 @@ class FakeServer:
                                    numthreads=threads, server_name="fake-salesforce",
                                    timeout=SOCKET_TIMEOUT, reuse_port=reuse_port)
         self._server.ConnectionClass = _Connection
+        self._server.balance = _Balance(self.org.board, *worker) if worker else None
         self.scheme = "http"
         self.certfile = str(certfile) if certfile else None
         if certfile:

@@ -54,7 +54,8 @@ class Board:
     A slot is read without a lock; ``add`` and ``set`` take a lock on the slot's bytes of the
     file (and one for the threads of this process), so no change of another process is lost."""
 
-    API_COUNT, GENERATION, SESSIONS, CLOCK, LOG_FILE, LOG_COUNT, ID_COUNTER = range(7)
+    API_COUNT, GENERATION, SESSIONS, CLOCK, LOG_FILE, LOG_COUNT, ID_COUNTER, WRITER = range(8)
+    CONNECTIONS = 16   # and the slots after it: each worker's open connections (server._Balance)
     SIZE = 4096
 
     def __init__(self, db_path: str):
@@ -109,6 +110,42 @@ class Board:
         """Move the slot's version once the change being written is committed: another process
         that saw the new version before the commit would read the old state again and keep it."""
         store.after_commit(lambda: self.add(slot))
+
+
+class WriteQueue:
+    """Who writes next, across processes: a lock on the whole board file (``flock``), taken
+    before a transaction begins (``Store.write_queue``). SQLite's own write lock stays the
+    guarantee; this only makes the wait short. Without it, a process finding the database's
+    write lock taken sleeps 1, 2, 5, 10 ms ... before trying again (SQLite's busy handler),
+    while a write holds it for a fraction of a millisecond, and this process's other threads
+    wait behind the sleeper; the kernel wakes a process waiting on a file lock as soon as it is
+    released. (A ``flock`` of the whole file, not a byte-range lock as the slots take: the
+    kernel reads a process waiting on byte-range locks in two threads as a deadlock.)"""
+
+    def __init__(self, board: Board):
+        self.board = board
+        self._lock = board._locks[Board.WRITER]   # this process's threads, every board of the file
+
+    def acquire(self) -> bool:
+        """Wait for the turn; False when this thread has it already (then no ``release``)."""
+        owner = self.board._owner
+        if owner.get(Board.WRITER) == threading.get_ident():
+            return False
+        self._lock.acquire()
+        try:
+            fcntl.flock(self.board._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._lock.release()
+            raise
+        owner[Board.WRITER] = threading.get_ident()
+        return True
+
+    def release(self) -> None:
+        self.board._owner[Board.WRITER] = None
+        try:
+            fcntl.flock(self.board._fd, fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
 
 
 class _Meta:

@@ -254,6 +254,7 @@ class Store:
         self._insert_sql: dict[tuple[str, tuple[str, ...]], str] = {}
         self._indexed: set[tuple[str, str, bool]] = set()
         self._kept: set[tuple[str, ...]] = set()      # trigram indexes and row counts known to exist
+        self.write_queue = None   # shared: taken before a transaction begins (shared.WriteQueue)
         self.ensure_tables()
 
     @staticmethod
@@ -674,7 +675,7 @@ class _Transaction:
     (the outermost's: also the actions given to ``after_rollback``) and goes on; the end of the
     outermost level runs the actions given to ``after_commit``. (A class rather than a
     generator: every single write goes through it.)"""
-    __slots__ = ("store", "frame", "outer")
+    __slots__ = ("store", "frame", "outer", "queued")
 
     def __init__(self, store: Store):
         self.store = store
@@ -686,7 +687,14 @@ class _Transaction:
             self.outer = outer = not store._frames
             mark = store._flushed + len(store._pending)
             if outer:
-                store.conn.execute("BEGIN IMMEDIATE" if store.shared else "BEGIN")
+                queue = store.write_queue
+                self.queued = queue is not None and queue.acquire()
+                try:
+                    store.conn.execute("BEGIN IMMEDIATE" if store.shared else "BEGIN")
+                except BaseException:
+                    if self.queued:
+                        queue.release()
+                    raise
                 store._owner = threading.get_ident()
             self.frame = _Frame(mark, outer, f"sp{len(store._frames)}")
             store._frames.append(self.frame)
@@ -723,6 +731,8 @@ class _Transaction:
         finally:
             if outer:
                 store._owner = None
+                if self.queued:
+                    store.write_queue.release()
                 after, store._after = store._after, []
                 try:
                     for action in after:

@@ -169,6 +169,41 @@ def test_the_api_count_moves_by_one_a_call_whichever_process_answers(url):
     assert [e["path"] for e in log[-12:]] == ["/services/data/v59.0/limits"] * 12
 
 
+def test_writes_from_both_processes_at_once_all_succeed_in_order(url):
+    """Each process's threads queue for the database's write lock behind the other's writes."""
+    made: list[list[str]] = [[] for _ in range(8)]
+
+    def create(n):
+        sf = fake_salesforce.connect(url)       # keep-alive: both processes busy at once
+        for i in range(30):
+            record_id = sf.Contact.create({"LastName": f"T{n}-{i}"})["id"]
+            assert sf.Contact.get(record_id)["LastName"] == f"T{n}-{i}"
+            made[n].append(record_id)
+    assert in_threads(create, 8) == []
+    ids = [i for m in made for i in m]
+    assert len(set(ids)) == 240 and all(m == sorted(m) for m in made)
+    assert fresh(url).query("SELECT COUNT() FROM Contact")["totalSize"] == 240
+
+
+def test_a_worker_holding_more_than_its_share_of_connections_ends_one(tmp_path):
+    """Worker 0 of 2 alone here: it holds every connection, twice its share once there are two
+    (the other worker holds none), so it ends one after an answer; the client goes on."""
+    from fake_salesforce.org import Org
+    from fake_salesforce.server import FakeServer
+
+    with FakeServer(Org(shared=True, db_path=str(tmp_path / "org.db")), worker=(0, 2)) as server:
+        first, second = fake_salesforce.connect(server.url), fake_salesforce.connect(server.url)
+        closed = []
+        for i in range(6):
+            for sf in (first, second):
+                answer = sf.session.get(f"{server.url}/services/data/v59.0/limits",
+                                        headers={"Authorization": f"Bearer {sf.session_id}"})
+                assert answer.status_code == 200
+                closed.append(answer.headers.get("Connection") == "close")
+        assert any(closed) and not all(closed)
+        assert first.query("SELECT COUNT() FROM Contact")["totalSize"] == 0
+
+
 def test_query_pages_are_served_by_any_process(url):
     ControlClient(url).seed("Contact", [{"LastName": f"P{i:03d}"} for i in range(450)])
     sf = fresh(url)
