@@ -11,7 +11,9 @@ Writes in bulk: inside a transaction, inserted rows wait in a buffer and go to S
 commit, so every read sees them. A nested transaction (a savepoint) costs nothing until a
 statement runs inside it: one that only buffers rows and fails before any statement drops its
 rows from the buffer. So a batch of creates that read nothing is a few statements, not several
-per row, and each row still stands or falls alone.
+per row, and each row still stands or falls alone. The outermost level likewise begins in
+SQLite with its first statement; one that only buffered a single row writes it with one
+statement, which SQLite commits on its own: a single create is one statement, not three.
 """
 from __future__ import annotations
 
@@ -254,7 +256,10 @@ class Store:
         self._insert_sql: dict[tuple[str, tuple[str, ...]], str] = {}
         self._indexed: set[tuple[str, str, bool]] = set()
         self._kept: set[tuple[str, ...]] = set()      # trigram indexes and row counts known to exist
-        self.write_queue = None   # shared: taken before a transaction begins (shared.WriteQueue)
+        # shared: taken before a transaction begins (shared.WriteQueue); without one, a
+        # transaction begins in SQLite at once, its write lock keeping other processes out
+        self.write_queue = None
+        self._begin = "BEGIN IMMEDIATE" if shared else "BEGIN"
         self.ensure_tables()
 
     @staticmethod
@@ -355,10 +360,11 @@ class Store:
         action()
 
     def _sync(self, write: bool = True) -> None:
-        """Before a statement: write the buffered rows it must see, opening first the savepoints
-        they belong to (a write opens every savepoint, as it must be undone with them)."""
+        """Before a statement: begin the transaction in SQLite if it has not begun, and write
+        the buffered rows the statement must see, opening first the savepoints they belong to (a
+        write opens every savepoint, as it must be undone with them)."""
         frames = self._frames
-        if not self._pending and (not write or not frames or frames[-1].opened):
+        if not self._pending and (not frames or frames[0].opened and (not write or frames[-1].opened)):
             return
         if self._owner != threading.get_ident():
             return  # another thread's transaction (it holds the lock): its rows are not ours to see
@@ -366,10 +372,10 @@ class Store:
         for frame in frames:
             if frame.opened:
                 continue
-            if not write and frame.mark >= end:
+            if not write and frame.mark >= end and frame is not frames[0]:
                 break
             self._flush(frame.mark)
-            self.conn.execute(f"SAVEPOINT {frame.name}")
+            self.conn.execute(self._begin if frame is frames[0] else f"SAVEPOINT {frame.name}")
             frame.opened = True
         self._flush(end)
 
@@ -670,8 +676,9 @@ class Store:
 
 class _Transaction:
     """``Store.transaction()``: the store's lock held from entry to exit; the outermost level is
-    BEGIN .. COMMIT (its buffered rows written just before the COMMIT), an inner one a frame that
-    becomes a savepoint once a statement runs inside it. An exception undoes the level's writes
+    BEGIN .. COMMIT once a statement runs inside it (its buffered rows written just before the
+    COMMIT; a single one with no BEGIN), an inner one a frame that becomes a savepoint once a
+    statement runs inside it. An exception undoes the level's writes
     (the outermost's: also the actions given to ``after_rollback``) and goes on; the end of the
     outermost level runs the actions given to ``after_commit``. (A class rather than a
     generator: every single write goes through it.)"""
@@ -686,17 +693,20 @@ class _Transaction:
         try:
             self.outer = outer = not store._frames
             mark = store._flushed + len(store._pending)
+            begun = False
             if outer:
                 queue = store.write_queue
                 self.queued = queue is not None and queue.acquire()
-                try:
-                    store.conn.execute("BEGIN IMMEDIATE" if store.shared else "BEGIN")
-                except BaseException:
-                    if self.queued:
-                        queue.release()
-                    raise
+                if store.shared and queue is None:
+                    try:
+                        store.conn.execute(store._begin)
+                    except BaseException:
+                        if self.queued:
+                            queue.release()
+                        raise
+                    begun = True
                 store._owner = threading.get_ident()
-            self.frame = _Frame(mark, outer, f"sp{len(store._frames)}")
+            self.frame = _Frame(mark, begun, f"sp{len(store._frames)}")
             store._frames.append(self.frame)
         except BaseException:
             store.lock.release()
@@ -709,7 +719,8 @@ class _Transaction:
             if exc_type is not None:
                 del store._pending[max(frame.mark - store._flushed, 0):]
                 if outer:
-                    store.conn.execute("ROLLBACK")
+                    if frame.opened:
+                        store.conn.execute("ROLLBACK")
                     store._undo_writes()
                 elif frame.opened:
                     store.conn.execute(f"ROLLBACK TO {frame.name}")
@@ -717,13 +728,18 @@ class _Transaction:
                 return False
             if outer:
                 try:
-                    store._flush(store._flushed + len(store._pending))
+                    if not frame.opened and len(store._pending) > 1:
+                        store.conn.execute(store._begin)
+                        frame.opened = True
+                    store._flush(store._flushed + len(store._pending))   # a single row: on its own
                 except BaseException:
                     store._pending.clear()
-                    store.conn.execute("ROLLBACK")
+                    if frame.opened:
+                        store.conn.execute("ROLLBACK")
                     store._undo_writes()
                     raise
-                store.conn.execute("COMMIT")
+                if frame.opened:
+                    store.conn.execute("COMMIT")
                 store._undo = []
             elif frame.opened:
                 store.conn.execute(f"RELEASE {frame.name}")

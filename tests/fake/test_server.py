@@ -213,6 +213,44 @@ def test_concurrent_writes_are_never_lost():
         assert result["totalSize"] == 320
 
 
+def _ask(conn) -> bytes:
+    """One request on a kept-alive socket; the answer's status line."""
+    conn.sendall(b"GET /services/data/v59.0/limits HTTP/1.1\r\nHost: x\r\n\r\n")
+    answer = b""
+    while b"INVALID_SESSION_ID" not in answer:   # the whole (small) body
+        data = conn.recv(65536)
+        assert data, "the server closed the connection"
+        answer += data
+    return answer.split(b"\r\n", 1)[0]
+
+
+def test_a_kept_alive_connection_is_answered_after_a_pause_longer_than_the_linger():
+    import socket
+    import time
+
+    from fake_salesforce.server import LINGER
+
+    with FakeServer(Org()) as server, socket.create_connection((server.host, server.port), timeout=5) as conn:
+        assert _ask(conn) == b"HTTP/1.1 401 UNAUTHORIZED"
+        assert _ask(conn) == b"HTTP/1.1 401 UNAUTHORIZED"   # while the thread lingers on it
+        time.sleep(LINGER * 4)                             # back with the selector thread
+        assert _ask(conn) == b"HTTP/1.1 401 UNAUTHORIZED"
+
+
+def test_more_kept_alive_connections_than_threads_may_linger_are_all_answered():
+    """4 threads: 2 may wait on their connections, the other 2 serve the rest in turn."""
+    import socket
+
+    with FakeServer(Org(), threads=4) as server:
+        conns = [socket.create_connection((server.host, server.port), timeout=5) for _ in range(7)]
+        try:
+            for _ in range(3):
+                assert [_ask(conn) for conn in conns] == [b"HTTP/1.1 401 UNAUTHORIZED"] * 7
+        finally:
+            for conn in conns:
+                conn.close()
+
+
 @pytest.mark.parametrize("args, status", [((), 302), (("--pages-open",), 200)])
 def test_web_pages_need_a_login_unless_served_open(args, status):
     served = Served(*args)
