@@ -492,10 +492,10 @@ class Org:
             return self._create(obj, values, user_id or self.admin_id, allow_audit)
 
     def _create(self, obj: SObjectDef, values: dict, user_id: str, allow_audit: bool,
-                now: str | None = None, mark_phones: bool = True, seeding: bool = False) -> str:
+                now: str | None = None, seeding: bool = False) -> str:
         """``now``: the instant to stamp the record with (the clock's now by default);
-        ``mark_phones=False``: the caller marks the record's phones for indexing (see seed);
-        ``seeding``: a seed's record, which may be of an object the API only reads."""
+        ``seeding``: a seed's record, which may be of an object the API only reads. The store
+        marks an inserted record with a phone for phone indexing (see ``index_phones``)."""
         if not obj.createable and not seeding:
             raise errors.CannotInsertUpdate(f"entity type cannot be inserted: {obj.label}")
         for hook in self._hooks[obj.name, "check"]:
@@ -520,8 +520,6 @@ class Org:
             self._check_unique(obj, row, None)
         row["Id"] = self.ids.next(obj.key_prefix)
         self.store.insert(obj, row)
-        if mark_phones:
-            self.index_phones(obj, row, fresh=True)
         for hook in self._hooks[obj.name, "after_write"]:
             hook.after_write(self, obj, row, given, None, user_id)
         return row["Id"]
@@ -814,7 +812,9 @@ class Org:
 
     def index_phones(self, obj: SObjectDef, row: dict, fresh: bool = False) -> None:
         """Mark the record's phone keys for (re)computing before the next phone search
-        (``fresh``: a new record, with no keys yet, and none when it has no phone)."""
+        (``fresh``: a new record, with no keys yet, and none when it has no phone). A record
+        inserted with a phone is marked by the store itself, except in a seed (see
+        ``Store.phone_marks_paused``)."""
         for f in obj.phone_fields:
             if not fresh or row.get(f.name):
                 self.store.phones_changed(obj, row["Id"])
@@ -875,7 +875,7 @@ class Org:
         ids: list[str] = []
         kinds: dict[str, tuple[SObjectDef, bool]] = {}   # sobject as written -> (object, person account)
         created: dict[str, list[str]] = {}   # object -> the first and last Id this seed gave it
-        with self.store.transaction(), collector_paused():
+        with self.store.transaction(), collector_paused(), self.store.phone_marks_paused():
             now = format_datetime(self.clock.now())
             for start, end, fields in _seed_runs(records):
                 if fields is not None:
@@ -917,7 +917,7 @@ class Org:
             sobject = "Account"
             values = {**values, "RecordTypeId": self.person_record_type_id}
         try:
-            new_id = self._create(obj, values, user, True, now, mark_phones=False, seeding=True)
+            new_id = self._create(obj, values, user, True, now, seeding=True)
         except errors.SalesforceError as e:
             e.message = f"records[{i}] ({sobject}): {e.message}"
             raise

@@ -59,7 +59,7 @@ class PersonAccounts(Behaviour):
                         IsPersonAccount=1, IsDeleted=0, Name=row["Name"],
                         Id=org.ids.next(contact_obj.key_prefix))
             org.store.insert(contact_obj, crow)
-            org.index_phones(contact_obj, crow, fresh=True)
+            org.index_phones(contact_obj, crow, fresh=True)   # in a seed, the store marks none
             org.store.update(obj, row["Id"], {"PersonContactId": crow["Id"]})
             row["PersonContactId"] = crow["Id"]
             return

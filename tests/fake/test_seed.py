@@ -150,3 +150,30 @@ def test_a_seed_body_nested_past_100_levels_is_refused(fake_org, depth, status):
     assert answer.status_code == status, answer.text
     if status == 400:
         assert answer.json()[0]["message"] == "The request body nests deeper than 100 levels"
+
+
+def phone_hits(sf, number: str) -> list[str]:
+    answer = sf.search(f"FIND {{{number}}} IN PHONE FIELDS RETURNING Contact(Id), Lead(Id), Account(Id)")
+    return sorted(r["Id"] for r in answer["searchRecords"])
+
+
+def test_records_written_after_a_seed_are_found_by_phone(fake_org, sf):
+    """A seed marks its own records for phone indexing (one statement after the rows); records
+    created and changed by the API after it, and after a seed that failed, are marked too."""
+    seeded = fake_org.control.seed("Contact", [contact(i) for i in range(3)])
+    with pytest.raises(ControlError):
+        fake_org.control.seed("Contact", [contact(3), {"LastName": None, "Phone": "+1 212 555 0004"}])
+    created = sf.Contact.create({"LastName": "After", "Phone": "+1 212 555 0100"})["id"]
+    lead = sf.Lead.create({"LastName": "Lead", "Company": "Acme", "MobilePhone": "+1 212 555 0101"})["id"]
+    account = sf.Account.create({"Name": "Acme", "Phone": "+1 212 555 0102"})["id"]
+    sf.Contact.update(seeded[1], {"Phone": "+1 212 555 0103"})
+    assert phone_hits(sf, "212 555 0000") == [seeded[0]]
+    assert phone_hits(sf, "212 555 0003") == []   # in the failed seed
+    assert phone_hits(sf, "212 555 0100") == [created]
+    assert phone_hits(sf, "212 555 0101") == [lead]
+    assert phone_hits(sf, "212 555 0102") == [account]
+    assert phone_hits(sf, "212 555 0103") == [seeded[1]]
+    assert phone_hits(sf, "212 555 0001") == []   # its old number
+    sf.Contact.update(created, {"Phone": None, "MobilePhone": "+1 212 555 0104"})
+    assert phone_hits(sf, "212 555 0100") == []
+    assert phone_hits(sf, "212 555 0104") == [created]
