@@ -34,6 +34,19 @@ def test_the_environ_says_what_a_socket_would():
         ("127.0.0.1", "8080", "127.0.0.1:8080", "http")
 
 
+def test_parameters_given_with_a_call_or_set_on_the_session_are_sent():
+    """The in-process session starts with no default parameters or proxies (None, which
+    requests merges at no cost); parameters set on it later are still sent."""
+    session = fake_salesforce.make_session(echo_app)
+    assert session.params is None and session.proxies is None
+    shown = eval(session.get(f"https://{INPROCESS_HOST}/p", params={"q": "a b"}).text)
+    assert shown["QUERY_STRING"] == "q=a+b"
+    session.params = {"x": "1"}
+    session.proxies = {"https": "http://127.0.0.1:9"}   # nothing to carry in-process: unused
+    shown = eval(session.get(f"https://{INPROCESS_HOST}/p", params={"q": "c"}).text)
+    assert shown["QUERY_STRING"] == "x=1&q=c"
+
+
 def test_a_response_is_a_whole_requests_response():
     session = fake_salesforce.make_session(echo_app)
     first = session.get(f"https://{INPROCESS_HOST}/one")
