@@ -95,6 +95,9 @@ def _static_segments(app: Flask, prefix: str) -> set[str]:
     return out
 
 
+_CONTROL_PATHS = urls.CONTROL + "/"   # not in the request log
+
+
 class _Instrumented:
     """Around the Flask app: the ``Sforce-Limit-Info`` header of API calls, and the request log.
 
@@ -115,7 +118,7 @@ class _Instrumented:
             if environ.get(API_CALL):
                 headers.append(("Sforce-Limit-Info", f"api-usage={org.api_count}/{org.config.api_limit}"))
             path = environ.get("PATH_INFO", "")
-            if not path.startswith(urls.CONTROL + "/"):
+            if not path.startswith(_CONTROL_PATHS):
                 query = environ.get("QUERY_STRING")
                 org.log_request(RequestLogEntry(
                     environ.get("REQUEST_METHOD", ""), f"{path}?{query}" if query else path,

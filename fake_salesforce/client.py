@@ -147,8 +147,9 @@ class WSGIAdapter(BaseAdapter):
             "HTTP_HOST": host,
         }
         headers = request.headers
+        keys = self._header_keys
         for name, value in (headers.lower_items() if isinstance(headers, CaseInsensitiveDict) else headers.items()):
-            key = self._environ_key(name)
+            key = keys[name] if name in keys else self._environ_key(name)
             if key is not None:
                 environ[key] = value
         captured: list = []

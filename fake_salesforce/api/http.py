@@ -103,35 +103,38 @@ def parse_json(data: bytes | str):
     (Python's json accepts them, Salesforce does not), numbers too big for a double, nesting deeper
     than MAX_JSON_DEPTH, strings longer than MAX_STRING_LENGTH, and lone UTF-16 surrogates
     (``"\\ud800"``: the fake refuses them where Salesforce may store them)."""
+    encoding = None if isinstance(data, str) else json.detect_encoding(data)
     try:
-        value = _DECODER.decode(_json_text(data))
+        value = _DECODER.decode(_json_text(data, encoding))
     except RecursionError:
         raise errors.JsonParserError(f"The request body nests deeper than {MAX_JSON_DEPTH} levels") from None
     except _OutOfRange:
         raise errors.JsonParserError("Number out of range for a double in the request body") from None
     except (ValueError, UnicodeDecodeError) as e:
         raise errors.JsonParserError(f"The request body is not valid JSON: {e}") from None
-    _check(value, _strings_to_check(data))
+    _check(value, _strings_to_check(data, encoding))
     return value
 
 
-def _json_text(data: bytes | str) -> str:
+def _json_text(data: bytes | str, encoding: str | None) -> str:
     """The text ``json.loads`` would parse (the same errors): bytes decoded as it decodes them
-    (UTF-8, -16 or -32, surrogates passed through), a text with a byte-order mark refused."""
+    (``encoding``: UTF-8, -16 or -32 as ``json.detect_encoding`` finds it, surrogates passed
+    through), a text with a byte-order mark refused."""
     if isinstance(data, str):
         if data.startswith("\ufeff"):
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", data, 0)
         return data
-    return data.decode(json.detect_encoding(data), "surrogatepass")
+    return data.decode(encoding, "surrogatepass")
 
 
-def _strings_to_check(data: bytes | str) -> bool:
-    """Whether the body may hold a string that is too long or a lone surrogate."""
+def _strings_to_check(data: bytes | str, encoding: str | None) -> bool:
+    """Whether the body (bytes in ``encoding``) may hold a string that is too long or a lone
+    surrogate."""
     if len(data) > MAX_STRING_LENGTH:
         return True
     if isinstance(data, str):
         data = data.encode("utf-8", "surrogatepass")
-    elif json.detect_encoding(data) not in ("utf-8", "utf-8-sig"):
+    elif encoding not in ("utf-8", "utf-8-sig"):
         return True
     return (b"\\u" in data and _ESCAPED_SURROGATE.search(data) is not None
             or b"\xed" in data and _UTF8_SURROGATE.search(data) is not None)
