@@ -16,7 +16,11 @@ worker processes sharing the org; rounds interleave them and the median is taken
 
 Besides pairs per second, the CPU seconds each side spent (the client processes, the server's
 processes, from /proc) say what bounds the figure: on a 2-core machine client and server share
-the cores.
+the cores. So do the cores the benchmark's processes kept busy and the machine's idle time
+during each load: with the machine busy (no idle time), N workers get no more CPU than one
+process did, and where the kernel shares CPU between sessions rather than processes
+(autogroup scheduling, shown at the end), the benchmark's processes together get one session's
+share however many there are.
 
 After each load on the workers it checks what they must keep: every created id distinct and
 readable, the record count, and the API count equal to the calls made. Target: N = 2 at
@@ -71,6 +75,24 @@ def server(workers: int):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(idle, all) CPU ticks of the machine since it started (/proc/stat; zeros elsewhere)."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(t) for t in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    return ticks[3] + ticks[4], sum(ticks)
+
+
+def autogroup() -> str:
+    try:
+        with open("/proc/sys/kernel/sched_autogroup_enabled") as f:
+            return "on" if f.read().strip() == "1" else "off"
+    except OSError:
+        return "unknown"
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -247,7 +269,7 @@ def load(kind: str, url: str, pids: list[int], threads: int, seconds: float, pro
     if kind == "simple-salesforce":
         run = simple_salesforce_load(url, threads)
         start_at = time.monotonic() + 0.05
-        server_cpu = cpu_seconds(pids)
+        server_cpu, ticks = cpu_seconds(pids), machine_ticks()
         results = [run(start_at, start_at + seconds)]
     else:
         context = multiprocessing.get_context("fork")
@@ -265,18 +287,21 @@ def load(kind: str, url: str, pids: list[int], threads: int, seconds: float, pro
         for pipe in pipes:
             pipe.send((start_at, start_at + seconds))
         time.sleep(max(start_at - time.monotonic(), 0))
-        server_cpu = cpu_seconds(pids)
+        server_cpu, ticks = cpu_seconds(pids), machine_ticks()
         results = [pipe.recv() for pipe in pipes]
         for proc in procs:
             proc.join()
     server_cpu = cpu_seconds(pids) - server_cpu
+    idle, every = (now - then for now, then in zip(machine_ticks(), ticks))
+    client_cpu = sum(r["cpu"] for r in results)
     ids = [i for r in results for i in r["ids"]]
     pairs = max(len(ids), 1)
     return {"pairs_per_s": len(ids) / seconds, "errors": [e for r in results for e in r["errors"]],
             "ids": ids, "calls": sum(r["calls"] for r in results),
             "reconnects": sum(r["reconnects"] for r in results),
-            "client_cpu_ms": sum(r["cpu"] for r in results) / pairs * 1000,
-            "server_cpu_ms": server_cpu / pairs * 1000}
+            "client_cpu_ms": client_cpu / pairs * 1000,
+            "server_cpu_ms": server_cpu / pairs * 1000,
+            "cores": (client_cpu + server_cpu) / seconds, "idle": idle / every if every else float("nan")}
 
 
 def statements_a_pair(shared: bool, pairs: int = 20) -> float:
@@ -358,13 +383,16 @@ def main(argv=None) -> int:
         processes = 1 if kind == "simple-salesforce" else args.client_processes
         rows.append([f"{kind} ({processes} process{'es' * (processes > 1)})", name,
                      f"{median(results, 'pairs_per_s'):,.0f}", sum(len(r["errors"]) for r in results),
-                     f"{median(results, 'client_cpu_ms'):.2f}", f"{median(results, 'server_cpu_ms'):.2f}"])
+                     f"{median(results, 'client_cpu_ms'):.2f}", f"{median(results, 'server_cpu_ms'):.2f}",
+                     f"{median(results, 'cores'):.2f}", f"{median(results, 'idle'):.0%}"])
     print(tabulate(rows, headers=["client", "server", "create+get pairs/s", "errors", "client CPU ms a pair",
-                                  "server CPU ms a pair"], tablefmt="github"))
+                                  "server CPU ms a pair", "cores busy (client + server)", "machine idle"],
+                   tablefmt="github"))
     print(f"\nSQLite statements a create+get pair: {statements_a_pair(False):.1f} in one process, "
           f"{statements_a_pair(True):.1f} in an org shared by worker processes")
     load_average = "load average %.1f %.1f %.1f" % os.getloadavg()
-    print(f"{args.threads} client threads, {os.cpu_count()} CPUs, {load_average} at the end")
+    print(f"{args.threads} client threads, {os.cpu_count()} CPUs, {load_average} at the end, "
+          f"autogroup scheduling {autogroup()}")
     for kind in kinds:
         one = median(figures[kind, servers[0]], "pairs_per_s")
         many = median(figures[kind, servers[1]], "pairs_per_s")
