@@ -44,7 +44,7 @@ def create_tables(store) -> None:
         store.execute(sql)
 
 
-_BOARD_LOCKS: dict[str, tuple[list, dict]] = {}
+_BOARD_LOCKS: dict[str, tuple[threading.RLock, threading.Lock, dict]] = {}
 _BOARD_LOCKS_LOCK = threading.Lock()
 
 
@@ -52,7 +52,10 @@ class Board:
     """Numbers every process of the org reads at memory speed: 64-bit slots of a file mapped
     into each process (``<db>-board``, next to the database, as SQLite keeps its ``-shm``).
     A slot is read without a lock; ``add`` and ``set`` take a lock on the slot's bytes of the
-    file (and one for the threads of this process), so no change of another process is lost."""
+    file, so no change of another process is lost, and, first, the lock of this process's threads,
+    one for every slot: the system owns byte-range locks by process, so one thread holding a slot
+    while another waits for a slot that a second process holds, as that process waits for the
+    first slot, would read as a deadlock (EDEADLK), though each lock is let go a moment later."""
 
     API_COUNT, GENERATION, SESSIONS, CLOCK, LOG_FILE, LOG_COUNT, ID_COUNTER, WRITER = range(8)
     CONNECTIONS = 16   # and the slots after it: each worker's open connections (server._Balance)
@@ -70,8 +73,8 @@ class Board:
         with _BOARD_LOCKS_LOCK:
             key = os.path.realpath(self.path)
             if key not in _BOARD_LOCKS:
-                _BOARD_LOCKS[key] = ([threading.Lock() for _ in range(len(self._slots))], {})
-            self._locks, self._owner = _BOARD_LOCKS[key]
+                _BOARD_LOCKS[key] = (threading.RLock(), threading.Lock(), {})
+            self._lock, self.writer_lock, self._owner = _BOARD_LOCKS[key]
 
     def get(self, slot: int) -> int:
         return self._slots[slot]
@@ -83,7 +86,7 @@ class Board:
         if self._owner.get(slot) == threading.get_ident():
             yield
             return
-        with self._locks[slot]:
+        with self._lock:
             fcntl.lockf(self._fd, fcntl.LOCK_EX, 8, slot * 8)
             self._owner[slot] = threading.get_ident()
             try:
@@ -124,7 +127,7 @@ class WriteQueue:
 
     def __init__(self, board: Board):
         self.board = board
-        self._lock = board._locks[Board.WRITER]   # this process's threads, every board of the file
+        self._lock = board.writer_lock   # this process's threads, every board of the file
 
     def acquire(self) -> bool:
         """Wait for the turn; False when this thread has it already (then no ``release``)."""

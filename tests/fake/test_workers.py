@@ -204,6 +204,66 @@ def test_a_worker_holding_more_than_its_share_of_connections_ends_one(tmp_path):
         assert first.query("SELECT COUNT() FROM Contact")["totalSize"] == 0
 
 
+OTHER_PROCESS = """
+import fcntl, os, sys, threading
+board, holds, waits = os.open(sys.argv[1], os.O_RDWR), int(sys.argv[2]) * 8, int(sys.argv[3]) * 8
+fcntl.lockf(board, fcntl.LOCK_EX, 8, holds)
+print("holding", flush=True)
+
+def wait():
+    fcntl.lockf(board, fcntl.LOCK_EX, 8, waits)   # held by the other process until it lets go
+    fcntl.lockf(board, fcntl.LOCK_UN, 8, waits)
+waiting = threading.Thread(target=wait)
+waiting.start()
+waiting.join(20)
+fcntl.lockf(board, fcntl.LOCK_UN, 8, holds)
+"""
+
+
+def test_the_board_s_locks_are_never_read_as_a_deadlock(tmp_path):
+    """The system owns byte-range locks by process: one thread of this process holding the API
+    count's slot while another waits for a slot the other process holds, as that process waits
+    for the API count, would read as a deadlock (EDEADLK: a 500 in a worker), though each lock is
+    let go a moment later. A process's threads take the board's slots one at a time."""
+    import time
+
+    from fake_salesforce.shared import Board
+
+    db = str(tmp_path / "org.db")
+    board = Board(db)
+    release, failures = threading.Event(), []
+
+    def hold():
+        with board.locked(Board.API_COUNT):
+            release.wait(20)
+    holder = threading.Thread(target=hold)
+    holder.start()
+    # another process holding the request log's slot and waiting for the API count's
+    child = subprocess.Popen([sys.executable, "-c", OTHER_PROCESS, board.path, str(Board.LOG_COUNT),
+                              str(Board.API_COUNT)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline() == "holding\n"
+        time.sleep(0.3)                         # the child waits for the API count now
+
+        def add():
+            try:
+                board.add(Board.LOG_COUNT)      # held by the other process
+            except OSError as e:
+                failures.append(e)
+        adder = threading.Thread(target=add)
+        adder.start()
+        time.sleep(0.3)
+        release.set()
+        adder.join(20)
+        assert child.wait(20) == 0
+    finally:
+        release.set()
+        holder.join(20)
+        child.kill()
+    assert failures == []
+    assert board.get(Board.LOG_COUNT) == 1
+
+
 def test_query_pages_are_served_by_any_process(url):
     ControlClient(url).seed("Contact", [{"LastName": f"P{i:03d}"} for i in range(450)])
     sf = fresh(url)
