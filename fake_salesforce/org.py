@@ -185,6 +185,8 @@ class Org:
         self._hooks = {(o.name, hook): [b for b in BEHAVIOURS if o.name in b.objects
                                         and getattr(type(b), hook) is not getattr(Behaviour, hook)]
                        for o in self.schema for hook in HOOKS}
+        for o in self.schema:   # the checks a create runs
+            self._hooks[o.name, "check_create"] = [b for b in self._hooks[o.name, "check"] if b.checks_creates]
         self.admin_id: str = ""
         self.person_record_type_id: str = ""
         if self.store.meta("initialised") is None:
@@ -498,7 +500,7 @@ class Org:
         marks an inserted record with a phone for phone indexing (see ``index_phones``)."""
         if not obj.createable and not seeding:
             raise errors.CannotInsertUpdate(f"entity type cannot be inserted: {obj.label}")
-        for hook in self._hooks[obj.name, "check"]:
+        for hook in self._hooks[obj.name, "check_create"]:
             hook.check(self, obj, values, None)
         given = self._coerce(obj, values, creating=True, allow_audit=allow_audit)
         if now is None:
@@ -973,7 +975,7 @@ class Org:
                     return None
             if not self._seed_references_exist(obj, given, new_ids) or not self._seed_unique(obj, given):
                 return None
-            checks = hooks[obj.name, "check"]
+            checks = hooks[obj.name, "check_create"]
             if checks:
                 items = fields if not resolved else [
                     {**item, **dict(zip(resolved, values))} for item, values in zip(fields, zip(*resolved.values()))]
@@ -1390,6 +1392,13 @@ def _column(value):
 def _derived_column(f: FieldDef, cols: dict):
     """A field the schema derives (as Org._derive_declared sets it on a new record) for the rows
     of a column seed: a list, or one value for every row."""
+    if f.compose:
+        parts = [part for part in map(cols.get, f.compose) if type(part) is list or part]
+        if all(part.__class__ is str or type(part) is list and all(part) and set(map(type, part)) == {str}
+               for part in parts):   # every name part a non-empty text: no part to leave out
+            if not any(type(part) is list for part in parts):
+                return " ".join(parts) or None
+            return list(map(" ".join, zip(*map(_column, parts))))
     if f.compose or f.true_when:
         parts = [cols.get(name) for name in (f.compose or f.true_when)]
         if f.compose:

@@ -12,7 +12,8 @@ searchability: see ``schema/standard.yaml``). What remains is code: each module 
 ``after_write``   side effects once the row is stored: other records created or kept in step
 ``before_delete`` refuse a delete
 
-The org calls a hook only on the behaviours that implement it.
+The org calls a hook only on the behaviours that implement it, and a create skips the ``check``
+of a behaviour that says ``checks_creates = False`` (one that refuses updates only).
 """
 from .activities import Activities
 from .base import Behaviour

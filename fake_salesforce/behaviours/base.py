@@ -10,6 +10,8 @@ Org = Any  # the fake_salesforce.org.Org running the hook (not imported: org imp
 
 class Behaviour:
     objects: frozenset[str] = frozenset()
+    # whether ``check`` may refuse a create (False: it looks at updates only, and creates skip it)
+    checks_creates: bool = True
 
     def check(self, org: Org, obj: SObjectDef, values: dict, old: dict | None) -> None:
         pass

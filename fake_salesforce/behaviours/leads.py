@@ -7,6 +7,7 @@ from .base import Behaviour
 
 class ConvertedLeads(Behaviour):
     objects = frozenset({"Lead"})
+    checks_creates = False
 
     def check(self, org, obj, values, old):
         if old is not None and old.get("IsConverted"):

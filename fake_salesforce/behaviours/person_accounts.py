@@ -79,6 +79,7 @@ class PersonAccounts(Behaviour):
 class PersonContacts(Behaviour):
     """The hidden Contact side: changed and deleted only through its Account."""
     objects = frozenset({"Contact"})
+    checks_creates = False
 
     def check(self, org, obj, values, old):
         if old is not None and old.get("IsPersonAccount"):
