@@ -305,23 +305,24 @@ class SharedRequestLog:
         self._lock = threading.Lock()
         self._fd, self._fd_version = None, None
 
-    def _file(self) -> int:
+    def _write(self, line: bytes) -> None:
+        """Append ``line`` to the current file. The write is made under the lock that a switch to
+        a new file takes too, so no thread closes the file another thread is writing to."""
         version = self.board.get(Board.LOG_FILE)
-        if version != self._fd_version:
-            with self._lock:
-                if version != self._fd_version:
-                    if self._fd is not None:
-                        os.close(self._fd)
-                    self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-                    self._fd_version = version
-        return self._fd
+        with self._lock:
+            if version != self._fd_version:
+                if self._fd is not None:
+                    os.close(self._fd)
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                self._fd_version = version
+            os.write(self._fd, line)
 
     def append(self, entry) -> None:
         if self.size <= 0:
             return
         values = [entry.method, entry.path, entry.status, entry.user_id, entry.at, entry.duration_ms,
                   entry.error_code]
-        os.write(self._file(), (json.dumps(values) + "\n").encode())
+        self._write((json.dumps(values) + "\n").encode())
         # The count is a hint, added to without a lock: an addition lost to another process's
         # makes it low, never high. The file is only replaced once it holds ``size`` entries.
         count = self.board.get(Board.LOG_COUNT) + 1

@@ -320,6 +320,26 @@ def test_the_request_log_keeps_the_newest_entries_of_every_process(tmp_path):
     assert len(names(apps[0])) == 5 and ControlClient(apps[1]).info()["api_requests"] == 24 + 100
 
 
+def test_the_request_log_is_written_while_other_threads_replace_its_file(tmp_path):
+    """A thread that opens the new log file must not close the one another thread is writing."""
+    import json
+    from collections import namedtuple
+
+    from fake_salesforce.shared import Board, SharedRequestLog
+
+    Entry = namedtuple("Entry", "method path status user_id at duration_ms error_code")
+    db = str(tmp_path / "org.db")
+    logs = [SharedRequestLog(db + "-requests", 3, Entry, Board(db)) for _ in range(2)]
+
+    def append(n):
+        for i in range(1500):
+            logs[n % 2].append(Entry("GET", f"/t{n}/{i}", 200, None, "2026-01-01T00:00:00Z", 1.0, None))
+    assert in_threads(append, count=6) == []
+    assert len(list(logs[0])) == 3
+    assert all(json.loads(line) for path in (db + "-requests", db + "-requests.1")
+               for line in open(path, encoding="utf-8").read().splitlines())
+
+
 def test_ids_go_on_after_a_restart_even_without_the_board_file(tmp_path):
     import os
 
