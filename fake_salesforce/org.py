@@ -505,16 +505,7 @@ class Org:
         given = self._coerce(obj, values, creating=True, allow_audit=allow_audit)
         if now is None:
             now = format_datetime(self.clock.now())
-        row = Row(self.default_row(obj))
-        if obj.owned:
-            row["OwnerId"] = user_id
-        row["CreatedDate"] = row["LastModifiedDate"] = row["SystemModstamp"] = now
-        row["CreatedById"] = row["LastModifiedById"] = user_id
-        row.update(given)
-        if "CreatedDate" in given and "LastModifiedDate" not in given:
-            row["LastModifiedDate"] = row["CreatedDate"]
-        if "LastModifiedDate" in given:
-            row["SystemModstamp"] = row["LastModifiedDate"]
+        row = self._new_row(obj, Row(self.default_row(obj)), given, user_id, now)
         self._check_required(obj, row)
         self._check_references(obj, given)
         self._derive(obj, row, given, None)
@@ -525,6 +516,21 @@ class Org:
         for hook in self._hooks[obj.name, "after_write"]:
             hook.after_write(self, obj, row, given, None, user_id)
         return row["Id"]
+
+    @staticmethod
+    def _new_row(obj: SObjectDef, row: dict, given: dict, user_id: str, now: str) -> dict:
+        """``row`` (the object's defaults) with the owner, the audit fields and the ``given``
+        values of a new record. Each value may be one record's, or a column seed's list."""
+        if obj.owned:
+            row["OwnerId"] = user_id
+        row["CreatedDate"] = row["LastModifiedDate"] = row["SystemModstamp"] = now
+        row["CreatedById"] = row["LastModifiedById"] = user_id
+        row.update(given)
+        if "CreatedDate" in given and "LastModifiedDate" not in given:
+            row["LastModifiedDate"] = row["CreatedDate"]
+        if "LastModifiedDate" in given:
+            row["SystemModstamp"] = row["LastModifiedDate"]
+        return row
 
     def default_row(self, obj: SObjectDef) -> dict:
         """The fields of ``obj`` that have a default, at it (storage form); every other field
@@ -750,11 +756,16 @@ class Org:
             raise errors.RequiredFieldMissing(f"Required fields are missing: [{', '.join(missing)}]",
                                               missing)
 
-    def _check_references(self, obj: SObjectDef, given: dict) -> None:
+    def _reference_names(self, obj: SObjectDef) -> frozenset:
+        """The names of ``obj``'s reference fields (worked out once per object)."""
         references = self._references.get(obj.name)
         if references is None:
             references = self._references[obj.name] = frozenset(
                 f.name for f in obj.fields.values() if f.type == "reference")
+        return references
+
+    def _check_references(self, obj: SObjectDef, given: dict) -> None:
+        references = self._reference_names(obj)
         if references.isdisjoint(given):
             return
         for name, value in given.items():
@@ -924,11 +935,7 @@ class Org:
             e.message = f"records[{i}] ({sobject}): {e.message}"
             raise
         ids.append(new_id)
-        span = created.get(obj.name)
-        if span is None:
-            created[obj.name] = [new_id, new_id]
-        else:
-            span[1] = new_id
+        created.setdefault(obj.name, [new_id, None])[1] = new_id
         self.store.flush_if_large(SEED_FLUSH_ROWS)
         if item.get("password") is not None and "Username" in obj.fields:  # a User
             username = self.store.get(obj, new_id)["Username"]
@@ -984,16 +991,7 @@ class Org:
                         hook.check(self, obj, item, None)
         except errors.SalesforceError:
             return None
-        cols = dict(self.default_row(obj))
-        if obj.owned:
-            cols["OwnerId"] = user
-        cols.update(CreatedDate=now, LastModifiedDate=now, SystemModstamp=now, CreatedById=user,
-                    LastModifiedById=user)
-        cols.update(given)
-        if "CreatedDate" in given and "LastModifiedDate" not in given:
-            cols["LastModifiedDate"] = cols["CreatedDate"]
-        if "LastModifiedDate" in given:
-            cols["SystemModstamp"] = cols["LastModifiedDate"]
+        cols = self._new_row(obj, dict(self.default_row(obj)), given, user, now)
         for name in obj.required_fields:
             value = cols.get(name)
             if (None in value or "" in value) if type(value) is list else value in (None, ""):
@@ -1012,10 +1010,7 @@ class Org:
         """Whether every reference of a column seed names a live record of an object its field
         points to, and no behaviour of that object refuses it (``new_ids``: the seed's own
         records, whose rows are still to be written)."""
-        references = self._references.get(obj.name)
-        if references is None:
-            references = self._references[obj.name] = frozenset(
-                f.name for f in obj.fields.values() if f.type == "reference")
+        references = self._reference_names(obj)
         own = None
         for name in references.intersection(given):
             f = obj.fields[name]

@@ -178,11 +178,6 @@ def trigram_table(sobject: str, field: str) -> str:
     return f"{TRIGRAM_PREFIX}{sobject}_{field}"
 
 
-def _literal(text: str) -> str:
-    """A schema name as an SQL string literal (for trigger bodies, which take no parameters)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _like_prefix(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
@@ -342,7 +337,7 @@ class Store:
                 any_phone = " OR ".join(f"NEW.{q(f.name)} IS NOT NULL" for f in obj.phone_fields)
                 conn.execute(f"CREATE TEMP TRIGGER IF NOT EXISTS {q(PHONE_MARK_PREFIX + obj.name)} "
                              f"AFTER INSERT ON main.{q(obj.name)} WHEN {any_phone} BEGIN "
-                             f"INSERT INTO {PHONE_PENDING_TABLE} (sobject, id) VALUES ({_literal(obj.name)}, NEW.Id); END")
+                             f"INSERT INTO {PHONE_PENDING_TABLE} (sobject, id) VALUES ({sql_literal(obj.name)}, NEW.Id); END")
 
     @contextmanager
     def phone_marks_paused(self):
@@ -505,17 +500,17 @@ class Store:
         ``field``; text compared case-insensitively, as ``find`` compares it. (``+IsDeleted``:
         the rows are found through the field's index, never through the deleted flag's.)"""
         collate = " COLLATE NOCASE" if values and isinstance(values[0], str) and field != "Id" else ""
-        self._sync(write=False)
-        return self.conn.execute(
-            f"SELECT 1 FROM {q(obj.name)} WHERE {q(field)}{collate} IN (SELECT value FROM json_each(?)) "
-            "AND +IsDeleted = 0 LIMIT 1", [json.dumps(values)]).fetchone() is not None
+        return self._live_in(obj, q(field) + collate, values, "1").fetchone() is not None
 
     def live_ids(self, obj: SObjectDef, record_ids) -> set[str]:
         """Those of ``record_ids`` that are live records of ``obj`` (found by Id, as in ``any_live``)."""
+        return {r[0] for r in self._live_in(obj, "Id", list(record_ids), "Id")}
+
+    def _live_in(self, obj: SObjectDef, column: str, values: list, what: str) -> sqlite3.Cursor:
+        """``SELECT what`` of the live rows of ``obj`` whose ``column`` (SQL) is one of ``values``."""
         self._sync(write=False)
-        return {r[0] for r in self.conn.execute(
-            f"SELECT Id FROM {q(obj.name)} WHERE +IsDeleted = 0 AND Id IN (SELECT value FROM json_each(?))",
-            [json.dumps(list(record_ids))])}
+        return self.conn.execute(f"SELECT {what} FROM {q(obj.name)} WHERE {column} IN "
+                                 "(SELECT value FROM json_each(?)) AND +IsDeleted = 0", [json.dumps(values)])
 
     def update(self, obj: SObjectDef, record_id: str, changes: dict) -> None:
         if not changes:
@@ -610,7 +605,7 @@ class Store:
         return row[1] if include_deleted else row[0]
 
     def _keep_row_count(self, sobject: str) -> None:
-        table, me = q(sobject), _literal(sobject)
+        table, me = q(sobject), sql_literal(sobject)
         with self.transaction():
             if self.execute(f"SELECT 1 FROM {ROWS_TABLE} WHERE sobject = ?", [sobject]).fetchone():
                 return
@@ -746,6 +741,12 @@ class _Transaction:
             store.lock.release()
             raise
 
+    def _roll_back(self) -> None:
+        """Undo the outermost level: in SQLite if it began there, then outside it."""
+        if self.frame.opened:
+            self.store.conn.execute("ROLLBACK")
+        self.store._undo_writes()
+
     def __exit__(self, exc_type, exc, tb) -> bool:
         store, frame, outer = self.store, self.frame, self.outer
         try:
@@ -753,9 +754,7 @@ class _Transaction:
             if exc_type is not None:
                 del store._pending[max(frame.mark - store._flushed, 0):]
                 if outer:
-                    if frame.opened:
-                        store.conn.execute("ROLLBACK")
-                    store._undo_writes()
+                    self._roll_back()
                 elif frame.opened:
                     store.conn.execute(f"ROLLBACK TO {frame.name}")
                     store.conn.execute(f"RELEASE {frame.name}")
@@ -768,9 +767,7 @@ class _Transaction:
                     store._flush(store._flushed + len(store._pending))   # a single row: on its own
                 except BaseException:
                     store._pending.clear()
-                    if frame.opened:
-                        store.conn.execute("ROLLBACK")
-                    store._undo_writes()
+                    self._roll_back()
                     raise
                 if frame.opened:
                     store.conn.execute("COMMIT")
