@@ -537,6 +537,8 @@ class Statement:
         if isinstance(node, ast.Path):
             col = self.scope.resolve(node)
             return col.sql, col, None
+        if not isinstance(node, ast.Func):   # a literal where a field or function belongs
+            raise self.ctx.malformed(node, f"unexpected token: '{node.text}'")
         name = node.name.upper()
         if name in DATE_FUNCTIONS:
             col = self.date_function(node, name)
@@ -985,6 +987,12 @@ def _with_test(ctx: Context, scope: Scope, clause: ast.Clause, node) -> bool:
     return False
 
 
+# the words each keyword clause takes after its keyword (WITH's others are handled above)
+_CLAUSE_WORDS = {"WITH": {"SECURITY_ENFORCED", "USER_MODE", "SYSTEM_MODE"},
+                 "FOR": {"VIEW", "REFERENCE", "UPDATE"},
+                 "UPDATE": {"TRACKING", "VIEWSTAT"}}
+
+
 def clause_tests(stmt: Statement, scope: Scope) -> list[tuple[str, list]]:
     """USING SCOPE, USING LOOKUP, WITH, FOR and UPDATE: their tests on the rows (a scope's).
 
@@ -1013,19 +1021,12 @@ def clause_tests(stmt: Statement, scope: Scope) -> list[tuple[str, list]]:
             if _with_test(ctx, scope, clause, node):
                 continue
             raise ctx.malformed(node, f"unexpected token: '{clause.words[0]}'")
-        if clause.kind == "WITH" and words <= {"SECURITY_ENFORCED", "USER_MODE", "SYSTEM_MODE"}:
-            continue
-        if clause.kind == "FOR" and words <= {"VIEW", "REFERENCE", "UPDATE"}:
-            if "UPDATE" in words and select.order_by:
-                raise ctx.malformed(select.order_by[0].expr,
-                                    "FOR UPDATE cannot be used with ORDER BY")
-            continue
-        if clause.kind == "UPDATE" and words <= {"TRACKING", "VIEWSTAT"}:
-            continue
-        bad = next(w for w in clause.words if w not in {"SECURITY_ENFORCED", "USER_MODE",
-                                                        "SYSTEM_MODE", "VIEW", "REFERENCE",
-                                                        "UPDATE", "TRACKING", "VIEWSTAT"})
-        raise ctx.malformed(node, f"unexpected token: '{bad}'")
+        allowed = _CLAUSE_WORDS.get(clause.kind, set())
+        if not words <= allowed:   # the first word this clause does not take, as Salesforce names it
+            bad = next(w for w in clause.words if w not in allowed)
+            raise ctx.malformed(node, f"unexpected token: '{bad}'")
+        if clause.kind == "FOR" and "UPDATE" in words and select.order_by:
+            raise ctx.malformed(select.order_by[0].expr, "FOR UPDATE cannot be used with ORDER BY")
     return tests
 
 
