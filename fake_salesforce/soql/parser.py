@@ -70,6 +70,8 @@ class _Build(Transformer):
                           clauses=clauses)
 
     def from_list(self, source, *rest):
+        for alias in rest[1::2]:
+            _check_alias(alias)
         joins = tuple((rest[i], str(rest[i + 1]) if rest[i + 1] is not None else None)
                       for i in range(0, len(rest), 2))
         return source, joins
@@ -140,6 +142,7 @@ class _Build(Transformer):
     def select_field(self, expr, alias):
         if alias is None:
             return ast.SelectField(expr, None)
+        _check_alias(alias)
         line, column = _pos(alias)
         return ast.SelectField(expr, str(alias), line, column)
 
@@ -160,8 +163,8 @@ class _Build(Transformer):
     def object_ref(self, path, alias):
         if alias is not None and _RUN_ON_NUMBER.match(alias):
             # ``FROM Account LIMIT1``: a clause word with its number run into it, not an alias.
-            line, column = _pos(alias)
             raise _Misplaced(alias)
+        _check_alias(alias)
         return ast.ObjectRef(path.parts[-1], str(alias) if alias is not None else None, path.line,
                              path.column, path.parts if len(path.parts) > 1 else ())
 
@@ -317,6 +320,15 @@ def _unqualified(select: ast.Select) -> ast.Select:
 
 
 _RUN_ON_NUMBER = re.compile(r"(?i)(LIMIT|OFFSET)\d")
+# SOQL keywords Salesforce refuses as alias names (of an object or a field). The contextual lexer
+# would take ``FROM Account SELECT`` as an alias named SELECT; Salesforce answers unexpected token.
+ALIAS_RESERVED = frozenset("AND ASC DESC EXCLUDES FIRST FROM GROUP HAVING IN INCLUDES LAST LIKE "
+                           "LIMIT NOT NULL NULLS OR SELECT USING WHERE WITH".split())
+
+
+def _check_alias(alias) -> None:
+    if alias is not None and str(alias).upper() in ALIAS_RESERVED:
+        raise _Misplaced(alias)
 
 
 class _Misplaced(Exception):
