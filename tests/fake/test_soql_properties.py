@@ -14,7 +14,12 @@ WORDS = ["SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "IN", "LIKE", "INCLUDES"
          "Contacts", "(", ")", ",", "=", "!=", "<", ">=", "null", "true", "false", "TODAY",
          "LAST_N_DAYS:3", "2026-01-01", "2026-01-01T00:00:00Z", "'x'", "'%'", "'\\''", "1", "-1.5",
          "99999999999999999999999", "FIND", "{4155550100}", "RETURNING", "PHONE", "FIELDS", ":",
-         "'", "\\", "\"", ";", "--", "/*", "\x00", "Contact(Id", "SELECT Id FROM Contact WHERE"]
+         "'", "\\", "\"", ";", "--", "/*", "\x00", "Contact(Id", "SELECT Id FROM Contact WHERE",
+         # clause words and functions the compiler checks itself, not the grammar
+         "WITH", "SECURITY_ENFORCED", "USER_MODE", "FOR", "VIEW", "REFERENCE", "UPDATE", "TRACKING",
+         "VIEWSTAT", "USING", "SCOPE", "mine", "ROLLUP(Name)", "CUBE(", "GROUPING(", "TYPEOF",
+         "WHEN", "THEN", "ELSE", "END", "FORMAT(", "toLabel(", "DAY_ONLY(", "CALENDAR_YEAR(CreatedDate)",
+         "FIELDS(ALL)", "convertCurrency("]
 SOQLISH = st.lists(st.sampled_from(WORDS), max_size=25).map(" ".join)
 VALID_PREFIX = st.tuples(
     st.sampled_from(["SELECT Id FROM Contact WHERE LastName = ", "SELECT Id FROM Contact WHERE ",
