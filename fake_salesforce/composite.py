@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import errors
 from .org import Org
+from .values import to_storage
 
 TREE_MAX = 200
 
@@ -97,12 +98,19 @@ def upsert_many(org: Org, sobject: str, field: str, records: list, all_or_none: 
                 try:
                     if not isinstance(record, dict):
                         raise errors.JsonParserError("Each record must be a JSON object")
-                    kind = (record.get("attributes") or {}).get("type")
+                    attributes = record.get("attributes") or {}
+                    if not isinstance(attributes, dict):
+                        raise errors.JsonParserError("A record's attributes must be a JSON object")
+                    kind = attributes.get("type")
                     if kind and org.schema.get(kind) is not obj:
                         raise errors.InvalidType(f"Record type {kind} does not match {obj.name}")
                     key = next((v for k, v in record.items() if k.lower() == field.lower()), None)
                     if key in (None, ""):
                         raise errors.RequiredFieldMissing(f"Required fields are missing: [{field}]", [field])
+                    if not isinstance(key, str) and obj.field(field) is not None:
+                        # a number is its text; an object, a list or a boolean is refused as a
+                        # single-record upsert refuses it
+                        to_storage(obj.field(field), key)
                     values = {k: v for k, v in record.items() if k != "attributes"}
                     with org.transaction():
                         record_id, created = org.upsert(obj.name, field, str(key), values, user_id)

@@ -91,6 +91,23 @@ def test_collection_upsert_by_external_id(sf, all_or_none):
         assert answer[0]["id"] == existing and sf.Contact.get(existing)["Title"] == "Updated"
 
 
+def test_collection_upsert_refuses_bad_attributes_and_keys_per_record(sf):
+    status, answer = _post(sf, "composite/sobjects/Contact/External_Id__c", {"records": [
+        {"attributes": "Contact", "External_Id__c": "K-1", "LastName": "Text attributes"},
+        {"External_Id__c": {"value": "K-2"}, "LastName": "Object key"},
+        {"External_Id__c": ["K-3"], "LastName": "List key"},
+        {"External_Id__c": True, "LastName": "Boolean key"},
+        {"External_Id__c": 5, "LastName": "Number key"},
+    ]}, method="PATCH")
+    assert status == 200
+    assert [(r["success"], r["errors"][0]["statusCode"] if r["errors"] else None) for r in answer] == [
+        (False, "JSON_PARSER_ERROR"), (False, "JSON_PARSER_ERROR"), (False, "JSON_PARSER_ERROR"),
+        (False, "JSON_PARSER_ERROR"), (True, None)]
+    assert answer[1]["errors"][0]["fields"] == ["External_Id__c"]
+    rows = sf.query("SELECT LastName, External_Id__c FROM Contact")["records"]
+    assert [(r["LastName"], r["External_Id__c"]) for r in rows] == [("Number key", "5")]
+
+
 def test_graph_runs_each_graph_all_or_none(sf):
     status, answer = _post(sf, "composite/graph", {"graphs": [
         {"graphId": "good", "compositeRequest": [
