@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from . import errors, urls
 from .clock import format_datetime
 from .soql import parse_query
+from .soql.ast import Func, SelectSubquery, TypeOf
+from .soql.compiler import AGGREGATES
 from .soql.columns import column_metadata
 from .store import collector_paused
 
@@ -74,7 +76,7 @@ class Job:
 
 def _choice(body: dict, key: str, allowed, default: str) -> str:
     value = body.get(key, default)
-    if value not in allowed:
+    if not isinstance(value, str) or value not in allowed:
         raise errors.InvalidJob(f"Invalid {key} '{value}': expected one of {', '.join(allowed)}")
     return value
 
@@ -314,8 +316,9 @@ class BulkJobs:
         if not isinstance(text, str) or not text.strip():
             raise errors.InvalidJob("query is required")
         self.org.query(text, include_deleted=operation == "queryAll", batch_size=200)  # fails as Salesforce does at create
-        job = self._new("query", body, user_id, operation=operation,
-                        object=parse_query(text).source.name, query=text)
+        select = parse_query(text)
+        _check_bulk_query(select)
+        job = self._new("query", body, user_id, operation=operation, object=select.source.name, query=text)
         job.state = "UploadComplete"
         return job
 
@@ -340,14 +343,33 @@ class BulkJobs:
         job = self.get("query", job_id)
         if job.state != "JobComplete":
             raise _job_state_error(job, "results are available once the job is JobComplete")
-        try:
-            start = int(locator) if locator not in (None, "", "null") else 0
-        except ValueError:
-            raise errors.InvalidQueryLocator(f"invalid locator: {locator}") from None
+        if locator in (None, "", "null"):
+            start = 0
+        elif locator.isascii() and locator.isdigit() and int(locator) <= len(job.records):
+            start = int(locator)
+        else:
+            raise errors.InvalidQueryLocator(f"invalid locator: {locator}")
         size = max_records or len(job.records) or 1
         rows = job.records[start:start + size]
         following = start + size
         return job.columns, rows, str(following) if following < len(job.records) else None
+
+
+def _check_bulk_query(select) -> None:
+    """Refuse at creation what Bulk API 2.0 does not run: GROUP BY, OFFSET, TYPEOF, aggregate
+    functions, FIELDS() and child-relationship subqueries (Salesforce's documented limits; the
+    fake's errorCode for them is INVALIDJOB)."""
+    if select.group_by or select.having:
+        raise errors.InvalidJob("Bulk API 2.0 query jobs do not support GROUP BY")
+    if select.offset is not None:
+        raise errors.InvalidJob("Bulk API 2.0 query jobs do not support OFFSET")
+    for item in select.items:
+        if isinstance(item, TypeOf):
+            raise errors.InvalidJob("Bulk API 2.0 query jobs do not support TYPEOF")
+        if isinstance(item, SelectSubquery):
+            raise errors.InvalidJob("Bulk API 2.0 query jobs do not support subqueries of child relationships")
+        if isinstance(item.expr, Func) and item.expr.name.upper() in AGGREGATES | {"FIELDS"}:
+            raise errors.InvalidJob(f"Bulk API 2.0 query jobs do not support {item.expr.name.upper()}()")
 
 
 def _column_names(metadata: list[dict], prefix: str = "") -> list[str]:
@@ -366,9 +388,6 @@ def _flatten(record: dict, prefix: str = "") -> dict:
     for key, value in record.items():
         if key == "attributes":
             continue
-        if isinstance(value, dict) and "records" in value:
-            raise errors.InvalidJob("Bulk API 2.0 query jobs do not support subqueries "
-                                    "of child relationships")
         if isinstance(value, dict):
             out.update(_flatten(value, f"{prefix}{key}."))
         elif value is None:

@@ -80,6 +80,9 @@ def test_job_lifecycle_errors_and_deterministic_progress(fake_org, sf):
     ({"object": "Contact", "operation": "merge"}, "INVALIDJOB"),
     ({"object": "Contact", "operation": "upsert"}, "INVALIDJOB"),
     ({"object": "Contact", "operation": "upsert", "externalIdFieldName": "LastName"}, "INVALIDJOB"),
+    ({"object": "Contact", "operation": "insert", "columnDelimiter": ["COMMA"]}, "INVALIDJOB"),
+    ({"object": "Contact", "operation": "insert", "lineEnding": {"LF": True}}, "INVALIDJOB"),
+    ({"object": "Contact", "operation": ["insert"]}, "INVALIDJOB"),
 ])
 def test_bad_ingest_jobs_are_refused(sf, body, code):
     response = sf.session.post(sf.base_url + "jobs/ingest", headers=sf.headers, json=body)
@@ -90,6 +93,34 @@ def test_bad_query_job_is_refused_at_creation(sf):
     response = sf.session.post(sf.base_url + "jobs/query", headers=sf.headers,
                                json={"operation": "query", "query": "SELECT Nope FROM Contact"})
     assert response.status_code == 400 and response.json()[0]["errorCode"] == "INVALID_FIELD"
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT LastName, COUNT(Id) FROM Contact GROUP BY LastName",
+    "SELECT COUNT() FROM Contact",
+    "SELECT Id FROM Contact LIMIT 5 OFFSET 1",
+    "SELECT Id, TYPEOF What WHEN Account THEN Name END FROM Task",
+    "SELECT FIELDS(ALL) FROM Contact LIMIT 200",
+    "SELECT Id, (SELECT Id FROM Contacts) FROM Account",
+])
+def test_query_job_refuses_what_bulk_queries_cannot_do_at_creation(sf, query):
+    response = sf.session.post(sf.base_url + "jobs/query", headers=sf.headers,
+                               json={"operation": "query", "query": query})
+    assert response.status_code == 400 and response.json()[0]["errorCode"] == "INVALIDJOB"
+    assert sf.session.get(sf.base_url + "jobs/query", headers=sf.headers).json()["records"] == []
+
+
+@pytest.mark.parametrize("locator", ["-1", "4", "1e0", "x"])
+def test_query_results_refuse_a_locator_outside_the_results(sf, locator):
+    for i in range(3):
+        sf.Contact.create({"LastName": f"L{i}"})
+    job = sf.session.post(sf.base_url + "jobs/query", headers=sf.headers,
+                          json={"operation": "query", "query": "SELECT Id FROM Contact"}).json()
+    assert sf.session.get(sf.base_url + f"jobs/query/{job['id']}", headers=sf.headers).json()["state"] == "JobComplete"
+    url = sf.base_url + f"jobs/query/{job['id']}/results"
+    assert sf.session.get(url, headers=sf.headers, params={"locator": "3"}).text.splitlines() == ["Id"]
+    response = sf.session.get(url, headers=sf.headers, params={"locator": locator})
+    assert response.status_code == 400 and response.json()[0]["errorCode"] == "INVALID_QUERY_LOCATOR"
 
 
 def test_abort_hard_delete_and_unprocessed_records(sf):
