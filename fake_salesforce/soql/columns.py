@@ -2,10 +2,12 @@
 
 Salesforce answers this for the Developer Console and the CLI's ``data query``. The fake
 runs the query once first (so a bad query fails exactly as a run would), then describes
-its select list from the schema.
+its select list from the schema. Where the fake differs: a TYPEOF in the select list is
+501 FAKE_NOT_IMPLEMENTED.
 """
 from __future__ import annotations
 
+from .. import errors
 from ..fieldtypes import TYPES
 from . import ast
 from .parser import parse_query
@@ -56,6 +58,9 @@ def column_metadata(org, text: str) -> dict:
                      if child_obj is not None and isinstance(i, ast.SelectField)
                      and isinstance(i.expr, ast.Path)]
             columns.append(_column(item.select.source.name, item.select.source.name, None, joins=joins))
+        elif isinstance(item, ast.TypeOf):
+            raise errors.NotImplementedByFake("The fake org does not describe the columns of a TYPEOF "
+                                              "(query?columns=true); run the query instead")
         elif isinstance(item.expr, ast.Func):
             name = item.alias or f"expr{expr_count}"
             expr_count += item.alias is None

@@ -54,6 +54,14 @@ def test_query_columns_describe_the_select_list(sf):
     assert answer["entityName"] == "Contact" and answer["idSelected"] is False and answer["groupBy"]
 
 
+def test_query_columns_of_a_typeof_are_refused_by_name(sf):
+    response = sf.session.get(sf.base_url + "query", headers=sf.headers, params={
+        "q": "SELECT Id, TYPEOF What WHEN Account THEN Name END FROM Task", "columns": "true"})
+    assert response.status_code == 501
+    (error,) = response.json()
+    assert error["errorCode"] == "FAKE_NOT_IMPLEMENTED" and "TYPEOF" in error["message"]
+
+
 def test_soap_get_user_info_and_logout(fake_org, sf):
     session = make_session(fake_org.target)
     url = _base(fake_org) + "/services/Soap/u/59.0/" + fake_org.org.org_id
