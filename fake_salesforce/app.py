@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import parse_qsl, urlencode
 
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
@@ -80,8 +81,28 @@ def create_app(org: Org | None = None, *, pages_open: bool = False, control_toke
     faults.set(parse_rules(list(fault_rules or [])))
     direct = DirectRoutes(app.wsgi_app, org, _static_segments(app, urls.DATA_PREFIX + "/<version>/sobjects/"),
                           app.logger)
-    app.wsgi_app = _Instrumented(faults.wrap(direct), org)
+    app.wsgi_app = _Instrumented(faults.wrap(_MethodOverride(direct)), org)
     return app
+
+
+class _MethodOverride:
+    """``POST /services/data/...?_HttpMethod=PATCH`` is a PATCH (or whichever method it names):
+    Salesforce's way for HTTP libraries that cannot send PATCH or DELETE. The parameter is taken
+    out of the query string before anything else reads it."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        query = environ.get("QUERY_STRING", "")
+        if ("_HttpMethod=" in query and environ.get("REQUEST_METHOD") == "POST"
+                and environ.get("PATH_INFO", "").startswith(urls.DATA_PREFIX + "/")):
+            params = parse_qsl(query, keep_blank_values=True)
+            methods = [value for key, value in params if key == "_HttpMethod"]
+            if methods:
+                environ["REQUEST_METHOD"] = methods[-1].upper()
+                environ["QUERY_STRING"] = urlencode([(k, v) for k, v in params if k != "_HttpMethod"])
+        return self.wsgi_app(environ, start_response)
 
 
 def _static_segments(app: Flask, prefix: str) -> set[str]:

@@ -443,3 +443,17 @@ def test_a_lone_surrogate_after_multibyte_text_is_a_json_error_not_a_500(sf):
     assert answer.status_code == 400, answer.text
     assert answer.json()[0]["errorCode"] == "JSON_PARSER_ERROR"
     assert "lone UTF-16 surrogate (" + "a" * 37 in answer.json()[0]["message"]
+
+
+def test_http_method_override_parameter(sf):
+    """POST with ``?_HttpMethod=PATCH`` (or DELETE) is that method, for HTTP libraries without it."""
+    record_id = sf.Contact.create({"LastName": "Override"})["id"]
+    url = sf.base_url + f"sobjects/Contact/{record_id}"
+    patched = sf.session.post(url, headers=sf.headers, params={"_HttpMethod": "PATCH"}, json={"Title": "CEO"})
+    assert patched.status_code == 204 and sf.Contact.get(record_id)["Title"] == "CEO"
+    refused = sf.session.post(sf.base_url + "sobjects/Contact", headers=sf.headers,
+                              params={"_HttpMethod": "PATCH"}, json={"LastName": "Not created"})
+    assert refused.status_code == 405 and refused.json()[0]["errorCode"] == "METHOD_NOT_ALLOWED"
+    deleted = sf.session.post(url, headers=sf.headers, params={"_HttpMethod": "DELETE"})
+    assert deleted.status_code == 204
+    assert sf.query("SELECT LastName FROM Contact")["records"] == []
