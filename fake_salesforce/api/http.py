@@ -6,7 +6,9 @@ import json
 import re
 
 from flask import Response, request
+from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.http import parse_accept_header
 
 from .. import errors
 
@@ -54,7 +56,19 @@ def begin_api_call(environ: dict, org, version: str | None) -> str:
         raise errors.RequestLimitExceeded("TotalRequests Limit exceeded.")
     if version is not None and not VERSION.match(version):
         raise errors.NotFound("The requested resource does not exist")
+    accept = environ.get("HTTP_ACCEPT")
+    if accept and "xml" in accept and parse_accept_header(accept, MIMEAccept).best_match(
+            ("application/json", "application/xml", "text/xml")) != "application/json":
+        raise errors.NotImplementedByFake(f"The fake org answers JSON only; XML answers (Accept: {accept}) "
+                                          "are not implemented")
     return user_id
+
+
+def refuse_xml_body(content_type: str | None) -> None:
+    """Salesforce reads XML request bodies as well as JSON; the fake reads JSON only."""
+    if content_type and "xml" in content_type.lower():
+        raise errors.NotImplementedByFake(f"The fake org reads JSON request bodies only; XML bodies "
+                                          f"(Content-Type: {content_type}) are not implemented")
 
 
 def raw_body(error: type[errors.SalesforceError] = errors.JsonParserError) -> bytes:
@@ -178,7 +192,9 @@ def _check_text(text: str) -> None:
 
 
 def json_body():
-    """The request body parsed by ``parse_json``; an empty body is JSON_PARSER_ERROR."""
+    """The request body parsed by ``parse_json``; an empty body is JSON_PARSER_ERROR, an XML
+    body 501 FAKE_NOT_IMPLEMENTED."""
+    refuse_xml_body(request.content_type)
     return body_json(raw_body())
 
 

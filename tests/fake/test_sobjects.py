@@ -457,3 +457,17 @@ def test_http_method_override_parameter(sf):
     deleted = sf.session.post(url, headers=sf.headers, params={"_HttpMethod": "DELETE"})
     assert deleted.status_code == 204
     assert sf.query("SELECT LastName FROM Contact")["records"] == []
+
+
+@pytest.mark.parametrize("headers", [{"Content-Type": "application/xml"}, {"Content-Type": "text/xml; charset=UTF-8"},
+                                     {"Accept": "application/xml"}, {"Accept": "application/xml, */*;q=0.8"}])
+def test_xml_requests_and_answers_are_refused_by_name(sf, headers):
+    """Salesforce reads and writes XML too; the fake speaks JSON only and says so."""
+    url = sf.base_url + "sobjects/Contact"
+    response = sf.session.post(url, headers={**sf.headers, **headers}, data='{"LastName": "As JSON"}')
+    assert response.status_code == 501
+    (error,) = response.json()
+    assert error["errorCode"] == "FAKE_NOT_IMPLEMENTED" and "XML" in error["message"]
+    assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 0
+    json_too = sf.session.get(url, headers={**sf.headers, "Accept": "application/json, application/xml;q=0.5"})
+    assert json_too.status_code == 200
