@@ -45,6 +45,8 @@ OUT_OF_HOURS = "out_of_opening_hours"
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, int) and value.bit_length() > 10_000:  # repr() refuses past 4,300 digits
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -52,7 +54,14 @@ def _show(value: Any) -> str:
 
 # --- the wire format ---------------------------------------------------------------------------
 
-_MAX_SECONDS = 253402300799  # 9999-12-31T23:59:59Z
+# The last moment every time zone can still turn into a date: 9999-12-30T23:59:59Z.
+_MAX_SECONDS = 253402214399
+_LATEST = datetime.fromtimestamp(_MAX_SECONDS, timezone.utc)
+_EPOCH = datetime.fromtimestamp(0, timezone.utc)
+# Task.CallObject, the idempotency key, holds 255 characters; a message's key is "sms:<id>".
+ID_MAX = 255 - len("sms:")
+# Task.CallDurationInSeconds is a 32-bit integer field.
+DURATION_MAX = 2**31 - 1
 JSON = Wording(key="field", mapping="an object", missing="required field is missing", show=_show)
 
 
@@ -77,10 +86,17 @@ def _count(value: Any) -> int:
     return value
 
 
+def _duration(value: Any) -> int:
+    value = _count(value)
+    if value > DURATION_MAX:
+        raise fail("integer", f"expected at most {DURATION_MAX} seconds, got {_show(value)}")
+    return value
+
+
 def _seconds(value: Any) -> datetime:
     value = _count(value)
     if value > _MAX_SECONDS:
-        raise fail("seconds", f"expected unix seconds before year 10000, got {_show(value)}")
+        raise fail("seconds", f"expected unix seconds before 9999-12-31, got {_show(value)}")
     return datetime.fromtimestamp(value, timezone.utc)
 
 
@@ -88,13 +104,16 @@ def _millis(value: Any) -> datetime:
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
+            parsed = parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        except (ValueError, OverflowError):
             raise fail("millis", "expected milliseconds since 1970 or an ISO 8601 date-time, "
                                  f"got {_show(value)}") from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        if not _EPOCH <= parsed <= _LATEST:
+            raise fail("millis", f"expected a date-time from 1970 to 9999-12-30, got {_show(value)}")
+        return parsed
     value = _count(value)
     if value > _MAX_SECONDS * 1000:
-        raise fail("millis", f"expected milliseconds before year 10000, got {_show(value)}")
+        raise fail("millis", f"expected milliseconds before 9999-12-31, got {_show(value)}")
     return datetime.fromtimestamp(value / 1000, timezone.utc)
 
 
@@ -103,7 +122,11 @@ def _identifier(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (int, str)) \
             or (isinstance(value, str) and not value.strip()) or (isinstance(value, int) and value < 0):
         raise fail("id", f"expected an id (integer or string), got {_show(value)}")
-    return str(value).strip()
+    huge = isinstance(value, int) and value.bit_length() > 4 * ID_MAX  # str() may refuse it
+    text = "" if huge else str(value).strip()
+    if huge or len(text) > ID_MAX:
+        raise fail("id", f"expected an id of at most {ID_MAX} characters, got {_show(value)}")
+    return text
 
 
 def _flag(value: Any) -> bool:
@@ -123,7 +146,7 @@ def _zone(value: Any) -> str:
     value = _string(value)
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
         raise fail("zone", f"unknown time zone {_show(value)}") from None
     return value
 
@@ -205,7 +228,7 @@ class CallData(_Party):
     started_at: Seconds
     answered_at: Seconds | None = None
     ended_at: Seconds | None = None
-    duration: Annotated[int | None, BeforeValidator(lambda v: v if v is None else _count(v))] = None
+    duration: Annotated[int | None, BeforeValidator(lambda v: v if v is None else _duration(v))] = None
     raw_digits: Str
     missed_call_reason: Str | None = None
     voicemail: Str | None = None
@@ -223,6 +246,10 @@ class CallData(_Party):
             if moment is not None and moment < self.started_at:
                 raise_at(key, int(moment.timestamp()), f"is before data.started_at "
                          f"({moment.isoformat()} < {self.started_at.isoformat()})")
+        if self.duration is None and self.ended_at is not None \
+                and (self.ended_at - self.started_at).total_seconds() > DURATION_MAX:
+            raise_at("ended_at", int(self.ended_at.timestamp()), f"is more than {DURATION_MAX} seconds "
+                     "after data.started_at, longer than Task.CallDurationInSeconds can hold")
         return self
 
 
@@ -250,8 +277,11 @@ class _Delivery(_Wire):
 
 
 def _timestamp(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or (isinstance(value, float) and not math.isfinite(value)):
         raise fail("number", f"expected a number, got {_show(value)}")
+    if not 0 <= value <= _MAX_SECONDS:
+        raise fail("number", f"expected unix seconds from 1970 to 9999-12-30, got {_show(value)}")
     return int(value)
 
 
@@ -533,6 +563,25 @@ def _message(hook: MessageDelivery, default_country: str | None) -> MessageEvent
                         channel=(data.channel or "sms").strip().lower())
 
 
+def _lone_surrogate(payload: Mapping) -> str | None:
+    """The path of the first text of the delivery that is not valid Unicode (a lone surrogate,
+    which Python's JSON reader lets through and Salesforce refuses), else ``None``."""
+    stack: list[tuple[Any, tuple]] = [(payload, ())]
+    while stack:
+        item, loc = stack.pop()
+        if isinstance(item, Mapping):
+            stack.extend((v, loc + (k,)) for k, v in item.items())
+            stack.extend((k, loc) for k in item if isinstance(k, str))
+        elif isinstance(item, (list, tuple)):
+            stack.extend((v, loc + (i,)) for i, v in enumerate(item))
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return key_path(loc) or "webhook"
+    return None
+
+
 def parse_webhook(payload: Any, default_country: str | None = None) -> Event:
     """Validate one webhook delivery and return its typed event; raise InvalidEvent if malformed.
 
@@ -551,6 +600,10 @@ def parse_webhook(payload: Any, default_country: str | None = None) -> Event:
         data = payload.get("data")
         raw_id = data.get("id") if isinstance(data, Mapping) else None
         return IgnoredEvent(event, None if raw_id is None else str(raw_id))
+    where = _lone_surrogate(payload)
+    if where is not None:
+        raise InvalidEvent(f"{event}: {where}: a string holds a lone UTF-16 surrogate (not valid Unicode)",
+                           event=event, path=where)
     try:
         hook = _DELIVERY.validate_python(dict(payload))
     except ValidationError as exc:

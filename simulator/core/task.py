@@ -79,6 +79,9 @@ def record_label(record: RecordRef, event: Event) -> str:
     return record.name or event.external or event.raw_digits
 
 
+DISPOSITION_MAX = 255  # Task.CallDisposition's length (cut, never rejected: R6.12)
+
+
 def disposition(call: CallEvent) -> str:
     """The Task's CallDisposition ("Call Result"): Answered, Voicemail, or Unanswered with
     Aircall's missed-call reason when it gave one."""
@@ -86,7 +89,9 @@ def disposition(call: CallEvent) -> str:
         return "Answered"
     if call.call_type is CallType.VOICEMAIL:
         return "Voicemail"
-    return f"Unanswered: {call.missed_call_reason}" if call.missed_call_reason else "Unanswered"
+    if not call.missed_call_reason:
+        return "Unanswered"
+    return truncate(f"Unanswered: {call.missed_call_reason}", DISPOSITION_MAX)
 
 
 STATE_MAX = DESCRIPTION_MAX // 4

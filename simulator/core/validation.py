@@ -22,6 +22,8 @@ def show(value: Any) -> str:
         return "true" if value else "false"
     if value is None:
         return "null"
+    if isinstance(value, int) and value.bit_length() > 10_000:  # str() refuses past 4,300 digits
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
     if isinstance(value, str):
         text = repr(value)
         return text if len(text) <= 60 else text[:57] + "..."

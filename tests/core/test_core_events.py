@@ -201,9 +201,9 @@ def _drop(path):
     (_set(("data", "answered_at"), 1), "call.ended: data.answered_at: is before data.started_at "
                                        "(1970-01-01T00:00:01+00:00 < 2024-11-26T12:08:15+00:00)"),
     (_set(("data", "started_at"), 2**40),
-     "call.ended: data.started_at: expected unix seconds before year 10000, got 1099511627776"),
+     "call.ended: data.started_at: expected unix seconds before 9999-12-31, got 1099511627776"),
     (_set(("data", "started_at"), 1e300),
-     "call.ended: data.started_at: expected unix seconds before year 10000, got "
+     "call.ended: data.started_at: expected unix seconds before 9999-12-31, got "
      "100000000000000005250476025520442024870446858110815915491..."),
     (_set(("data", "duration"), -3), "call.ended: data.duration: expected an integer >= 0, got -3"),
     (_set(("data", "duration"), True), "call.ended: data.duration: expected an integer, got True"),
@@ -235,6 +235,27 @@ def _drop(path):
     (_set(("timestamp",), "now"), "call.ended: timestamp: expected a number, got 'now'"),
     (_set(("event",), "Call Ended"), "Call Ended: event: not an Aircall event name (such as call.ended)"),
     (_drop(("event",)), "webhook: event: required field is missing or not a string (got None)"),
+    # found by mutating the example payloads: each was a traceback or a Salesforce error before
+    (_set(("data", "number", "time_zone"), "x" * 300),
+     "call.ended: data.number.time_zone: unknown time zone '" + "x" * 56 + "..."),
+    (_set(("data", "id"), "\ud800"),
+     "call.ended: data.id: a string holds a lone UTF-16 surrogate (not valid Unicode)"),
+    (_set(("data", "comments"), [{"id": "\udc00", "content": "hi"}]),
+     "call.ended: data.comments[0].id: a string holds a lone UTF-16 surrogate (not valid Unicode)"),
+    (_set(("data", "id"), "9" * 252), "call.ended: data.id: expected an id of at most 251 characters, got "
+                                      "'" + "9" * 56 + "..."),
+    (_set(("data", "id"), 10**5000),
+     "call.ended: data.id: expected an id of at most 251 characters, got an integer of about 5001 digits"),
+    (_set(("data", "duration"), 2**31), "call.ended: data.duration: expected at most 2147483647 seconds, "
+                                        "got 2147483648"),
+    (lambda h: (h["data"].pop("duration"), h["data"].update(ended_at=253402214399)), "call.ended: data.ended_at: is more than 2147483647 seconds "
+                                               "after data.started_at, longer than Task.CallDurationInSeconds "
+                                               "can hold"),
+    (_set(("data", "started_at"), 253402300799),
+     "call.ended: data.started_at: expected unix seconds before 9999-12-31, got 253402300799"),
+    (_set(("timestamp",), 10**400), "call.ended: timestamp: expected unix seconds from 1970 to 9999-12-30, "
+                                    "got 1" + "0" * 56 + "..."),
+    (_set(("timestamp",), -1), "call.ended: timestamp: expected unix seconds from 1970 to 9999-12-30, got -1"),
 ])
 def test_malformed_call_events_name_event_and_field(mutate, message):
     with pytest.raises(InvalidEvent) as info:
@@ -251,6 +272,10 @@ def test_malformed_call_events_name_event_and_field(mutate, message):
      "message.received: data.sent_at: expected milliseconds since 1970 or an ISO 8601 date-time, got 'soon'"),
     (lambda h: (h["data"].pop("sent_at"), h["data"].pop("created_at")),
      "message.received: data.sent_at: required field is missing (neither sent_at nor created_at given)"),
+    (_set(("data", "sent_at"), "9999-12-31T23:59:59Z"),
+     "message.received: data.sent_at: expected a date-time from 1970 to 9999-12-30, got '9999-12-31T23:59:59Z'"),
+    (_set(("data", "sent_at"), "0001-01-01T00:00:00+14:00"), "message.received: data.sent_at: expected "
+     "milliseconds since 1970 or an ISO 8601 date-time, got '0001-01-01T00:00:00+14:00'"),
 ])
 def test_malformed_message_events(mutate, message):
     with pytest.raises(InvalidEvent) as info:

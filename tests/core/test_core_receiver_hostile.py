@@ -48,6 +48,18 @@ def test_values_salesforce_can_never_store_are_4xx(client, fake_org, data):
     assert response.get_json()["error"] in ("invalid_event", "salesforce_error")
 
 
+@pytest.mark.parametrize("data, field", [
+    ({"id": "x" * 100_000}, "data.id"),                      # was a 502 (the Task lookup's SOQL too long)
+    ({"number": {"digits": "+33 1 76 36 06 95", "time_zone": "x" * 300}}, "data.number.time_zone"),  # was a 500
+    ({"missed_call_reason": None, "duration": 2**31}, "data.duration"),    # was a 422 from Salesforce
+], ids=["id-past-soql-length", "time-zone-past-file-name-length", "duration-past-int-field"])
+def test_values_no_task_can_hold_are_400_naming_the_field(client, sf, data, field):
+    response = post(client, json.dumps(hook_with(**data)))
+    assert (response.status_code, response.get_json()["error"]) == (400, "invalid_event"), response.get_json()
+    assert response.get_json()["message"].startswith(f"call.ended: {field}: ")
+    assert sf.query("SELECT COUNT() FROM Task")["totalSize"] == 0
+
+
 def test_a_body_too_large_is_413_json(client):
     response = post(client, b'{"pad": "' + b"x" * (2 * 1024 * 1024) + b'"}')
     assert response.status_code == 413

@@ -696,6 +696,12 @@ def test_R6_12_long_text_is_cut_not_rejected(org, sf):
     assert len(task["Description"]) == 32000 and "00031 " in task["Description"]
 
 
+def test_R6_12_a_long_missed_call_reason_is_cut_in_the_call_result(org, sf):
+    contact(org)
+    outcome = logger(sf).handle(call_webhook(answered=False, missed_call_reason="r" * 300))
+    assert sf.Task.get(outcome.task_id)["CallDisposition"] == ("Unanswered: " + "r" * 300)[:255]
+
+
 # -- R7 SMS ----------------------------------------------------------------------------------
 
 def test_R7_1_messages_are_logged_as_completed_tasks(org, sf):
