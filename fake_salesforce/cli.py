@@ -178,8 +178,12 @@ def serve(host, port, db, schema_files, seed_file, id_seed, order, default_count
     """
     from .server import FakeServer
 
+    if not host.strip():
+        raise click.BadParameter("must not be empty (0.0.0.0 listens on every interface)", param_hint="--host")
     if not username.strip():
         raise click.BadParameter("the admin user needs a login", param_hint="--username")
+    if control_token is not None and not control_token.strip():
+        raise click.BadParameter("must not be empty", param_hint="--control-token")
     if no_control and control_token:
         raise click.BadParameter("opens the control API that --no-control switches off: give one",
                                  param_hint="--control-token")

@@ -253,8 +253,8 @@ def login_url(domain: str | None, source: str = "--domain") -> str:
     or ``acme.my``, and a full ``https://host[:port]`` URL as it is."""
     domain = (domain or "login").strip()
     if "://" in domain:
-        parts = urlsplit(domain)
-        if parts.scheme != "https" or not parts.hostname or parts.path.strip("/") or parts.query:
+        parts = _split(domain)
+        if not parts or parts.scheme != "https" or not parts.hostname or parts.path.strip("/") or parts.query:
             raise CredentialsError(f"{source}: expected https://HOST[:PORT], got {domain!r}")
         return f"https://{parts.netloc}"
     if not _HOST.match(domain):
@@ -265,9 +265,19 @@ def login_url(domain: str | None, source: str = "--domain") -> str:
     return f"https://{domain if '.' in domain or domain in ('login', 'test') else domain + '.my'}.salesforce.com"
 
 
+def _split(url: str):
+    """``url`` split, or ``None`` when it cannot be (an unclosed ``[``, a port out of range)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return None
+    return parts
+
+
 def _instance(url: str, source: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname:
+    parts = _split(url)
+    if not parts or parts.scheme != "https" or not parts.hostname:
         raise CredentialsError(f"{source}: expected https://HOST[:PORT] (the org's instance URL), "
                                f"got {url!r}")
     return url

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import math
 import signal
 import sys
 import threading
@@ -14,6 +15,20 @@ import click
 from sflogin.options import credential_options, login
 
 from .scenario import ScenarioError, load_scenarios, scenario_files, validate_paths
+
+
+class Seconds(click.FloatRange):
+    """A duration in seconds: a finite number >= 0 (``nan`` and ``inf`` are refused)."""
+
+    def __init__(self):
+        super().__init__(min=0)
+
+    def convert(self, value, param, ctx):
+        seconds = super().convert(value, param, ctx)
+        if not math.isfinite(seconds):
+            self.fail(f"{value!r} is not a finite number of seconds", param, ctx)
+        return seconds
+
 
 def default_paths() -> list[Path]:
     """``./scenarios``; without it, a usage error (exit 2) saying what to pass."""
@@ -138,7 +153,7 @@ class BadIntegration(click.ClickException):
               metavar="TARGET", help="What to test: builtin (the logging core), module:function (a "
               "Python callable (sf, webhook), or a class with handle, from the current directory), or "
               "http://host:port/path (a running service sent each webhook as Aircall does).")
-@click.option("--quiet-period", type=click.FloatRange(min=0), default=0.5, show_default=True,
+@click.option("--quiet-period", type=Seconds(), default=0.5, show_default=True,
               metavar="SECONDS", help="With an http TARGET: the org counts as settled after this long "
               "without an API request.")
 @click.option("--org-port", type=click.IntRange(0, 65535), default=0, show_default=True,
@@ -157,7 +172,7 @@ class BadIntegration(click.ClickException):
               help="real: parity mode, the scenarios against the org the credentials log into, set "
               "up through the standard REST API only; every record a scenario creates is deleted "
               "after it (see README, Against a real org).")
-@click.option("--write-gap", type=click.FloatRange(min=0), default=1.0, show_default=True,
+@click.option("--write-gap", type=Seconds(), default=1.0, show_default=True,
               metavar="SECONDS", envvar="CALLSIM_WRITE_GAP", show_envvar=True,
               help="With --org real: the time between the run's writes, so that their order shows in "
               "LastModifiedDate (Salesforce keeps it to the second).")
@@ -557,6 +572,8 @@ def webhooks(settings_file, token, host, port, connect):
     settings = _settings(settings_file)
     if not token.strip():
         raise click.BadParameter("must not be empty", param_hint="--token")
+    if not host.strip():
+        raise click.BadParameter("must not be empty (0.0.0.0 listens on every interface)", param_hint="--host")
     connect()  # fail now, not at the first delivery, when the org is unreachable
     app = create_receiver(connect, settings, token)
     server = webhook_server(app, host, port)
@@ -588,7 +605,7 @@ def webhooks(settings_file, token, host, port, connect):
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 when DIR/behaviour.md or behaviour.html differs from what "
                    "would be generated.")
-@click.option("--scenarios", "scenarios_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--scenarios", "scenarios_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Scenario library for the rule coverage table (default: ./scenarios).")
 @click.option("--rules", "rules_file", type=click.Path(dir_okay=False, path_type=Path),
               help="The logging rules, as docs/rules.md (default: the copy inside the package).")
@@ -608,6 +625,12 @@ def docs_command(out_dir, check, scenarios_dir, rules_file):
     started = time.perf_counter()
     try:
         read_rules(rules_file)
+        if not check:  # before the tables are built: a folder that cannot be made fails at once
+            try:
+                out_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise click.BadParameter(f"cannot create {out_dir}: {e.strerror or e}",
+                                         param_hint="--out") from None
         tables = behaviour.build_tables(scenarios_dir=scenarios_dir or Path("scenarios"),
                                         rules_file=rules_file,
                                         progress=lambda line: click.echo(line, err=True))
@@ -627,10 +650,12 @@ def docs_command(out_dir, check, scenarios_dir, rules_file):
             click.echo(f"{path} is stale: run `callsim docs --out {out_dir}` and commit it", err=True)
             click.echo(diff)
         sys.exit(1)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for path, text in outputs:
-        path.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {path} ({elapsed})", err=True)
+    try:
+        for path, text in outputs:
+            path.write_text(text, encoding="utf-8")
+            click.echo(f"wrote {path} ({elapsed})", err=True)
+    except OSError as e:
+        raise click.BadParameter(f"cannot write into {out_dir}: {e.strerror or e}", param_hint="--out") from None
 
 if __name__ == "__main__":
     main()

@@ -48,7 +48,7 @@ from fake_salesforce.schema.registry import load_schema
 from simulator.core import phones
 from simulator.core.settings import CallType, Settings, _country
 from simulator.core.validation import (
-    Count, Flag, Moment, Strict, Text, fail, list_of, message_of, moment_value, one_of, problems,
+    Count, Flag, Strict, Text, fail, key_path, list_of, message_of, moment_value, one_of, problems,
     raise_at, show, text_value,
 )
 
@@ -67,6 +67,10 @@ REF_PREFIX = "@"
 ADMIN_REF = "admin"
 DEFAULT_NOW = datetime(2026, 11, 2, 9, 0, 0, tzinfo=timezone.utc)
 CLOCK_STEP = timedelta(seconds=1)
+# The org clock's range: Aircall webhooks carry its times as unix seconds, and a call's end
+# and the steps after it must still be dates the core accepts.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(9999, 1, 1, tzinfo=timezone.utc)
 DEFAULT_DURATION = 60
 DEFAULT_WAIT = 5
 EVENT_KINDS = ("call", "sms", "update", "create", "webhook", "redeliver", "comment", "settings")
@@ -119,6 +123,18 @@ def ref_to(wanted: str):
             raise fail("ref", f"expected a ref naming {wanted}, got {show(value)}")
         return value
     return BeforeValidator(check)
+
+
+def clock_value(value: Any) -> datetime:
+    """A time of the org clock (``org.now``, an event's ``at``): a date-time from 1970 to 9998."""
+    moment = moment_value(value)
+    if not EARLIEST <= moment < LATEST:
+        raise fail("moment", f"expected a date-time from 1970 to 9998 (webhooks carry it as unix "
+                             f"seconds), got {show(value)}")
+    return moment
+
+
+Clock = Annotated[datetime, BeforeValidator(clock_value)]
 
 
 def _email(value: Any) -> str:
@@ -281,7 +297,7 @@ class RecordSpec(_Record):
 
 
 class OrgSpec(Strict):
-    now: Moment = DEFAULT_NOW
+    now: Clock = DEFAULT_NOW
     order: Annotated[str, one_of(ORDERS)] = "most_recent"
     default_country: Annotated[str | None, BeforeValidator(_country)] = None
     users: Annotated[list[UserSpec], list_of("a list")] = []
@@ -484,7 +500,7 @@ Step = Union[CallStep, SmsStep, UpdateStep, CreateStep, WebhookStep, RedeliverSt
 class _EventItem(Strict):
     """One entry of ``events``: exactly one step, keyed by its kind, and an optional ``at``."""
 
-    at: Moment | None = None
+    at: Clock | None = None
     call: CallStep | None = None
     sms: SmsStep | None = None
     update: UpdateStep | None = None
@@ -739,6 +755,9 @@ def parse_scenario(text: str, path: str = "<string>") -> Scenario:
     if data is None:
         raise ScenarioError(errors + [f"{path}: the file is empty; expected a mapping with at least "
                                       "name and events"])
+    expansion = _alias_problem(data)
+    if expansion:
+        raise ScenarioError(errors + [f"{path}: {expansion}"])
     scenario, found = None, []
     try:
         scenario = Scenario.model_validate(data)
@@ -828,6 +847,31 @@ class _DuplicateCheckingLoader(_BaseLoader):
                 self.duplicates.append((key_node.start_mark.line + 1, key))
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+
+MAX_VALUES = 100_000
+
+
+def _alias_problem(data: Any) -> str | None:
+    """What is wrong with the file's YAML aliases, if anything: an alias inside the node it names
+    (a value containing itself), or aliases repeating nodes past ``MAX_VALUES`` values in all."""
+    count, inside, stack = 0, set(), [(data, "", False)]
+    while stack:
+        node, path, leaving = stack.pop()
+        if leaving:
+            inside.discard(id(node))
+            continue
+        count += 1
+        if count > MAX_VALUES:
+            return f"more than {MAX_VALUES:,} values once its YAML aliases are expanded"
+        if isinstance(node, (dict, list)):
+            if id(node) in inside:
+                return f"{path}: a YAML alias inside the node it names (a value that contains itself)"
+            inside.add(id(node))
+            stack.append((node, path, True))
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            stack.extend((value, key_path([key], path), False) for key, value in items)
+    return None
 
 
 def _path_order(data: Any) -> dict[str, int]:
@@ -984,14 +1028,14 @@ class _References:
 
     def events(self, data: dict, org: dict) -> None:
         try:
-            clock = moment_value(org["now"]) if "now" in org else DEFAULT_NOW
+            clock = clock_value(org["now"]) if "now" in org else DEFAULT_NOW
         except Exception:
             clock = DEFAULT_NOW
         for i, item in enumerate(_list(data.get("events"))):
             item, path, here = _mapping(item), f"events[{i}]", (2, i)
             if "at" in item:
                 try:
-                    at = moment_value(item["at"])
+                    at = clock_value(item["at"])
                 except Exception:
                     at = None
                 if at is not None and at < clock:

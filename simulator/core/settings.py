@@ -146,6 +146,9 @@ class Settings(Strict):
         except OSError as exc:
             raise SettingsError(f"{path}: cannot read settings file: {exc.strerror or exc}",
                                 path=str(path)) from None
+        except UnicodeDecodeError as exc:
+            raise SettingsError(f"{path}: cannot read settings file: not UTF-8 text ({exc.reason} "
+                                f"at byte {exc.start})", path=str(path)) from None
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:

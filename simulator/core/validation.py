@@ -164,10 +164,13 @@ def moment_value(value: Any) -> datetime:
             parsed = datetime.fromisoformat(value)
         except ValueError:
             parsed = None
-    if parsed is None or parsed.tzinfo is None:
+    try:
+        if parsed is None or parsed.tzinfo is None:
+            raise ValueError(value)
+        return parsed.astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # OverflowError: past year 9999 or before year 1 in UTC
         raise fail("moment", "expected an ISO 8601 date-time with a time zone "
-                             f"(e.g. 2026-11-02T09:00:00Z), got {show(value)}")
-    return parsed.astimezone(timezone.utc)
+                             f"(e.g. 2026-11-02T09:00:00Z), got {show(value)}") from None
 
 
 def one_of(values: Iterable[Any]):

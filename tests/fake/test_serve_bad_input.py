@@ -120,6 +120,16 @@ def test_unknown_host_says_why():
     assert "cannot listen on no-such-host.invalid:0: unknown host" in one_error_line(err)
 
 
+@pytest.mark.parametrize("args, message", [
+    (("--host", ""), "Invalid value for --host: must not be empty (0.0.0.0 listens on every interface)"),
+    (("--control-token", " "), "Invalid value for --control-token: must not be empty"),
+], ids=["empty host", "empty control token"])
+def test_empty_values_are_usage_errors(args, message):
+    code, err = serve(*args)
+    assert code == 2
+    assert one_error_line(err) == f"Error: {message}"
+
+
 def test_busy_port_leaves_no_new_db_behind(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

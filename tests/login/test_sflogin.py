@@ -83,9 +83,15 @@ def test_an_option_wins_over_its_variable_and_sets_other_ways_aside():
      "--instance-url: expected https://HOST[:PORT] (the org's instance URL), got 'acme.my.salesforce.com'"),
     ({"client_id": "c", "jwt_key_file": "/no/such.key", "username": "u"}, {},
      "--jwt-key-file: no such file: /no/such.key"),
+    ({"username": "u", "password": "p", "domain": "https://[x"}, {},
+     "--domain: expected https://HOST[:PORT], got 'https://[x'"),
+    ({"access_token": "t", "instance_url": "https://a.my.salesforce.com:99999"}, {},
+     "--instance-url: expected https://HOST[:PORT] (the org's instance URL), got "
+     "'https://a.my.salesforce.com:99999'"),
 ], ids=["none", "no username", "no instance url", "no client id", "two ways from env",
         "two ways as options", "domain with token", "instance url with password",
-        "client id with password", "http domain", "bad domain", "bad instance url", "no key file"])
+        "client id with password", "http domain", "bad domain", "bad instance url", "no key file",
+        "unclosed bracket in domain", "instance url port out of range"])
 def test_missing_or_contradicting_credentials(given, env, message):
     with pytest.raises(CredentialsError) as e:
         Credentials.resolve(given, env)

@@ -310,3 +310,11 @@ def test_run_in_parallel_refuses_a_server(server):
     result = invoke("run", LIBRARY_SCENARIO, "-n", "2", "--server", server.url)
     assert result.exit_code == 2
     assert "-n/--workers" in single_line_error(result) and "drop -n or --server" in result.output
+
+
+@pytest.mark.parametrize("option, value", [("--quiet-period", "nan"), ("--quiet-period", "inf"),
+                                           ("--write-gap", "nan"), ("--write-gap", "1e400")])
+def test_durations_that_are_not_finite_are_usage_errors(option, value):
+    result = invoke("run", LIBRARY_SCENARIO, option, value)
+    assert result.exit_code == 2, result.output
+    assert f"'{value}' is not a finite number of seconds" in single_line_error(result)

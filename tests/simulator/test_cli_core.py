@@ -64,6 +64,21 @@ def test_log_rejects_bad_settings_and_bad_events(server, example, tmp_path):
     assert sf.query("SELECT COUNT() FROM Task")["totalSize"] == 0
 
 
+def test_a_settings_file_that_is_not_utf8_is_refused_by_name(server, example, tmp_path):
+    settings = tmp_path / "settings.yaml"
+    settings.write_bytes(b"\xff\xfeunknown_number: create_lead\n")
+    result = CliRunner().invoke(main, ["log", str(example), "--fake", server.url, "--settings", str(settings)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert f"Error: {settings}: cannot read settings file: not UTF-8 text" in result.output
+    assert fake_salesforce.connect(server.url).query("SELECT COUNT() FROM Task")["totalSize"] == 0
+
+
+def test_webhooks_refuses_an_empty_host_as_usage(server):
+    result = CliRunner().invoke(main, ["webhooks", "--token", "t", "--fake", server.url, "--host", " "])
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for --host: must not be empty" in result.output
+
+
 def test_log_wrong_credentials(server, example):
     result = CliRunner().invoke(main, ["log", str(example), "--fake", server.url, "--password", "nope"])
     assert result.exit_code == 1 and "login to" in result.output and "INVALID_LOGIN" in result.output

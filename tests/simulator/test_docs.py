@@ -179,3 +179,18 @@ def test_read_rules_rejects_a_file_without_rules(tmp_path):
 def test_cells_are_one_line_and_escape_pipes():
     table = docs.markdown_table(["a", "b"], [["x | y", "one\ntwo"], [None, ""]])
     assert table.splitlines() == ["| a | b |", "|---|---|", "| x \\| y | one<br>two |", "| (none) |  |"]
+
+
+def test_callsim_docs_exits_2_naming_an_out_folder_it_cannot_create(library, tmp_path):
+    scenarios, rules = library
+    (tmp_path / "file").write_text("")
+    result = CliRunner().invoke(main, ["docs", "--out", str(tmp_path / "file" / "out"), "--scenarios", str(scenarios),
+                                       "--rules", str(rules)])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+    assert f"Invalid value for --out: cannot create {tmp_path / 'file' / 'out'}: Not a directory" in result.output
+
+
+def test_callsim_docs_refuses_a_scenarios_folder_that_does_not_exist(tmp_path):
+    result = CliRunner().invoke(main, ["docs", "--check", "--scenarios", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--scenarios'" in result.output and "does not exist" in result.output

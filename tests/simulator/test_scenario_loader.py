@@ -632,6 +632,27 @@ CASES = [
           records:
             - {ref: n, sobject: Lead, where: "+12125550100"}
      """, ["expect.records[0].where: expected a mapping with at least one field, got '+12125550100'"]),
+    # found by mutating the library's scenarios: each was a traceback before
+    ("at past the clock's range", """
+        name: X
+        events:
+          - at: "9999-12-31T23:59:59Z"
+            call: {ref: c1, type: missed}
+     """, ["events[0].at: expected a date-time from 1970 to 9998 (webhooks carry it as unix seconds), "
+           "got '9999-12-31T23:59:59Z'"]),
+    ("now past year 9999 in UTC", """
+        name: X
+        org: {now: "9999-12-31T23:59:59-14:00"}
+        events: []
+     """, ["org.now: expected an ISO 8601 date-time with a time zone (e.g. 2026-11-02T09:00:00Z), "
+           "got '9999-12-31T23:59:59-14:00'"]),
+    ("an alias inside its own anchor", """
+        name: X
+        events: &e [*e]
+     """, ["events[0]: a YAML alias inside the node it names (a value that contains itself)"]),
+    ("aliases expanding past the limit", "name: X\nevents: []\n" + "".join(
+        f"k{n}: &a{n} [{', '.join([f'*a{n - 1}' if n else '0'] * 10)}]\n" for n in range(6)),
+     ["more than 100,000 values once its YAML aliases are expanded"]),
 ]
 
 
