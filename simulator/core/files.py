@@ -38,12 +38,12 @@ def log_file(sf: Salesforce, settings: Settings | None, path: str | Path,
     from .events import parse_webhook
 
     deliveries = read_deliveries(path)
+    logger = logger or CallLogger(sf, settings)
     events = []
     for index, delivery in enumerate(deliveries):
         try:
-            events.append(parse_webhook(delivery))
+            events.append(parse_webhook(delivery, logger.settings.default_country))
         except InvalidEvent as exc:
             where = f"{path}[{index}]" if len(deliveries) > 1 else str(path)
             raise InvalidEvent(f"{where}: {exc.message}", event=exc.event, path=exc.path) from None
-    logger = logger or CallLogger(sf, settings)
     return [logger.log(event) for event in events]

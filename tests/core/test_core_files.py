@@ -57,3 +57,12 @@ def test_log_the_example_files(fake_org, sf, tmp_path):
     outcomes += log_file(sf, Settings(), EXAMPLES / "message.received.json")
     assert [(o.event, o.logged, o.task_action) for o in outcomes] == [
         ("call.ended", True, "created"), ("message.received", True, "created")]
+
+
+def test_a_file_reads_national_numbers_in_the_default_country_as_a_delivery_does(fake_org, sf, tmp_path):
+    contact = fake_org.control.seed("Contact", [{"LastName": "Martin", "Phone": "+33 6 12 34 56 78"}])[0]
+    number = {"id": 1, "name": "Paris", "digits": "01 76 36 06 95", "time_zone": "Europe/Paris"}
+    path = tmp_path / "national.json"
+    path.write_text(json.dumps(call_webhook(external="06 12 34 56 78", number=number)))
+    [outcome] = log_file(sf, Settings.from_dict({"default_country": "FR"}), path)
+    assert (outcome.logged, outcome.record.id) == (True, contact)
