@@ -564,7 +564,7 @@ def _message(hook: MessageDelivery, default_country: str | None) -> MessageEvent
 
 
 def _lone_surrogate(payload: Mapping) -> str | None:
-    """The path of the first text of the delivery that is not valid Unicode (a lone surrogate,
+    """The path of a text of the delivery that is not valid Unicode (a lone surrogate,
     which Python's JSON reader lets through and Salesforce refuses), else ``None``."""
     stack: list[tuple[Any, tuple]] = [(payload, ())]
     while stack:
