@@ -6,11 +6,14 @@ ordinary REST calls, are in ``api/composite.py``.)
 """
 from __future__ import annotations
 
+import re
+
 from . import errors
 from .org import Org
 from .values import to_storage
 
 TREE_MAX = 200
+_REFERENCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]*")
 
 
 class _Undo(Exception):
@@ -28,6 +31,9 @@ def create_tree(org: Org, sobject: str, records: list, user_id: str) -> tuple[bo
         raise errors.JsonParserError("'records' must be a non-empty list of records")
     if _count(records) > TREE_MAX:
         raise errors.ExceededIdLimit(f"Too many records: at most {TREE_MAX} in one tree request")
+    refused = _bad_references(records)
+    if refused:
+        return True, refused
     created: list[dict] = []
     failed: list[dict] = []
     try:
@@ -50,6 +56,45 @@ def _count(records) -> int:
                 if isinstance(value, dict) and isinstance(value.get("records"), list):
                     total += _count(value["records"])
     return total
+
+
+def _nodes(records):
+    """Every record of a tree (roots and nested children) that is a JSON object."""
+    for record in records if isinstance(records, list) else []:
+        if isinstance(record, dict):
+            yield record
+            for value in record.values():
+                if isinstance(value, dict) and isinstance(value.get("records"), list):
+                    yield from _nodes(value["records"])
+
+
+def _bad_references(records) -> list[dict]:
+    """The results refusing a tree whose records lack ``attributes.type`` or a
+    ``referenceId`` (letters, digits and underscores, from a letter or digit, unique in the
+    request): one per offending record, as Salesforce answers one per duplicate. The
+    errorCode, INVALID_INPUT, is the fake's choice."""
+    nodes = [a for a in (n.get("attributes") or {} for n in _nodes(records)) if isinstance(a, dict)]
+    seen: dict = {}
+    for attributes in nodes:
+        reference = attributes.get("referenceId")
+        if isinstance(reference, str):
+            seen[reference] = seen.get(reference, 0) + 1
+    out = []
+    for attributes in nodes:
+        reference = attributes.get("referenceId")
+        if reference is None:
+            message = "Each record of a tree needs attributes.referenceId"
+        elif not isinstance(reference, str) or not _REFERENCE_ID.fullmatch(reference):
+            message = f"Invalid referenceId {reference!r}: letters, digits and underscores, from a letter or digit"
+        elif seen[reference] > 1:
+            message = f"Duplicate ReferenceId provided in the request: {reference}"
+        elif not attributes.get("type"):
+            message = f"{reference}: attributes.type is required"
+        else:
+            continue
+        out.append({"referenceId": reference, "errors": [
+            {"statusCode": "INVALID_INPUT", "message": message, "fields": []}]})
+    return out
 
 
 def _create_node(org: Org, obj, record, parent_link: dict, user_id: str, created: list, failed: list):

@@ -73,6 +73,26 @@ def test_tree_creates_parents_and_children_or_nothing(sf):
     assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == 1
 
 
+@pytest.mark.parametrize("records, refused", [
+    ([{"attributes": {"type": "Account", "referenceId": "a"}, "Name": "One"},
+      {"attributes": {"type": "Account", "referenceId": "a"}, "Name": "Two"}], ["a", "a"]),
+    ([{"attributes": {"type": "Account", "referenceId": "a"}, "Name": "Parent", "Contacts": {"records": [
+        {"attributes": {"type": "Contact", "referenceId": "a"}, "LastName": "Child"}]}}], ["a", "a"]),
+    ([{"attributes": {"type": "Account"}, "Name": "No reference"}], [None]),
+    ([{"Name": "No attributes"}], [None]),
+    ([{"attributes": {"type": "Account", "referenceId": "has space"}, "Name": "Bad reference"}], ["has space"]),
+    ([{"attributes": {"type": "Account", "referenceId": 7}, "Name": "Number reference"}], [7]),
+    ([{"attributes": {"referenceId": "t"}, "Name": "No type"}], ["t"]),
+])
+def test_tree_refuses_missing_bad_or_duplicate_reference_ids(sf, records, refused):
+    status, answer = _post(sf, "composite/tree/Account", {"records": records})
+    assert status == 400 and answer["hasErrors"] is True
+    assert [r["referenceId"] for r in answer["results"]] == refused
+    assert {r["errors"][0]["statusCode"] for r in answer["results"]} == {"INVALID_INPUT"}
+    assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == 0
+    assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 0
+
+
 @pytest.mark.parametrize("all_or_none", [False, True])
 def test_collection_upsert_by_external_id(sf, all_or_none):
     existing = sf.Contact.create({"LastName": "Old", "External_Id__c": "U-1"})["id"]
