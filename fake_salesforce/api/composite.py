@@ -24,6 +24,9 @@ bp.before_request(authenticate)
 _REFERENCE = re.compile(r"@\{([^}]+)\}")
 _STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 _SUBREQUEST_MAX = 25
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")   # an HTTP token (RFC 9110)
+_NOT_SETTABLE = {"accept", "authorization", "content-type", "content-length", "transfer-encoding",
+                 "host", "connection"}
 HALTED = "The transaction was rolled back since another operation in the same transaction failed."
 
 
@@ -38,21 +41,43 @@ def _object_body() -> dict:
     return body
 
 
-def _subrequest(method: str, url: str, body, version: str) -> tuple[int, object]:
-    """Run one REST call through this app with the caller's session: (status, JSON body)."""
+def _subrequest(method: str, url: str, body, version: str, http_headers: dict | None = None
+                ) -> tuple[int, object]:
+    """Run one REST call through this app with the caller's session and ``http_headers``
+    (checked by ``_check_headers``): (status, JSON body)."""
     if not isinstance(url, str) or not url:
         raise errors.JsonParserError("Each subrequest needs a 'url'")
     if not url.startswith("/"):
         url = f"{urls.DATA_PREFIX}/{url}"
     elif not url.startswith(urls.DATA_PREFIX + "/"):
         raise errors.InvalidParameterValue(f"A subrequest must call the REST API under {urls.DATA_PREFIX}: {url}")
-    headers = {"Authorization": request.headers.get("Authorization", "")}
+    headers = {**(http_headers or {}), "Authorization": request.headers.get("Authorization", "")}
     client = current_app.test_client()
     answer = client.open(url, method=str(method or "GET").upper(), headers=headers,
                          data=None if body is None else json.dumps(body),
                          content_type="application/json", base_url=request.host_url)
     data = answer.get_data()
     return answer.status_code, (json.loads(data) if data else None)
+
+
+def _check_headers(subrequests: list) -> None:
+    """The ``httpHeaders`` of every subrequest, before any runs: an object of header names and
+    text values, without the three a subrequest inherits from the composite request (Accept,
+    Authorization, Content-Type: Salesforce fails the whole request) nor, the fake's own rule,
+    those that frame the HTTP message (Content-Length, Transfer-Encoding, Host, Connection)."""
+    for sub in subrequests:
+        headers = sub.get("httpHeaders") if isinstance(sub, dict) else None
+        if headers is None:
+            continue
+        if not isinstance(headers, dict) or not all(
+                _HEADER_NAME.fullmatch(k) and isinstance(v, str) and "\r" not in v and "\n" not in v
+                for k, v in headers.items()):
+            raise errors.JsonParserError("A subrequest's 'httpHeaders' must map header names to "
+                                         "one-line text values")
+        refused = sorted(k for k in headers if k.lower() in _NOT_SETTABLE)
+        if refused:
+            raise errors.InvalidParameterValue(f"A subrequest cannot set the header {refused[0]}: "
+                                               "it comes from the composite request")
 
 
 def _resolve(value, results: dict):
@@ -109,6 +134,7 @@ def _run_composite(subrequests, all_or_none: bool, version: str) -> list[dict]:
         raise errors.JsonParserError("'compositeRequest' must be a non-empty list of subrequests")
     if len(subrequests) > _SUBREQUEST_MAX:
         raise errors.ExceededIdLimit(f"Too many subrequests: at most {_SUBREQUEST_MAX}")
+    _check_headers(subrequests)
     out: list[dict] = []
     bodies: dict = {}
     try:
@@ -119,7 +145,8 @@ def _run_composite(subrequests, all_or_none: bool, version: str) -> list[dict]:
                 reference = sub["referenceId"]
                 try:
                     status, answer = _subrequest(sub.get("method"), _resolve(sub.get("url"), bodies),
-                                                 _resolve(sub.get("body"), bodies), version)
+                                                 _resolve(sub.get("body"), bodies), version,
+                                                 sub.get("httpHeaders"))
                 except errors.SalesforceError as e:
                     status, answer = e.status, e.to_wire()
                 out.append({"body": answer, "httpHeaders": {}, "httpStatusCode": status,

@@ -47,6 +47,33 @@ def test_composite_bad_reference_is_reported(sf):
     assert result["httpStatusCode"] == 400 and "missing.id" in result["body"][0]["message"]
 
 
+def test_composite_subrequest_headers_go_with_the_call(sf):
+    sf.bulk2.Contact.insert(records=[{"LastName": f"H{i}"} for i in range(250)], wait=0.01)
+    query = {"method": "GET", "url": "/services/data/v59.0/query?q=SELECT+Id+FROM+Contact", "referenceId": "q",
+             "httpHeaders": {"Sforce-Query-Options": "batchSize=200"}}
+    status, answer = _post(sf, "composite", {"compositeRequest": [query]})
+    (result,) = answer["compositeResponse"]
+    assert result["httpStatusCode"] == 200
+    assert len(result["body"]["records"]) == 200 and result["body"]["done"] is False
+
+
+@pytest.mark.parametrize("headers, code", [
+    ({"Authorization": "Bearer other"}, "INVALID_PARAMETER_VALUE"),
+    ({"content-type": "text/plain"}, "INVALID_PARAMETER_VALUE"),
+    ({"Transfer-Encoding": "chunked"}, "INVALID_PARAMETER_VALUE"),
+    ({"X-Note": "two\nlines"}, "JSON_PARSER_ERROR"),
+    ({"X-Count": 5}, "JSON_PARSER_ERROR"),
+    (["Sforce-Query-Options"], "JSON_PARSER_ERROR"),
+])
+def test_composite_refuses_bad_subrequest_headers_before_running_any(sf, headers, code):
+    status, answer = _post(sf, "composite", {"compositeRequest": [
+        {"method": "POST", "url": "/services/data/v59.0/sobjects/Account", "referenceId": "first",
+         "body": {"Name": "Not created"}},
+        {"method": "GET", "url": "/services/data/v59.0/limits", "referenceId": "second", "httpHeaders": headers}]})
+    assert status == 400 and answer[0]["errorCode"] == code
+    assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == 0
+
+
 def test_batch_runs_each_subrequest(sf):
     status, answer = _post(sf, "composite/batch", {"batchRequests": [
         {"method": "POST", "url": "v59.0/sobjects/Account", "richInput": {"Name": "Batch Co"}},
