@@ -123,11 +123,12 @@ class DirectRoutes:
     @staticmethod
     def read_body(environ) -> bytes | None:
         """The body of a request that declares its length (within the limit), no query string,
-        no XML content type; None for any other request (Flask reads those). A body shorter than
+        no content coding, no XML content type; None for any other request (Flask reads those). A body shorter than
         declared is put back for Flask to refuse."""
         length = environ.get("CONTENT_LENGTH") or ""
         if (not length.isdigit() or int(length) > MAX_BODY_BYTES or environ.get("QUERY_STRING")
-                or environ.get("HTTP_TRANSFER_ENCODING") or "xml" in environ.get("CONTENT_TYPE", "")):
+                or environ.get("HTTP_TRANSFER_ENCODING") or environ.get("HTTP_CONTENT_ENCODING")
+                or "xml" in environ.get("CONTENT_TYPE", "")):
             return None
         n = int(length)
         data = environ["wsgi.input"].read(n) if n else b""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 
 from flask import Response, request
 from werkzeug.datastructures import MIMEAccept
@@ -72,9 +73,12 @@ def refuse_xml_body(content_type: str | None) -> None:
 
 
 def raw_body(error: type[errors.SalesforceError] = errors.JsonParserError) -> bytes:
-    """The request body; a body the server cannot read (a malformed chunked encoding, a client
-    gone mid-body) is the client's mistake: ``error`` (JSON_PARSER_ERROR by default), never a 500.
-    A body past the request's size limit is werkzeug's 413, answered as REQUEST_ENTITY_TOO_LARGE."""
+    """The request body, decompressed when its Content-Encoding is gzip or deflate (as
+    Salesforce takes them; any other coding is 415 UNSUPPORTED_MEDIA_TYPE); a body the server
+    cannot read (a malformed chunked encoding, a client gone mid-body, a broken compressed
+    stream) is the client's mistake: ``error`` (JSON_PARSER_ERROR by default), never a 500. A
+    body past the request's size limit, before or after decompression, is werkzeug's 413,
+    answered as REQUEST_ENTITY_TOO_LARGE."""
     try:
         data = request.get_data(cache=True)
         limit = request.max_content_length
@@ -82,11 +86,33 @@ def raw_body(error: type[errors.SalesforceError] = errors.JsonParserError) -> by
             # werkzeug stops a chunked body at the limit without a word: is there more?
             if request.environ["wsgi.input"].read(1):
                 raise RequestEntityTooLarge()
-        return data
+        return _decoded(data, request.headers.get("Content-Encoding"), limit, error)
     except BadRequest as e:  # werkzeug's word for a body it could not read: ClientDisconnected
         raise error(f"The request body could not be read: {e.description}") from None
     except (ValueError, OSError) as e:
         raise error(f"The request body could not be read: {e}") from None
+
+
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+def _decoded(data: bytes, coding: str | None, limit: int | None, error) -> bytes:
+    coding = (coding or "identity").strip().lower()
+    if coding == "identity":
+        return data
+    if coding not in _WBITS:
+        raise errors.UnsupportedMediaType(f"Content-Encoding {coding} is not supported: use gzip or deflate")
+    stream = zlib.decompressobj(_WBITS[coding])
+    try:
+        out = stream.decompress(data, limit or 0)
+    except zlib.error as e:
+        raise error(f"The request body is not valid {coding} data: {e}") from None
+    if stream.unconsumed_tail:
+        raise RequestEntityTooLarge()
+    if not stream.eof or stream.unused_data:
+        raise error(f"The request body is not valid {coding} data: "
+                    + ("it ends early" if not stream.eof else "more follows the compressed data"))
+    return out
 
 
 def _no_constant(name: str):

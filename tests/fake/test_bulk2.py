@@ -1,5 +1,6 @@
 """Bulk API 2.0 through simple-salesforce's bulk2 client: ingest and query jobs, per-row results."""
 import csv
+import gzip
 import io
 
 import pytest
@@ -166,3 +167,23 @@ def test_large_insert_job_rows_stand_or_fall_alone(sf):
         return [r["Id"] for r in sf.search(f"FIND {{{number}}} IN PHONE FIELDS RETURNING Contact(Id)")["searchRecords"]]
     assert phone("6460001234") == [ok[1234 - 1]["sf__Id"]]       # rows 0..998 are ok: index = row
     assert phone("(646) 000-0999") == [] and phone("+1 646 001 1999") == []
+
+
+def test_gzip_upload_is_decompressed_within_the_size_limit(sf, monkeypatch):
+    from fake_salesforce.api import bulk
+    monkeypatch.setattr(bulk, "MAX_UPLOAD_BYTES", 1000)
+    headers = {**sf.headers, "Content-Type": "text/csv", "Content-Encoding": "gzip"}
+
+    def upload(csv_data: bytes):
+        job = sf.session.post(sf.base_url + "jobs/ingest", headers=sf.headers,
+                              json={"object": "Contact", "operation": "insert"}).json()
+        url = sf.base_url + f"jobs/ingest/{job['id']}"
+        return url, sf.session.put(url + "/batches", data=gzip.compress(csv_data), headers=headers)
+
+    url, small = upload(b"LastName\nSmall\n")
+    assert small.status_code == 201
+    sf.session.patch(url, json={"state": "UploadComplete"}, headers=sf.headers)
+    assert sf.session.get(url, headers=sf.headers).json()["numberRecordsProcessed"] == 1
+    url, bomb = upload(b"LastName\n" + b"Name\n" * 400)   # 2 kB once decompressed
+    assert bomb.status_code == 413 and bomb.json()[0]["errorCode"] == "REQUEST_ENTITY_TOO_LARGE"
+    assert [r["LastName"] for r in sf.query("SELECT LastName FROM Contact")["records"]] == ["Small"]

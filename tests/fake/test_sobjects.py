@@ -1,5 +1,8 @@
 """sObject REST through simple-salesforce: CRUD, external ids, describe, replication, limits,
 collections, and every client mistake answered with Salesforce's status and errorCode."""
+import gzip
+import json
+import zlib
 from datetime import datetime, timezone
 
 import pytest
@@ -471,3 +474,25 @@ def test_xml_requests_and_answers_are_refused_by_name(sf, headers):
     assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 0
     json_too = sf.session.get(url, headers={**sf.headers, "Accept": "application/json, application/xml;q=0.5"})
     assert json_too.status_code == 200
+
+
+def test_compressed_request_bodies(sf):
+    """Content-Encoding gzip or deflate is decompressed, as Salesforce does; anything else is
+    refused rather than read as plain JSON."""
+    url = sf.base_url + "sobjects/Contact"
+    body = json.dumps({"LastName": "Zipped"}).encode()
+
+    def post(data, coding):
+        return sf.session.post(url, data=data, headers={**sf.headers, "Content-Encoding": coding})
+
+    created = post(gzip.compress(body), "gzip")
+    assert created.status_code == 201
+    record_id = created.json()["id"]
+    updated = sf.session.patch(f"{url}/{record_id}", data=zlib.compress(b'{"Title": "Deflated"}'),
+                               headers={**sf.headers, "Content-Encoding": "deflate"})
+    assert updated.status_code == 204 and sf.Contact.get(record_id)["Title"] == "Deflated"
+    assert post(body, "br").status_code == 415
+    for broken in (body, gzip.compress(body)[:-4], gzip.compress(body) + b"extra"):
+        refused = post(broken, "gzip")
+        assert refused.status_code == 400 and refused.json()[0]["errorCode"] == "JSON_PARSER_ERROR"
+    assert [r["LastName"] for r in sf.query("SELECT LastName FROM Contact")["records"]] == ["Zipped"]
