@@ -1116,11 +1116,17 @@ class Org:
 
     def upsert(self, sobject: str, field_name: str, value: str, values: dict,
                user_id: str | None = None) -> tuple[str, bool]:
-        """Create or update by external id; returns (id, created)."""
+        """Create or update by external id; returns (id, created). By ``Id``, the record must
+        exist: a malformed id is MALFORMED_ID, an unknown one NOT_FOUND (a new record cannot take
+        the id given; ``POST sobjects/{type}/Id`` creates one)."""
         obj = self.sobject(sobject)
         f = self._external_field(obj, field_name)
         with self.store.transaction():
             matches = self.find_by_external(sobject, field_name, value)
+            if f.name == "Id" and not matches:
+                if to18(value) is None:
+                    raise errors.MalformedId(f"{obj.name} ID: id value of incorrect type: {value}", ["Id"])
+                raise errors.NotFound("The requested resource does not exist")
             if len(matches) > 1:
                 raise errors.MoreThanOneRecord([self.record_url(obj.name, i) for i in matches])
             if matches:

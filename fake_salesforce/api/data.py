@@ -61,6 +61,12 @@ def create(version: str, sobject: str):
     return json_response({"id": new_id, "success": True, "errors": []}, 201)
 
 
+@bp.post("/<version>/sobjects/<sobject>/Id")
+def create_by_id(version: str, sobject: str):
+    """Upsert by Id with no value: a create (API version 37.0 and later)."""
+    return create(version, sobject)
+
+
 @bp.get("/<version>/sobjects/<sobject>/describe")
 def describe(version: str, sobject: str):
     return json_response(org().describe(sobject))

@@ -496,3 +496,20 @@ def test_compressed_request_bodies(sf):
         refused = post(broken, "gzip")
         assert refused.status_code == 400 and refused.json()[0]["errorCode"] == "JSON_PARSER_ERROR"
     assert [r["LastName"] for r in sf.query("SELECT LastName FROM Contact")["records"]] == ["Zipped"]
+
+
+def test_upsert_by_id_updates_an_existing_record_only(sf):
+    """PATCH sobjects/T/Id/{id} updates that record; an id of no record is NOT_FOUND and a
+    malformed one MALFORMED_ID, where both used to create a record under a new id. POST
+    sobjects/T/Id (no value) creates one, as Salesforce does from API version 37.0."""
+    record_id = sf.Contact.create({"LastName": "Existing"})["id"]
+    assert sf.Contact.upsert(f"Id/{record_id}", {"Title": "Updated"}) == 200
+    with pytest.raises(SalesforceResourceNotFound):
+        sf.Contact.upsert("Id/003000000000000AAA", {"LastName": "Unknown id"})
+    with pytest.raises(SalesforceMalformedRequest) as info:
+        sf.Contact.upsert("Id/not-an-id", {"LastName": "Malformed id"})
+    assert error_of(info)[0] == "MALFORMED_ID"
+    created = sf.session.post(sf.base_url + "sobjects/Contact/Id", headers=sf.headers, json={"LastName": "New"})
+    assert created.status_code == 201 and created.json()["success"] is True
+    rows = sf.query("SELECT LastName, Title FROM Contact ORDER BY LastName")["records"]
+    assert [(r["LastName"], r["Title"]) for r in rows] == [("Existing", "Updated"), ("New", None)]
