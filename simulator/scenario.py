@@ -187,6 +187,8 @@ def _field_value(value: Any) -> Any:
     if isinstance(value, (dict, list)):
         raise fail("scalar", "expected a scalar value (string, number, true/false or null), "
                              f"got {show(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise fail("scalar", f"expected a finite number, got {show(value)}")
     if isinstance(value, datetime):
         return _utc_text(value) if value.tzinfo else value.isoformat()
     if isinstance(value, date):
@@ -986,6 +988,8 @@ class _References:
                 close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 self.error(f"{path}.{key}", f"{sobject} has no field {str(key)!r}{hint}")
+            elif key not in skip and value == REF_PREFIX:
+                self.error(f"{path}.{key}", "'@' alone names nothing: expected '@' and a ref, such as '@alice'")
             elif key not in skip and is_ref(value):
                 self.use(f"{path}.{key}", value[1:], ("record", "user", "expected_record"),
                          "a record or user", before, shown=value)

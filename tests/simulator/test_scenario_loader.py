@@ -650,6 +650,24 @@ CASES = [
         name: X
         events: &e [*e]
      """, ["events[0]: a YAML alias inside the node it names (a value that contains itself)"]),
+    ("a field value that is not a finite number", """
+        name: X
+        org:
+          records:
+            - {ref: a, sobject: Contact, LastName: .nan}
+        events: []
+        expect:
+          records:
+            - {ref: b, sobject: Account, where: {NumberOfEmployees: .inf}}
+     """, ["org.records[0].LastName: expected a finite number, got nan",
+           "expect.records[0].where.NumberOfEmployees: expected a finite number, got inf"]),
+    ("a lone @ as a field value", """
+        name: X
+        org:
+          records:
+            - {ref: a, sobject: Contact, LastName: "@"}
+        events: []
+     """, ["org.records[0].LastName: '@' alone names nothing: expected '@' and a ref, such as '@alice'"]),
     ("aliases expanding past the limit", "name: X\nevents: []\n" + "".join(
         f"k{n}: &a{n} [{', '.join([f'*a{n - 1}' if n else '0'] * 10)}]\n" for n in range(6)),
      ["more than 100,000 values once its YAML aliases are expanded"]),
