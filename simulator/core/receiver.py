@@ -130,8 +130,13 @@ def create_receiver(sf_factory: Callable[[], Salesforce], settings: Settings, to
     @app.post(path)
     def receive():
         started = time.perf_counter()
+        data = request.get_data()
+        if request.content_length is None and len(data) >= MAX_BODY_BYTES:
+            # A streamed (chunked) body is cut at the limit without a word: reading on past it
+            # raises werkzeug's 413, instead of the cut body being refused as "not valid JSON".
+            request.stream.read(1)
         try:
-            payload = parse_body(request.get_data())
+            payload = parse_body(data)
         except BadBody as exc:
             payload = None
             body, status, summary = error(400, "invalid_event", f"webhook: the body is {exc}"

@@ -1,5 +1,6 @@
 """Hostile deliveries to the webhook receiver: always a JSON answer; 4xx for a delivery that can
 never succeed (so that Aircall stops delivering it), 5xx only for what may succeed later."""
+import io
 import json
 
 import pytest
@@ -63,6 +64,16 @@ def test_values_no_task_can_hold_are_400_naming_the_field(client, sf, data, fiel
 def test_a_body_too_large_is_413_json(client):
     response = post(client, b'{"pad": "' + b"x" * (2 * 1024 * 1024) + b'"}')
     assert response.status_code == 413
+
+
+def test_a_streamed_body_too_large_is_413_json_not_a_cut_body(client):
+    """A chunked body has no Content-Length: werkzeug stops reading at the limit without saying
+    so, and the cut body used to be refused as "not valid JSON" (400)."""
+    body = json.dumps({**hook_with(), "pad": "x" * (2 * 1024 * 1024)}).encode()
+    response = client.post(DEFAULT_PATH, input_stream=io.BytesIO(body), content_type="application/json",
+                           headers={"Transfer-Encoding": "chunked"},
+                           environ_overrides={"wsgi.input_terminated": True})
+    assert (response.status_code, response.is_json) == (413, True), response.data[:200]
 
 
 def test_request_limit_in_the_lost_answer_lookup_is_a_json_503(fake_org, sf):
