@@ -68,6 +68,9 @@ class Strict(BaseModel):
                 loc, message = err["loc"], message_of(err)
                 if len(loc) == 1 and err["type"] == "extra_forbidden":
                     message = unknown_key(str(loc[0]), keys)
+                elif err["type"] == "invalid_key":  # a YAML key read as a number, true, a date ...
+                    loc, key = loc[:-1], show(err.get("input"))
+                    message = f"key {key} is not a string: quote it ('{key}')"
                 elif len(loc) == 1 and err["type"] == "missing" and free_form and isinstance(data, dict):
                     others = [str(k) for k in data if k not in keys]
                     close = difflib.get_close_matches(str(loc[0]), others, n=1, cutoff=0.6)

@@ -661,6 +661,14 @@ CASES = [
             - {ref: b, sobject: Account, where: {NumberOfEmployees: .inf}}
      """, ["org.records[0].LastName: expected a finite number, got nan",
            "expect.records[0].where.NumberOfEmployees: expected a finite number, got inf"]),
+    ("keys YAML reads as a number, true or a date", """
+        name: X
+        true: 1
+        events:
+          - call: {ref: c1, type: missed, 3: x}
+        settings: {2026-01-01: x}
+     """, ["key true is not a string: quote it ('true')", "events[0].call: key 3 is not a string: quote it ('3')",
+           "settings: key 2026-01-01 is not a string: quote it ('2026-01-01')"]),
     ("a lone @ as a field value", """
         name: X
         org:
