@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
 
-from .events import AircallContact, AircallNumber, AircallUser, CallEvent
+from pydantic import TypeAdapter
+
+from .events import DURATION_MAX, CallEvent
 
 STATE_PREFIX = "Call data: "
 
@@ -100,24 +101,28 @@ class Logged:
         return STATE_PREFIX + json.dumps(state, separators=(",", ":"), ensure_ascii=False)
 
 
+_CALL = TypeAdapter(CallEvent)
+
+
 def load(line: str) -> Logged | None:
-    """What a state line records; None when the line is not one (or was damaged)."""
+    """What a state line records; None when the line is not one, or was damaged (edited by
+    hand into something this code never writes: a value of the wrong type, a time without a
+    time zone, an unknown time zone, a duration no Task holds, JSON nested past Python's
+    recursion limit)."""
     if not line.startswith(STATE_PREFIX):
         return None
     try:
         state = json.loads(line[len(STATE_PREFIX):])
-        data = state["call"]
-        for key in ("started_at", "answered_at", "ended_at"):
-            if data[key] is not None:
-                data[key] = datetime.fromisoformat(data[key])
-        data["number"] = AircallNumber(**data["number"])
-        data["user"] = AircallUser(**data["user"]) if data["user"] else None
-        data["contact"] = AircallContact(**data["contact"]) if data["contact"] else None
-        for key in ("comments", "tags", "comment_ids", "tag_ids"):
-            data[key] = tuple(data[key])
-        return Logged(CallEvent(**data), str(state["record"]), state["status"])
-    except (ValueError, TypeError, KeyError, AttributeError):
+        call = _CALL.validate_python(state["call"])  # the dataclasses' types: ISO times, lists as tuples
+        record, status = str(state["record"]), state["status"]
+        call.number.zone()  # a time zone that exists
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError, OSError):
+        return None  # pydantic's ValidationError is a ValueError; an unknown zone a KeyError or OSError
+    moments = (call.started_at, call.answered_at, call.ended_at)
+    if any(m is not None and m.tzinfo is None for m in moments) or not 0 <= call.duration <= DURATION_MAX \
+            or (status is not None and not isinstance(status, str)):
         return None
+    return Logged(call, record, status)
 
 
 def split(description: str | None) -> tuple[str, Logged | None]:

@@ -2,6 +2,7 @@
 same as when each is delivered once, in the order Aircall sent them (R8.1, R8.2)."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 import pytest
@@ -96,3 +97,33 @@ def test_any_order_and_any_repetition_gives_the_same_task(org, sf, data, which):
     repeated = data.draw(st.lists(st.sampled_from(range(len(events))), max_size=4), label="redelivered")
     order = data.draw(st.permutations(list(range(len(events))) + repeated), label="order")
     assert final_task(org, sf, [events[i] for i in order]) == expected
+
+
+@pytest.mark.parametrize("damage", [
+    lambda call: call.update(started_at="2024-11-26T12:08:15"),          # no time zone
+    lambda call: call.update(duration="ninety"),
+    lambda call: call.update(duration=10**20),                          # more than a Task holds
+    lambda call: call.update(comments=[{"content": "hi"}]),
+    lambda call: call.update(voicemail_url=5),
+    lambda call: call.update(timestamp="late"),
+    lambda call: call["number"].update(time_zone="Nowhere/Zone"),
+    "[" * 5000 + "]" * 5000,                                            # past the recursion limit
+], ids=["naive-time", "duration-text", "duration-huge", "comment-object", "url-number", "timestamp-text",
+        "unknown-zone", "deep-json"])
+def test_a_state_line_damaged_by_hand_is_set_aside_and_the_next_event_still_logs(org, sf, damage):
+    """A damaged ``Call data:`` line is taken as no line at all, as a line that is not JSON is:
+    the next event still updates the Task (it used to fail with a TypeError or RecursionError)."""
+    log = CallLogger(sf, Settings(), retry=RetryPolicy(attempts=1, base_delay=0))
+    first = log.handle(hook("call.ended", START + 130, duration=100, ended_at=START + 100))
+    text, logged = state.split(sf.Task.get(first.task_id)["Description"])
+    if isinstance(damage, str):
+        line = state.STATE_PREFIX + damage
+    else:
+        data = json.loads(logged.line()[len(state.STATE_PREFIX):])
+        damage(data["call"])
+        line = state.STATE_PREFIX + json.dumps(data)
+    assert state.load(line) is None
+    sf.Task.update(first.task_id, {"Description": f"{text}\n{line}"})
+    later = log.handle(hook("call.commented", START + 150, duration=100, ended_at=START + 100, comments=COMMENTS[:1]))
+    assert (later.task_id, later.task_action) == (first.task_id, "updated")
+    assert "Asked for a quote" in sf.Task.get(first.task_id)["Description"]
