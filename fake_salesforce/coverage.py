@@ -27,6 +27,8 @@ END = "<!-- END GENERATED -->"
 # (module, attribute, heading, how one entry is shown): collections of what is refused.
 NAMED_LISTS = [
     ("fake_salesforce.api.data", "_UNIMPLEMENTED", "REST APIs", "`/services/data/vNN.N/{}/...`"),
+    ("fake_salesforce.api.data", "_UNIMPLEMENTED_BELOW", "REST resources under implemented ones",
+     "`/services/data/vNN.N/{}`"),
     ("fake_salesforce.api.other", "_AREAS", "Other APIs", "`/services/{}/...`"),
     ("fake_salesforce.soql.unsupported", "NOT_IMPLEMENTED", "SOQL and SOSL constructs", "{}"),
 ]

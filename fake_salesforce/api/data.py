@@ -6,6 +6,7 @@ import re
 from flask import Blueprint, Response, g, request
 
 from .. import errors, identity, urls
+from ..ids import to18
 from . import base_url, org
 from .http import begin_api_call, json_body, json_response, record_values
 
@@ -99,14 +100,26 @@ def delete_record(version: str, sobject: str, record_id: str):
     return Response(status=204)
 
 
+def _refuse_traversal(sobject: str, record_id: str, name: str) -> None:
+    """``/sobjects/{type}/{id}/{relationship}`` (a record's parent or children): 501 naming it."""
+    obj = org().sobject(sobject)
+    full = to18(record_id)
+    if full is not None and full.startswith(obj.key_prefix) and (
+            obj.relationship(name) is not None or obj.child(name) is not None):
+        raise errors.NotImplementedByFake("The fake org does not implement sObject relationship traversal "
+                                          f"(sobjects/{obj.name}/{{id}}/{name}); query the records instead")
+
+
 @bp.get("/<version>/sobjects/<sobject>/<field>/<path:value>")
 def get_by_external_id(version: str, sobject: str, field: str, value: str):
+    _refuse_traversal(sobject, field, value)
     o = org()
     return json_response(o.get(sobject, o.one_by_external_id(sobject, field, value), _fields_param()))
 
 
 @bp.route("/<version>/sobjects/<sobject>/<field>/<path:value>", methods=["PATCH", "POST"])
 def upsert(version: str, sobject: str, field: str, value: str):
+    _refuse_traversal(sobject, field, value)
     new_id, created = org().upsert(sobject, field, value, _object_body(), g.user_id)
     body = {"id": new_id, "success": True, "errors": [], "created": created}
     return json_response(body, 201 if created else 200)
@@ -114,6 +127,7 @@ def upsert(version: str, sobject: str, field: str, value: str):
 
 @bp.delete("/<version>/sobjects/<sobject>/<field>/<path:value>")
 def delete_by_external_id(version: str, sobject: str, field: str, value: str):
+    _refuse_traversal(sobject, field, value)
     o = org()
     o.delete(sobject, o.one_by_external_id(sobject, field, value), g.user_id)
     return Response(status=204)
@@ -133,6 +147,8 @@ def _batch_size() -> int:
 
 
 def _q() -> str:
+    if "explain" in request.args:
+        raise errors.NotImplementedByFake("The fake org does not implement query plans (explain)")
     text = request.args.get("q")
     if text is None or not text.strip():
         raise errors.MalformedQuery("The 'q' parameter is required and must hold the query text")
@@ -257,6 +273,32 @@ _UNIMPLEMENTED = {
     "ui-api": "the User Interface API",
     "process": "the Process and Approval APIs",
     "parameterizedSearch": "parameterized search (use search/ with SOSL)",
+    "appMenu": "the App Menu resource",
+    "compactLayouts": "compact layouts",
+    "consent": "the Consent API",
+    "recentlyViewed": "recently viewed items (use recent/)",
+    "quickActions": "quick actions",
+    "theme": "themes",
+    "support": "the Support and Knowledge resources",
+    "knowledgeManagement": "Knowledge management",
+    "localizedvalue": "localized values",
+    "scheduling": "Lightning Scheduler",
+    "async-queries": "Async SOQL",
+    "eclair": "the Maps resources",
+}
+# Resources under ones the fake implements.
+_UNIMPLEMENTED_BELOW = {
+    "limits/recordCount": "record counts (limits/recordCount)",
+    "search/scopeOrder": "the search scope order",
+    "search/layout": "search result layouts",
+    "search/suggestions": "search suggestions",
+    "search/suggestTitleMatches": "search title suggestions",
+    "sobjects/<sobject>/listviews": "list views",
+    "sobjects/<sobject>/quickActions": "quick actions",
+    "sobjects/<sobject>/eventSchema": "platform event schemas",
+    "sobjects/<sobject>/describe/layouts": "page layouts",
+    "sobjects/<sobject>/describe/compactLayouts": "compact layouts",
+    "sobjects/<sobject>/describe/approvalLayouts": "approval layouts",
 }
 
 
@@ -264,6 +306,12 @@ _UNIMPLEMENTED = {
           methods=["GET", "POST", "PATCH", "PUT", "DELETE"])
 @bp.route("/<version>/<any(" + ", ".join(f'"{k}"' for k in _UNIMPLEMENTED) + "):area>/<path:rest>",
           methods=["GET", "POST", "PATCH", "PUT", "DELETE"])
-def not_implemented(version: str, area: str, rest: str = ""):
-    raise errors.NotImplementedByFake(f"The fake org does not implement {_UNIMPLEMENTED[area]}: "
+def not_implemented(version: str, area: str = "", rest: str = "", sobject: str = "", label: str = ""):
+    raise errors.NotImplementedByFake(f"The fake org does not implement {label or _UNIMPLEMENTED[area]}: "
                                       f"{request.method} {request.path}")
+
+
+for _path, _label in _UNIMPLEMENTED_BELOW.items():
+    for _rule in (f"/<version>/{_path}", f"/<version>/{_path}/<path:rest>"):
+        bp.add_url_rule(_rule, "not_implemented", not_implemented, defaults={"label": _label},
+                        methods=["GET", "POST", "PATCH", "PUT", "DELETE"])

@@ -59,6 +59,15 @@ def test_each_listed_rest_api_answers_501_fake_not_implemented(sf, area):
     assert data._UNIMPLEMENTED[area] in raised.value.content[0]["message"]
 
 
+@pytest.mark.parametrize("path", list(data._UNIMPLEMENTED_BELOW))
+def test_each_listed_rest_resource_answers_501_fake_not_implemented(sf, path):
+    with pytest.raises(SalesforceError) as raised:
+        sf.restful(path.replace("<sobject>", "Account"), method="GET")
+    assert raised.value.status == 501
+    assert raised.value.content[0]["errorCode"] == "FAKE_NOT_IMPLEMENTED"
+    assert data._UNIMPLEMENTED_BELOW[path] in raised.value.content[0]["message"]
+
+
 @pytest.mark.parametrize("prefix", list(other._AREAS))
 def test_each_listed_other_api_answers_501(sf, prefix):
     base = sf.base_url.split("/services/")[0]

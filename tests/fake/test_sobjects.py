@@ -513,3 +513,22 @@ def test_upsert_by_id_updates_an_existing_record_only(sf):
     assert created.status_code == 201 and created.json()["success"] is True
     rows = sf.query("SELECT LastName, Title FROM Contact ORDER BY LastName")["records"]
     assert [(r["LastName"], r["Title"]) for r in rows] == [("Existing", "Updated"), ("New", None)]
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
+def test_relationship_traversal_is_refused_by_name(sf, method):
+    """sobjects/{type}/{id}/{relationship} is Salesforce's relationship traversal, not a lookup
+    by an external id field named like a record id."""
+    account = sf.Account.create({"Name": "Parent"})["id"]
+    contact = sf.Contact.create({"LastName": "Child", "AccountId": account})["id"]
+    for path in (f"sobjects/Account/{account}/Contacts", f"sobjects/Contact/{contact}/Account"):
+        response = sf.session.request(method, sf.base_url + path, headers=sf.headers,
+                                      json={"Name": "x"} if method == "PATCH" else None)
+        assert response.status_code == 501, response.text
+        assert "relationship traversal" in response.json()[0]["message"]
+    assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 1
+
+
+def test_query_explain_is_refused_by_name(sf):
+    response = sf.session.get(sf.base_url + "query", headers=sf.headers, params={"explain": "SELECT Id FROM Account"})
+    assert response.status_code == 501 and "explain" in response.json()[0]["message"]
