@@ -17,7 +17,7 @@ from flask import Blueprint, current_app, g, request
 from .. import composite, errors, urls
 from . import org
 from .data import authenticate, json_body
-from .http import json_response
+from .http import flag, json_response
 
 bp = Blueprint("composite", __name__, url_prefix=urls.DATA_PREFIX)
 bp.before_request(authenticate)
@@ -111,7 +111,7 @@ def _lookup(path: str, results: dict):
 @bp.post("/<version>/composite")
 def composite_request(version: str):
     body = _object_body()
-    out = _run_composite(body.get("compositeRequest"), bool(body.get("allOrNone", False)), version)
+    out = _run_composite(body.get("compositeRequest"), flag(body, "allOrNone"), version)
     return json_response({"compositeResponse": out})
 
 
@@ -173,7 +173,7 @@ def batch_request(version: str):
         raise errors.JsonParserError("'batchRequests' must be a non-empty list of subrequests")
     if len(requests) > _SUBREQUEST_MAX:
         raise errors.ExceededIdLimit(f"Too many subrequests: at most {_SUBREQUEST_MAX}")
-    halt = bool(body.get("haltOnError", False))
+    halt = flag(body, "haltOnError")
     results, failed = [], False
     for sub in requests:
         if failed and halt:
@@ -204,4 +204,4 @@ def collection_upsert(version: str, sobject: str, field: str):
     if len(records) > 200:
         raise errors.ExceededIdLimit("Too many records: at most 200 per request")
     return json_response(composite.upsert_many(org(), sobject, field, records,
-                                               bool(body.get("allOrNone", False)), g.user_id))
+                                               flag(body, "allOrNone"), g.user_id))

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, g, request
 from .. import errors, identity, urls
 from ..ids import to18
 from . import base_url, org
-from .http import begin_api_call, json_body, json_response, record_values
+from .http import begin_api_call, flag, json_body, json_response, record_values
 
 bp = Blueprint("data", __name__, url_prefix=urls.DATA_PREFIX)
 _BATCH = re.compile(r"batchSize\s*=\s*(\d+)", re.I)
@@ -204,7 +204,7 @@ def _records_body() -> tuple[list[dict], bool]:
         raise errors.JsonParserError("'records' must be a list of record objects")
     if len(records) > _COMPOSITE_MAX:
         raise errors.ExceededIdLimit(f"Too many records: at most {_COMPOSITE_MAX} per request")
-    return records, bool(body.get("allOrNone", False))
+    return records, flag(body, "allOrNone")
 
 
 def _batch_response(results) -> Response:
@@ -234,7 +234,10 @@ def collection_delete(version: str):
         raise errors.MalformedId("The 'ids' parameter is required")
     if len(ids) > _COMPOSITE_MAX:
         raise errors.ExceededIdLimit(f"Too many ids: at most {_COMPOSITE_MAX}")
-    all_or_none = request.args.get("allOrNone", "false").lower() == "true"
+    all_or_none = request.args.get("allOrNone", "false").lower()
+    if all_or_none not in ("true", "false"):
+        raise errors.InvalidParameterValue("allOrNone must be true or false")
+    all_or_none = all_or_none == "true"
     return _batch_response(org().apply_batch("delete", ids, all_or_none, g.user_id))
 
 

@@ -231,6 +231,21 @@ def body_json(data: bytes):
     return parse_json(data)
 
 
+def flag(body: dict, key: str) -> bool:
+    """A boolean option of a request body (``allOrNone``, ``haltOnError``): false when absent
+    or null, true or false, or their text as Salesforce's JSON reader takes it; anything else
+    is JSON_PARSER_ERROR (Python's truth would make "false" true)."""
+    value = body.get(key)
+    if value is None:
+        return False
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if not isinstance(value, bool):
+        raise errors.JsonParserError(f"Cannot deserialize value of type boolean from {value!r}: '{key}' "
+                                     "must be true or false")
+    return value
+
+
 def record_values(body) -> dict:
     """A parsed body that must be a JSON object (a record's field values)."""
     if not isinstance(body, dict):

@@ -172,3 +172,29 @@ def test_graph_runs_each_graph_all_or_none(sf):
     assert [(g["graphId"], g["isSuccessful"]) for g in answer["graphs"]] == [("good", True), ("bad", False)]
     names = [r["Name"] for r in sf.query("SELECT Name FROM Account")["records"]]
     assert names == ["Graph Co"]
+
+
+@pytest.mark.parametrize("path, key, method, body", [
+    ("composite/sobjects", "allOrNone", "POST", {"records": [
+        {"attributes": {"type": "Account"}, "Name": "Kept"}, {"attributes": {"type": "Account"}}]}),
+    ("composite", "allOrNone", "POST", {"compositeRequest": [
+        {"method": "POST", "url": "/services/data/v59.0/sobjects/Account", "referenceId": "a", "body": {"Name": "Kept"}},
+        {"method": "POST", "url": "/services/data/v59.0/sobjects/Account", "referenceId": "b", "body": {}}]}),
+])
+def test_boolean_options_given_as_text_mean_what_they_say(sf, path, key, method, body):
+    """"false" (text) is false, as Salesforce reads it; Python's truth made it all-or-none."""
+    status, _ = _post(sf, path, {**body, key: "false"}, method=method)
+    assert status == 200
+    assert [r["Name"] for r in sf.query("SELECT Name FROM Account")["records"]] == ["Kept"]
+    status, answer = _post(sf, path, {**body, key: "yes"}, method=method)
+    assert status == 400 and answer[0]["errorCode"] == "JSON_PARSER_ERROR"
+    assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == 1
+
+
+def test_batch_halt_on_error_given_as_text(sf):
+    status, answer = _post(sf, "composite/batch", {"haltOnError": "false", "batchRequests": [
+        {"method": "GET", "url": "v59.0/sobjects/Nope/001000000000000AAA"}, {"method": "GET", "url": "v59.0/limits"}]})
+    assert [r["statusCode"] for r in answer["results"]] == [404, 200]
+    status, answer = _post(sf, "composite/batch", {"haltOnError": 1, "batchRequests": [
+        {"method": "GET", "url": "v59.0/limits"}]})
+    assert status == 400 and answer[0]["errorCode"] == "JSON_PARSER_ERROR"
