@@ -24,6 +24,7 @@ bp.before_request(authenticate)
 _REFERENCE = re.compile(r"@\{([^}]+)\}")
 _STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 _SUBREQUEST_MAX = 25
+_COMPOSITE_METHODS = ("DELETE", "GET", "PATCH", "POST")   # case-sensitive, as Salesforce documents
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")   # an HTTP token (RFC 9110)
 _NOT_SETTABLE = {"accept", "authorization", "content-type", "content-length", "transfer-encoding",
                  "host", "connection"}
@@ -45,6 +46,8 @@ def _subrequest(method: str, url: str, body, version: str, http_headers: dict | 
                 ) -> tuple[int, object]:
     """Run one REST call through this app with the caller's session and ``http_headers``
     (checked by ``_check_headers``): (status, JSON body)."""
+    if not isinstance(method, str) or not method:
+        raise errors.JsonParserError("Each subrequest needs a 'method'")
     if not isinstance(url, str) or not url:
         raise errors.JsonParserError("Each subrequest needs a 'url'")
     if not url.startswith("/"):
@@ -53,7 +56,7 @@ def _subrequest(method: str, url: str, body, version: str, http_headers: dict | 
         raise errors.InvalidParameterValue(f"A subrequest must call the REST API under {urls.DATA_PREFIX}: {url}")
     headers = {**(http_headers or {}), "Authorization": request.headers.get("Authorization", "")}
     client = current_app.test_client()
-    answer = client.open(url, method=str(method or "GET").upper(), headers=headers,
+    answer = client.open(url, method=method.upper(), headers=headers,
                          data=None if body is None else json.dumps(body),
                          content_type="application/json", base_url=request.host_url)
     data = answer.get_data()
@@ -144,6 +147,10 @@ def _run_composite(subrequests, all_or_none: bool, version: str) -> list[dict]:
                     raise errors.JsonParserError("Each subrequest needs 'method', 'url' and 'referenceId'")
                 reference = sub["referenceId"]
                 try:
+                    if sub.get("method") not in _COMPOSITE_METHODS:
+                        raise errors.JsonParserError(f"A subrequest's method must be one of "
+                                                     f"{', '.join(_COMPOSITE_METHODS)} (in capitals), "
+                                                     f"not {sub.get('method')!r}")
                     status, answer = _subrequest(sub.get("method"), _resolve(sub.get("url"), bodies),
                                                  _resolve(sub.get("body"), bodies), version,
                                                  sub.get("httpHeaders"))

@@ -198,3 +198,22 @@ def test_batch_halt_on_error_given_as_text(sf):
     status, answer = _post(sf, "composite/batch", {"haltOnError": 1, "batchRequests": [
         {"method": "GET", "url": "v59.0/limits"}]})
     assert status == 400 and answer[0]["errorCode"] == "JSON_PARSER_ERROR"
+
+
+@pytest.mark.parametrize("method", [None, "get", "PUT", 5])
+def test_composite_subrequest_needs_a_documented_method(sf, method):
+    subrequest = {"url": "/services/data/v59.0/sobjects/Account", "referenceId": "a", "body": {"Name": "Never"}}
+    if method is not None:
+        subrequest["method"] = method
+    status, answer = _post(sf, "composite", {"compositeRequest": [subrequest]})
+    (result,) = answer["compositeResponse"]
+    assert result["httpStatusCode"] == 400 and result["body"][0]["errorCode"] == "JSON_PARSER_ERROR"
+    assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == 0
+
+
+def test_batch_subrequest_needs_a_method(sf):
+    status, answer = _post(sf, "composite/batch", {"batchRequests": [
+        {"url": "v59.0/sobjects/Account", "richInput": {"Name": "Never"}}]})
+    assert answer["results"][0]["statusCode"] == 400
+    assert answer["results"][0]["result"][0]["errorCode"] == "JSON_PARSER_ERROR"
+    assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == 0
