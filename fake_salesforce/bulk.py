@@ -222,6 +222,13 @@ class BulkJobs:
             job.state = "Failed"
             job.error = f"InvalidBatch : Field name not found : {bad[0]}"
             return
+        seen: set = set()
+        for name, f, lookup in columns:   # two columns for one field: which value would win?
+            if (f.name, lookup) in seen:
+                job.state = "Failed"
+                job.error = f"InvalidBatch : Duplicate field name : {name}"
+                return
+            seen.add((f.name, lookup))
         results: list[tuple] = []
         items, positions = [], []
         for row in job.rows:

@@ -187,3 +187,15 @@ def test_gzip_upload_is_decompressed_within_the_size_limit(sf, monkeypatch):
     url, bomb = upload(b"LastName\n" + b"Name\n" * 400)   # 2 kB once decompressed
     assert bomb.status_code == 413 and bomb.json()[0]["errorCode"] == "REQUEST_ENTITY_TOO_LARGE"
     assert [r["LastName"] for r in sf.query("SELECT LastName FROM Contact")["records"]] == ["Small"]
+
+
+@pytest.mark.parametrize("header", ["LastName,LastName", "LastName,lastname"])
+def test_ingest_job_with_a_field_twice_in_the_header_fails(sf, header):
+    base, headers = sf.base_url, sf.headers
+    job = sf.session.post(base + "jobs/ingest", headers=headers, json={"object": "Contact", "operation": "insert"}).json()
+    url = base + f"jobs/ingest/{job['id']}"
+    sf.session.put(url + "/batches", data=f"{header}\nFirst,Second\n", headers={**headers, "Content-Type": "text/csv"})
+    sf.session.patch(url, json={"state": "UploadComplete"}, headers=headers)
+    done = sf.session.get(url, headers=headers).json()
+    assert done["state"] == "Failed" and "Duplicate field name" in done["errorMessage"]
+    assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 0
