@@ -54,6 +54,7 @@ class Job:
     records: list[list[str]] = field(default_factory=list)  # query: result rows
     processed: int = 0
     failed: int = 0
+    line_ending_mismatch: bool = False   # an upload's lines end otherwise than lineEnding says
 
     def info(self) -> dict:
         out = {"id": self.id, "operation": self.operation, "object": self.object,
@@ -156,6 +157,9 @@ class BulkJobs:
             raise errors.InvalidBatch("Every upload of a job must have the same header row")
         job.header = header
         job.rows.extend(rows)
+        crlf = text.count("\r\n")
+        if crlf if job.line_ending == "LF" else crlf != text.count("\n"):
+            job.line_ending_mismatch = True
 
     def set_state(self, kind: str, job_id: str, state: str) -> Job:
         job = self.get(kind, job_id)
@@ -206,6 +210,9 @@ class BulkJobs:
                 self._run_query(job)
             elif not job.header:
                 job.state, job.error = "Failed", "InvalidBatch : No data was uploaded to the job"
+            elif job.line_ending_mismatch:
+                job.state, job.error = "Failed", ("ClientInputError : LineEnding is invalid on user data. "
+                                                  f"Current LineEnding setting is {job.line_ending}")
             else:
                 self._ingest(job)
         except errors.SalesforceError as e:

@@ -199,3 +199,24 @@ def test_ingest_job_with_a_field_twice_in_the_header_fails(sf, header):
     done = sf.session.get(url, headers=headers).json()
     assert done["state"] == "Failed" and "Duplicate field name" in done["errorMessage"]
     assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 0
+
+
+@pytest.mark.parametrize("line_ending, data", [("LF", "LastName\r\nWindows\r\n"), ("CRLF", "LastName\nUnix\n")])
+def test_ingest_job_fails_when_the_data_has_other_line_endings(sf, line_ending, data):
+    base, headers = sf.base_url, sf.headers
+    job = sf.session.post(base + "jobs/ingest", headers=headers,
+                          json={"object": "Contact", "operation": "insert", "lineEnding": line_ending}).json()
+    url = base + f"jobs/ingest/{job['id']}"
+    assert sf.session.put(url + "/batches", data=data, headers={**headers, "Content-Type": "text/csv"}).status_code == 201
+    sf.session.patch(url, json={"state": "UploadComplete"}, headers=headers)
+    done = sf.session.get(url, headers=headers).json()
+    assert done["state"] == "Failed"
+    assert done["errorMessage"] == ("ClientInputError : LineEnding is invalid on user data. "
+                                    f"Current LineEnding setting is {line_ending}")
+    assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 0
+
+
+def test_crlf_job_with_crlf_data_runs(sf):
+    (result,) = sf.bulk2.Contact.insert(records=[{"LastName": "One"}, {"LastName": "Two"}],
+                                        line_ending="CRLF", wait=0.01)
+    assert (result["numberRecordsProcessed"], result["numberRecordsFailed"]) == (2, 0)
