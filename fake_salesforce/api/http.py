@@ -57,6 +57,11 @@ def begin_api_call(environ: dict, org, version: str | None) -> str:
         raise errors.RequestLimitExceeded("TotalRequests Limit exceeded.")
     if version is not None and not VERSION.match(version):
         raise errors.NotFound("The requested resource does not exist")
+    for header in ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_UNMODIFIED_SINCE"):
+        if header in environ:   # a precondition ignored would let a write through that should stop
+            name = header[5:].title().replace("_", "-")
+            raise errors.NotImplementedByFake(f"The fake org does not implement conditional requests ({name}); "
+                                              "If-Modified-Since is ignored, the answer is always current")
     accept = environ.get("HTTP_ACCEPT")
     if accept and "xml" in accept and parse_accept_header(accept, MIMEAccept).best_match(
             ("application/json", "application/xml", "text/xml")) != "application/json":

@@ -532,3 +532,13 @@ def test_relationship_traversal_is_refused_by_name(sf, method):
 def test_query_explain_is_refused_by_name(sf):
     response = sf.session.get(sf.base_url + "query", headers=sf.headers, params={"explain": "SELECT Id FROM Account"})
     assert response.status_code == 501 and "explain" in response.json()[0]["message"]
+
+
+@pytest.mark.parametrize("header", ["If-Match", "If-None-Match", "If-Unmodified-Since"])
+def test_conditional_requests_are_refused_by_name(sf, header):
+    """A precondition the fake cannot check is refused, not ignored (an update would go through)."""
+    record_id = sf.Contact.create({"LastName": "Before"})["id"]
+    response = sf.session.patch(sf.base_url + f"sobjects/Contact/{record_id}", json={"LastName": "After"},
+                                headers={**sf.headers, header: '"stale-etag"'})
+    assert response.status_code == 501 and header in response.json()[0]["message"]
+    assert sf.Contact.get(record_id)["LastName"] == "Before"
