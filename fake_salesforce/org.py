@@ -1201,8 +1201,8 @@ class Org:
             s, e = parse_datetime(start), parse_datetime(end)
         except (TypeError, ValueError):
             raise errors.InvalidReplicationDate("start and end must be ISO-8601 datetimes") from None
-        if e < s:
-            raise errors.InvalidReplicationDate("end date cannot be before start date")
+        if e <= s:   # Salesforce: startDate must precede endDate, not equal it
+            raise errors.InvalidReplicationDate("start must be before end")
         if e - s > timedelta(days=30):
             raise errors.InvalidReplicationDate("the replication window cannot exceed 30 days")
         return format_datetime(s), format_datetime(e)

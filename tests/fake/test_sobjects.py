@@ -343,6 +343,14 @@ def test_updated_and_deleted(fake_org, sf):
     assert deleted["deletedRecords"] == [{"id": gone, "deletedDate": "2026-11-02T09:01:00.000+0000"}]
 
 
+@pytest.mark.parametrize("which", ["updated", "deleted"])
+def test_replication_window_must_not_be_empty(sf, which):
+    at = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)
+    with pytest.raises(SalesforceMalformedRequest) as info:
+        getattr(sf.Contact, which)(at, at)
+    assert error_of(info)[0] == "INVALID_REPLICATION_DATE"
+
+
 # -- limits ------------------------------------------------------------------------------------------
 def test_limits_count_real_requests(sf):
     first = sf.limits()["DailyApiRequests"]
