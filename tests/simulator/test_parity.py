@@ -168,9 +168,11 @@ def test_a_failing_scenario_is_cleaned_up_too(served, tmp_path):
 
 def test_ctrl_c_deletes_what_the_run_created_then_exits_130(served):
     start = served.mark()
+    # The writes are 30 s apart, so the run is still going when the signal comes, however slowly
+    # a loaded machine lets this test see the first one (with 3 s it could finish first).
     process = subprocess.Popen(
         [sys.executable, "-m", "simulator.cli", "run", str(RECENCY), "--org", "real", *served.credentials,
-         "--write-gap", "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV, cwd=ROOT)
+         "--write-gap", "30"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV, cwd=ROOT)
     sf = served.sf()
     deadline = time.monotonic() + 90   # a loaded machine starts Python slowly
     while not sf.query("SELECT COUNT() FROM Contact WHERE Department LIKE 'callsim-%'")["totalSize"]:
