@@ -345,10 +345,20 @@ def _integration(target: str, **http_options):
     try:
         integration = load(target, token=WEBHOOK_TOKEN, **http_options)
         if integration.needs_server:
+            _handshake_folder(http_options["handshake"])
             integration.check_reachable()
     except IntegrationError as e:
         raise BadIntegration(str(e)) from None
     return integration
+
+
+def _handshake_folder(handshake: Path) -> None:
+    """Make the folder of the handshake file now, not when the first scenario writes it."""
+    try:
+        Path(handshake).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise click.BadParameter(f"cannot create the folder of {handshake}: {e.strerror or e}",
+                                 param_hint="--handshake") from None
 
 
 def _runner(runner_class, server: str | None, **options):

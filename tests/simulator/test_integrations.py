@@ -238,3 +238,21 @@ def test_readme_service_commands_run_as_documented(in_example, tmp_path, monkeyp
         stop()
     assert result.exit_code == 1
     assert "Owners Contact + Lead - the Contact wins" in result.output
+
+
+def test_a_handshake_in_a_folder_that_cannot_be_made_is_a_usage_error_before_any_scenario(tmp_path):
+    """It used to be a traceback when the first scenario wrote the handshake."""
+    def answer(environ, start_response):
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b"{}"]
+
+    url, stop = serve(answer)
+    (tmp_path / "file").write_text("")
+    handshake = tmp_path / "file" / "callsim-org.json"
+    try:
+        result = run(PRIORITY, "--integration", url, "--handshake", str(handshake))
+    finally:
+        stop()
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
+    assert f"Invalid value for --handshake: cannot create the folder of {handshake}" in result.output
