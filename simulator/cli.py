@@ -7,6 +7,7 @@ import math
 import signal
 import sys
 import threading
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 
@@ -258,12 +259,14 @@ def run(paths, pattern, report_dir, fmt, server, reset_ok, keep_last, integratio
     answering = _after_run(runner, server, reset=not keep_last) if server else True
     click.echo(render(results, fmt, verbose=verbose))
     if report_dir:
-        for path in write_reports(results, report_dir, server):
-            click.echo(f"wrote {path}", err=True)
+        with _writing("--report"):
+            for path in write_reports(results, report_dir, server):
+                click.echo(f"wrote {path}", err=True)
     if record_dir:
         from .recording import write_recording
 
-        paths = write_recording(results, record_dir)
+        with _writing("--record"):
+            paths = write_recording(results, record_dir)
         click.echo(f"recorded {_plural(len(paths), 'scenario')} in {record_dir}", err=True)
     if not answering:
         raise OrgUnreachable(f"the org at {server} stopped answering during the run")
@@ -309,13 +312,15 @@ def _run_parity(scenarios, integration, credentials, verify, *, write_gap, fmt, 
         raise OrgUnreachable(f"the org at {sf.sf_instance} stopped answering: {_reason(e)}") from None
     click.echo(render(results, fmt, verbose=verbose))
     if report_dir:
-        for path in write_reports(results, report_dir):
-            click.echo(f"wrote {path}", err=True)
+        with _writing("--report"):
+            for path in write_reports(results, report_dir):
+                click.echo(f"wrote {path}", err=True)
     if record_dir:
         from .recording import write_recording
 
-        paths = write_recording(results, record_dir, [(sc, f"skipped in parity mode: {why}")
-                                                      for sc, why in skipped])
+        with _writing("--record"):
+            paths = write_recording(results, record_dir, [(sc, f"skipped in parity mode: {why}")
+                                                          for sc, why in skipped])
         click.echo(f"recorded {_plural(len(paths), 'scenario')} in {record_dir}", err=True)
     click.echo(_parity_footer(runner), err=True)
     sys.exit(0 if all(r.passed for r in results) else 1)
@@ -327,6 +332,17 @@ def _parity_footer(runner) -> str:
         lines.append(f"warning: {_plural(len(runner.leftovers), 'record')} could not be deleted:")
         lines += [f"  {line}" for line in runner.leftovers]
     return "\n".join(lines)
+
+
+@contextmanager
+def _writing(option: str):
+    """A file of --report or --record that cannot be written (a folder in its place, a full
+    disk): one usage line naming it, after the run's results were shown."""
+    try:
+        yield
+    except OSError as e:
+        raise click.BadParameter(f"cannot write {e.filename or 'into the folder'}: {e.strerror or e}",
+                                 param_hint=option) from None
 
 
 def _make_dir(directory: Path | None, option: str) -> None:

@@ -318,3 +318,14 @@ def test_durations_that_are_not_finite_are_usage_errors(option, value):
     result = invoke("run", LIBRARY_SCENARIO, option, value)
     assert result.exit_code == 2, result.output
     assert f"'{value}' is not a finite number of seconds" in single_line_error(result)
+
+
+@pytest.mark.parametrize("option, blocked", [("--report", "report.md"),
+                                             ("--record", "owners-contact-lead-the-contact-wins.json")])
+def test_an_output_file_that_cannot_be_written_is_one_usage_line(tmp_path, option, blocked):
+    """A folder where a report or recording file goes used to end the run with a traceback."""
+    folder = tmp_path / "out"
+    (folder / blocked).mkdir(parents=True)
+    result = invoke("run", LIBRARY_SCENARIO, option, folder)
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for {option}: cannot write {folder / blocked}: Is a directory" in single_line_error(result)
