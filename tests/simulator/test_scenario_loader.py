@@ -921,3 +921,19 @@ def test_timeline_sections_default_to_empty():
 @pytest.mark.parametrize("value, expected", [("@alice", True), ("alice", False), (3, False), ("", False)])
 def test_is_ref(value, expected):
     assert is_ref(value) is expected
+
+
+_REPO = Path(__file__).resolve().parents[2]
+_SHIPPED_YAML = sorted([*(_REPO / "scenarios").rglob("*.yaml"), *(_REPO / "examples").rglob("*.yaml")])
+
+
+@pytest.mark.parametrize("path", _SHIPPED_YAML, ids=lambda p: str(p.relative_to(_REPO)))
+def test_shipped_yaml_reads_the_same_without_libyaml(path):
+    """The loader falls back to PyYAML's pure-Python parser where libyaml is missing; the
+    library's files must mean the same to both (a plain 'Still there?' before '}' in a flow
+    mapping is an error to the pure-Python parser only)."""
+    import yaml
+    text = path.read_text(encoding="utf-8")
+    pure = yaml.load(text, Loader=yaml.SafeLoader)
+    if hasattr(yaml, "CSafeLoader"):
+        assert pure == yaml.load(text, Loader=yaml.CSafeLoader)
