@@ -210,8 +210,9 @@ def run(paths, pattern, report_dir, fmt, server, reset_ok, keep_last, integratio
         raise click.BadParameter("runs the builtin logging core in parallel processes; another "
                                  "--integration is one target the scenarios would share (drop -n)",
                                  param_hint="-n/--workers")
-    if keep_last and not server:
-        raise click.BadParameter("only means something with --server", param_hint="--keep-last")
+    for given, hint in ((keep_last, "--keep-last"), (reset_ok, "--reset-ok")):
+        if given and not server:
+            raise click.BadParameter("only means something with --server", param_hint=hint)
     if workers > 1 and record_dir:
         raise click.BadParameter("records from one process (drop -n)", param_hint="--record")
     paths = list(paths) or default_paths()
@@ -528,6 +529,9 @@ def validate(paths):
             click.echo(line, err=True)
         sys.exit(2)
     count = len(scenario_files(paths))
+    if not count:   # as `run` does: an empty folder is a mistake, not a pass
+        click.echo(f"no scenario files (*.yaml, *.yml) in {', '.join(str(p) for p in paths)}", err=True)
+        sys.exit(2)
     click.echo(f"{_plural(count, 'scenario file')} {'is' if count == 1 else 'are'} valid")
 
 

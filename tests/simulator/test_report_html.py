@@ -96,10 +96,12 @@ def test_run_with_a_server_links_records_to_their_pages(tmp_path):
     assert f"wrote {out / 'index.html'}" in result.stderr
 
 
-def test_keep_last_needs_a_server(tmp_path):
+@pytest.mark.parametrize("flag", ["--keep-last", "--reset-ok"])
+def test_server_flags_need_a_server(tmp_path, flag):
     (tmp_path / "s.yaml").write_text(SCENARIO)
-    result = CliRunner().invoke(main, ["run", str(tmp_path / "s.yaml"), "--keep-last"])
-    assert result.exit_code == 2 and "--keep-last" in result.output
+    result = CliRunner().invoke(main, ["run", str(tmp_path / "s.yaml"), flag])
+    assert result.exit_code == 2 and flag in result.output
+    assert "only means something with --server" in result.output
 
 
 def test_behaviour_html_is_written_and_checked(tmp_path):

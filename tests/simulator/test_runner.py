@@ -155,6 +155,12 @@ def test_run_with_unreachable_server(tmp_path):
     assert "cannot reach the fake org at http://127.0.0.1:9" in result.output
 
 
+def test_validate_an_empty_folder_exits_2_as_run_does(tmp_path):
+    result = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    assert result.exit_code == 2
+    assert f"no scenario files (*.yaml, *.yml) in {tmp_path}" in result.stderr
+
+
 def test_validate(tmp_path):
     _write(tmp_path, "good.yaml", PASSING)
     result = CliRunner().invoke(main, ["validate", str(tmp_path)])
