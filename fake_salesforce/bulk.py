@@ -121,6 +121,9 @@ class BulkJobs:
 
     # == ingest =====================================================================================
     def create_ingest(self, body: dict, user_id: str) -> Job:
+        if body.get("assignmentRuleId") is not None:   # the fake has no assignment rules to run
+            raise errors.NotImplementedByFake("Bulk API 2.0 assignmentRuleId (assignment rules) is "
+                                              "not implemented by the fake org")
         operation = _choice(body, "operation", OPERATIONS, "")
         obj = self.org.sobject(str(body.get("object") or ""))
         external = body.get("externalIdFieldName")

@@ -90,6 +90,16 @@ def test_bad_ingest_jobs_are_refused(sf, body, code):
     assert response.status_code in (400, 404) and response.json()[0]["errorCode"] == code
 
 
+def test_an_assignment_rule_is_refused_by_name_and_no_job_is_made(sf):
+    response = sf.session.post(sf.base_url + "jobs/ingest", headers=sf.headers,
+                               json={"object": "Lead", "operation": "insert",
+                                     "assignmentRuleId": "01Q000000000001AAA"})
+    assert response.status_code == 501
+    assert response.json()[0]["errorCode"] == "FAKE_NOT_IMPLEMENTED"
+    assert "assignmentRuleId" in response.json()[0]["message"]
+    assert sf.session.get(sf.base_url + "jobs/ingest", headers=sf.headers).json()["records"] == []
+
+
 def test_bad_query_job_is_refused_at_creation(sf):
     response = sf.session.post(sf.base_url + "jobs/query", headers=sf.headers,
                                json={"operation": "query", "query": "SELECT Nope FROM Contact"})
