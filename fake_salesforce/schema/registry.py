@@ -242,6 +242,23 @@ def _extend(base: ObjectSpec, spec: ObjectSpec, where: str) -> ObjectSpec:
     return base.model_copy(update=update)
 
 
+def _check_field_names(obj: str, fields: dict[str, FieldDef], origin: dict) -> None:
+    """Field names are case-insensitive, and the fields an object's keys name must exist."""
+    def fail(field: str, message: str):
+        raise SchemaError(f"{origin.get((obj, field), STANDARD_SCHEMA)}: objects.{obj}.fields.{field}"
+                          f"{message}")
+    spelt: dict[str, str] = {}
+    for name, f in fields.items():
+        other = spelt.setdefault(name.lower(), name)
+        if other != name:
+            fail(name, f": the field {other} spelt differently (field names are case-insensitive)")
+        named = ([("compose", n) for n in f.compose] + [("true_when", n) for n in f.true_when]
+                 + ([("stamped_when", f.stamped_when)] if f.stamped_when else []))
+        for key, target in named:
+            if target not in fields:
+                fail(name, f".{key}: {obj} has no field {target!r}")
+
+
 def load_schema(*extra: str | Path) -> Schema:
     """The standard objects, extended by each extra schema file in turn.
 
@@ -250,9 +267,14 @@ def load_schema(*extra: str | Path) -> Schema:
     """
     raw: dict[str, tuple[str, ObjectSpec]] = {}
     origin: dict[tuple[str, str], Path] = {}  # (object, field) -> the file that defines it
+    spelt: dict[str, str] = {}  # lower-case name -> the object's name (names are case-insensitive)
     for path in (STANDARD_SCHEMA, *extra):
         for name, spec in read_schema_file(path).objects.items():
             where = f"{path}: objects.{name}"
+            other = spelt.setdefault(name.lower(), name)
+            if other != name:
+                raise SchemaError(f"{where}: the object {other} spelt differently (object names are "
+                                  f"case-insensitive); write {other}")
             origin.update({(name, f): path for f in spec.fields})
             if name in raw:  # an extension: its fields are added to (or replace) the object's
                 base_where, base = raw[name]
@@ -271,6 +293,9 @@ def load_schema(*extra: str | Path) -> Schema:
         prefixes[spec.key_prefix] = name
         fields = {n: _field(n, s, True) for n, s in _system_fields(spec.owned, spec.queues).items()}
         fields.update({n: _field(n, s, False) for n, s in spec.fields.items()})
+        _check_field_names(name, fields, origin)
+        if spec.name_field is not None and spec.name_field not in fields:
+            raise SchemaError(f"{where}.name_field: {name} has no field {spec.name_field!r}")
         label = spec.label or _label(name)
         objects[name] = SObjectDef(
             name=name, key_prefix=spec.key_prefix, label=label,

@@ -87,8 +87,8 @@ class ObjectSpec(_Spec):
     @field_validator("key_prefix")
     @classmethod
     def _three_characters(cls, value):
-        if value is not None and len(value) != 3:
-            raise ValueError(f"a key prefix is 3 characters (the start of the object's ids), not {value!r}")
+        if value is not None and not (len(value) == 3 and value.isascii() and value.isalnum()):
+            raise ValueError(f"a key prefix is 3 letters or digits (the start of the object's ids), not {value!r}")
         return value
 
 

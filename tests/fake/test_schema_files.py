@@ -9,7 +9,7 @@ from fake_salesforce.schema import SchemaError
     ("objects:\n  Thing__c: {fields: {}}\n",
      "objects.Thing__c.key_prefix: a new object needs a 3-character key prefix"),
     ("objects:\n  Thing__c: {key_prefix: a0, fields: {}}\n",
-     "objects.Thing__c.key_prefix: a key prefix is 3 characters (the start of the object's ids), not 'a0'"),
+     "objects.Thing__c.key_prefix: a key prefix is 3 letters or digits (the start of the object's ids), not 'a0'"),
     ("objects:\n  Thing__c: {key_prefix: a01, feilds: {}}\n",
      "objects.Thing__c.feilds: unknown key; did you mean 'fields'?"),
     ("objects:\n  Contact:\n    fields:\n      Tier__c: {type: picklist, picklsit: [A]}\n",
@@ -34,6 +34,26 @@ from fake_salesforce.schema import SchemaError
      "objects.Contact.record_types.0.developper_name: unknown key; did you mean 'developer_name'?"),
     ("objects:\n  Contact: {key_prefix: '001'}\n",
      "objects.Contact.key_prefix: the object's key prefix is '003'; an extension cannot change it"),
+    # names differing only in case were a sqlite3 OperationalError (duplicate column or table)
+    ("objects:\n  Contact:\n    fields:\n      lastname: {type: string}\n",
+     "objects.Contact.fields.lastname: the field LastName spelt differently (field names are case-insensitive)"),
+    ("objects:\n  Thing__c: {key_prefix: a01, fields: {id: {type: string}}}\n",
+     "objects.Thing__c.fields.id: the field Id spelt differently"),
+    ("objects:\n  contact: {key_prefix: a01}\n",
+     "objects.contact: the object Contact spelt differently (object names are case-insensitive)"),
+    ("objects:\n  Thing__c: {key_prefix: a01}\n  THING__c: {key_prefix: a02}\n",
+     "objects.THING__c: the object Thing__c spelt differently"),
+    # these were accepted, and the name or derived field was silently never filled in
+    ("objects:\n  Thing__c: {key_prefix: a01, name_field: Name}\n",
+     "objects.Thing__c.name_field: Thing__c has no field 'Name'"),
+    ("objects:\n  Contact:\n    fields:\n      Full__c: {type: string, compose: [FirstName, Surname]}\n",
+     "objects.Contact.fields.Full__c.compose: Contact has no field 'Surname'"),
+    ("objects:\n  Case:\n    fields:\n      Done__c: {type: boolean, true_when: {State: [Closed]}}\n",
+     "objects.Case.fields.Done__c.true_when: Case has no field 'State'"),
+    ("objects:\n  Case:\n    fields:\n      DoneAt__c: {type: datetime, stamped_when: IsDone}\n",
+     "objects.Case.fields.DoneAt__c.stamped_when: Case has no field 'IsDone'"),
+    ("objects:\n  Thing__c: {key_prefix: 'a-!'}\n",
+     "objects.Thing__c.key_prefix: a key prefix is 3 letters or digits (the start of the object's ids), not 'a-!'"),
 ])
 def test_schema_file_mistakes_are_named(tmp_path, text, message):
     path = tmp_path / "schema.yaml"
@@ -92,3 +112,16 @@ def test_record_types_are_records_and_describe_says_which_is_the_default(tmp_pat
         ("Person Account", False), ("Business", False)]
     person = sf.Account.create({"LastName": "Person", "RecordTypeId": rows[0]["Id"]})["id"]
     assert sf.Account.get(person)["IsPersonAccount"] is True
+
+
+def test_serve_names_a_case_clash_in_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from fake_salesforce.cli import main
+    path = tmp_path / "schema.yaml"
+    path.write_text("objects:\n  Contact:\n    fields:\n      email: {type: email}\n")
+    result = CliRunner().invoke(main, ["serve", "--schema", str(path), "--port", "0"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1].endswith(
+        f"{path}: objects.Contact.fields.email: the field Email spelt differently (field names are case-insensitive)")
+    assert "Traceback" not in result.output
