@@ -46,7 +46,10 @@ def parse_datetime(text: str) -> datetime:
     dt = datetime.fromisoformat(s)
     if "T" not in text.upper():
         raise ValueError(f"not a datetime: {text!r}")
-    return utc(dt)
+    try:
+        return utc(dt)
+    except OverflowError:   # 0001-01-01T00:00:00+05:00 is before the first instant Python holds
+        raise ValueError(f"not a datetime Python can hold: {text!r}") from None
 
 
 def parse_date(text: str) -> date:

@@ -6,6 +6,7 @@ Where the fake differs from Salesforce, the method's docstring says so.
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import string
 import threading
@@ -252,6 +253,8 @@ class Org:
         if order is not None and order not in ORDERS:
             raise errors.InvalidParameterValue(
                 f"'order' must be one of {', '.join(ORDERS)}, not {order!r}", ["order"])
+        if now is not None:
+            _check_instant(now, "now")
         with self.lock, self.store.transaction():
             if seed is not None:
                 self.config.seed = seed
@@ -1300,9 +1303,15 @@ class Org:
         """Freeze the clock at ``now``, move it on by ``advance`` seconds, and/or return to
         wall-clock time (``frozen=False``); the clock's state after."""
         if advance is not None and (isinstance(advance, bool) or not isinstance(advance, (int, float))
-                                    or advance < 0):
+                                    or not 0 <= advance < math.inf):
             raise errors.InvalidParameterValue("'advance' must be a non-negative number of seconds",
                                                ["advance"])
+        if now is not None or advance is not None:   # refused before anything moves
+            start = now if now is not None else self.clock.now()
+            try:
+                _check_instant(start + timedelta(seconds=advance or 0), "advance" if advance else "now")
+            except OverflowError:
+                _check_instant(None, "advance")
         if now is not None:
             self.clock.set(now)
         if advance is not None:
@@ -1310,6 +1319,18 @@ class Org:
         if frozen is False:
             self.clock.unfreeze()
         return self.clock_state()
+
+
+FIRST_INSTANT = datetime(1700, 1, 1, tzinfo=timezone.utc)   # Salesforce's range of datetimes
+LAST_INSTANT = datetime(4000, 12, 31, tzinfo=timezone.utc)
+
+
+def _check_instant(when: datetime | None, key: str) -> None:
+    """INVALID_PARAMETER_VALUE for a clock instant outside the datetimes Salesforce holds
+    (``None``: one past any datetime Python holds)."""
+    if when is None or not FIRST_INSTANT <= when <= LAST_INSTANT:
+        raise errors.InvalidParameterValue(
+            f"'{key}' would put the clock outside Salesforce's datetimes (1700-01-01 to 4000-12-31)", [key])
 
 
 def _default_storage(f: FieldDef):

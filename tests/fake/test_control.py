@@ -93,3 +93,19 @@ def test_request_log(fake_org, sf):
     assert [(e["method"], e["status"], e["error_code"]) for e in log] == [
         ("POST", 201, None), ("POST", 400, "REQUIRED_FIELD_MISSING")]
     assert log[0]["path"] == "/services/data/v59.0/sobjects/Contact/"
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/clock", {"advance": 1e30}),                         # past any datetime: was a 500 OverflowError
+    ("/clock", {"now": "0001-01-01T00:00:00+05:00"}),      # before any datetime: was a 500 OverflowError
+    ("/reset", {"now": "9999-12-31T23:59:59-05:00"}),
+    ("/clock", {"now": "0500-01-01T00:00:00Z"}),           # was taken, and stamped CreatedDate 500-01-01T...
+    ("/clock", {"now": "3999-01-01T00:00:00Z", "advance": 10 ** 8}),
+])
+def test_clock_outside_salesforces_datetimes_is_refused_and_left_alone(fake_org, path, body):
+    fake_org.control.set_clock("2026-11-02T09:00:00Z")
+    with pytest.raises(ControlError) as info:
+        fake_org.control._call("POST", path, body)
+    assert "(400): INVALID_PARAMETER_VALUE" in str(info.value)
+    assert f"'{'advance' if 'advance' in body else 'now'}'" in str(info.value)
+    assert fake_org.control.clock()["now"] == "2026-11-02T09:00:00.000+0000"
