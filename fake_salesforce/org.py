@@ -924,6 +924,8 @@ class Org:
                 f"records[{i}] ({sobject}): unknown key {unknown[0]!r}; a record has "
                 f"{', '.join(SEED_ITEM_KEYS)} (field values go under 'fields:')")
         obj, person = kind
+        if item.get("password") is not None and "Username" not in obj.fields:
+            raise errors.JsonParserError(f"records[{i}] ({sobject}): only a User has a 'password'")
         values = fields
         for value in fields.values():
             if value.__class__ is str and value[:1] == "@":

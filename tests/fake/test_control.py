@@ -109,3 +109,12 @@ def test_clock_outside_salesforces_datetimes_is_refused_and_left_alone(fake_org,
     assert "(400): INVALID_PARAMETER_VALUE" in str(info.value)
     assert f"'{'advance' if 'advance' in body else 'now'}'" in str(info.value)
     assert fake_org.control.clock()["now"] == "2026-11-02T09:00:00.000+0000"
+
+
+def test_seed_refuses_a_password_on_a_record_that_is_not_a_user(fake_org):
+    """It was taken and silently dropped: nobody could log in with it."""
+    with pytest.raises(ControlError) as info:
+        fake_org.control.seed([{"sobject": "Account", "fields": {"Name": "Acme"}},
+                               {"sobject": "Contact", "fields": {"LastName": "Martin"}, "password": "pw"}])
+    assert "records[1] (Contact): only a User has a 'password'" in str(info.value)
+    assert fake_org.control.info()["counts"]["Account"] == 0
