@@ -20,6 +20,14 @@ from sflogin import LoginError
 from sflogin.options import as_click_error, credential_options, login
 
 
+class _SeedLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """YAML as a seed file means it: ``Birthdate: 1990-01-01`` is the text a client would send,
+    not a Python date the JSON API never receives."""
+
+
+_SeedLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+
+
 def _parse_seed(text: str):
     """A seed file's data: JSON read by the json module (a big org's file is JSON, and read
     ten to a hundred times faster so), anything else as YAML (libyaml's parser when present)."""
@@ -28,7 +36,7 @@ def _parse_seed(text: str):
             return json.loads(text)
         except ValueError:
             pass  # YAML flow style, or broken: YAML's parser says which
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return yaml.load(text, Loader=_SeedLoader)
 
 
 def _read_yaml(path: Path, hint: str):

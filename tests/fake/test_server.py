@@ -262,3 +262,19 @@ def test_web_pages_need_a_login_unless_served_open(args, status):
     finally:
         served.stop()
     assert f"web pages: {served.url}/" in "".join(served.lines)
+
+
+def test_seed_file_dates_written_plainly_in_yaml(tmp_path):
+    """YAML reads an unquoted 1990-01-01 as a date; the seed takes it as the text it was (it was
+    refused as 'Cannot deserialize instance of date from date value datetime.date(...)')."""
+    seed = tmp_path / "seed.yaml"
+    seed.write_text("records:\n  - {sobject: Contact, fields: {LastName: Dated, Birthdate: 1990-01-01,"
+                    " LastModifiedDate: 2026-01-02T03:04:05Z}}\n")
+    served = Served("--seed", str(seed))
+    try:
+        sf = fake_salesforce.connect(served.url)
+        record = sf.query("SELECT Birthdate, LastModifiedDate FROM Contact WHERE LastName = 'Dated'")["records"][0]
+    finally:
+        served.stop()
+    assert record["Birthdate"] == "1990-01-01"
+    assert record["LastModifiedDate"] == "2026-01-02T03:04:05.000+0000"
