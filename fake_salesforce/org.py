@@ -891,6 +891,7 @@ class Org:
         ids: list[str] = []
         kinds: dict[str, tuple[SObjectDef, bool]] = {}   # sobject as written -> (object, person account)
         created: dict[str, list[str]] = {}   # object -> the first and last Id this seed gave it
+        passwords: dict[str, str] = {}       # kept once the whole seed is written
         with self.store.transaction(), collector_paused(), self.store.phone_marks_paused():
             now = format_datetime(self.clock.now())
             for start, end, fields in _seed_runs(records):
@@ -903,14 +904,17 @@ class Org:
                         created.setdefault(obj.name, [new_ids[0], None])[1] = new_ids[-1]
                         continue
                 for i in range(start, end):
-                    self._seed_one(i, records[i], kinds, ids, created, user, now)
+                    self._seed_one(i, records[i], kinds, ids, created, passwords, user, now)
             for name, (first, last) in created.items():
                 # ids of one object grow as text too: the seed's records are those between its first and last
                 self.store.phones_changed_between(self.schema.get(name), first, last)
+            for username, password in passwords.items():
+                self.passwords[username] = password
             self.store.set_meta("passwords", _encode_passwords(self.passwords))
         return ids
 
-    def _seed_one(self, i: int, item, kinds: dict, ids: list[str], created: dict, user: str, now: str) -> None:
+    def _seed_one(self, i: int, item, kinds: dict, ids: list[str], created: dict, passwords: dict,
+                  user: str, now: str) -> None:
         """Seed item ``i`` of a batch on its own, as a create."""
         if not isinstance(item, dict) or not isinstance(fields := item.get("fields", {}), dict):
             raise errors.JsonParserError(f"records[{i}]: expected {{sobject, fields}}")
@@ -944,7 +948,7 @@ class Org:
         self.store.flush_if_large(SEED_FLUSH_ROWS)
         if item.get("password") is not None and "Username" in obj.fields:  # a User
             username = self.store.get(obj, new_id)["Username"]
-            self.passwords[username.lower()] = str(item["password"]) + str(item.get("security_token", ""))
+            passwords[username.lower()] = str(item["password"]) + str(item.get("security_token", ""))
 
     def _seed_columns(self, obj: SObjectDef, fields: list[dict], start: int, ids: list[str], user: str,
                       now: str) -> list[str] | None:

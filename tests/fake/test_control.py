@@ -118,3 +118,18 @@ def test_seed_refuses_a_password_on_a_record_that_is_not_a_user(fake_org):
                                {"sobject": "Contact", "fields": {"LastName": "Martin"}, "password": "pw"}])
     assert "records[1] (Contact): only a User has a 'password'" in str(info.value)
     assert fake_org.control.info()["counts"]["Account"] == 0
+
+
+def test_a_refused_seed_keeps_none_of_its_passwords(fake_org, sf):
+    """The password of a User seeded before the failing record stayed armed: a User created
+    later with that username could log in with it."""
+    from simple_salesforce.exceptions import SalesforceAuthenticationFailed
+    user = {"Username": "later@example.com", "LastName": "Later", "Email": "later@example.com",
+            "Alias": "later", "TimeZoneSidKey": "America/Los_Angeles", "LocaleSidKey": "en_US",
+            "EmailEncodingKey": "UTF-8", "LanguageLocaleKey": "en_US"}
+    with pytest.raises(ControlError):
+        fake_org.control.seed([{"sobject": "User", "fields": user, "password": "seeded-pw"},
+                               {"sobject": "Contact", "fields": {"FirstName": "No last name"}}])
+    sf.User.create(user)
+    with pytest.raises(SalesforceAuthenticationFailed):
+        fake_org.client("later@example.com", "seeded-pw")
