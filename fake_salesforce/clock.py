@@ -28,7 +28,7 @@ def _format(dt: datetime) -> str:
     if dt.tzinfo is timezone.utc and dt.year >= 1000:  # the clock's own: isoformat is faster
         return dt.isoformat(timespec="milliseconds")[:-6] + "+0000"
     dt = utc(dt)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+0000"
+    return f"{dt.year:04d}" + dt.strftime("-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+0000"
 
 
 _last_formatted: tuple = (None, "")

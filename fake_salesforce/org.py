@@ -255,6 +255,8 @@ class Org:
                 f"'order' must be one of {', '.join(ORDERS)}, not {order!r}", ["order"])
         if now is not None:
             _check_instant(now, "now")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, str))):
+            raise errors.InvalidParameterValue(f"'seed' must be an integer or a string, not {seed!r}", ["seed"])
         with self.lock, self.store.transaction():
             if seed is not None:
                 self.config.seed = seed

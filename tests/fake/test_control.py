@@ -133,3 +133,20 @@ def test_a_refused_seed_keeps_none_of_its_passwords(fake_org, sf):
     sf.User.create(user)
     with pytest.raises(SalesforceAuthenticationFailed):
         fake_org.client("later@example.com", "seeded-pw")
+
+
+@pytest.mark.parametrize("seed", [[1], {"a": 1}, 1.5, True])
+def test_reset_refuses_an_id_seed_that_is_not_an_integer_or_text(fake_org, sf, seed):
+    """Such a seed was taken, and the org reset with it."""
+    sf.Contact.create({"LastName": "Kept"})
+    with pytest.raises(ControlError) as info:
+        fake_org.control._call("POST", "/reset", {"seed": seed})
+    assert "INVALID_PARAMETER_VALUE: 'seed' must be an integer or a string" in str(info.value)
+    assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 1
+
+
+def test_a_datetime_before_the_year_1000_keeps_four_digits(fake_org, sf):
+    """It was written 500-01-01T00:00:00.000+0000."""
+    ids = fake_org.control.seed([{"sobject": "Contact", "fields": {"LastName": "Old",
+                                                                   "CreatedDate": "0500-01-01T00:00:00Z"}}])
+    assert sf.Contact.get(ids[0])["CreatedDate"] == "0500-01-01T00:00:00.000+0000"
