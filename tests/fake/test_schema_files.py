@@ -52,6 +52,11 @@ from fake_salesforce.schema import SchemaError
      "objects.Case.fields.Done__c.true_when: Case has no field 'State'"),
     ("objects:\n  Case:\n    fields:\n      DoneAt__c: {type: datetime, stamped_when: IsDone}\n",
      "objects.Case.fields.DoneAt__c.stamped_when: Case has no field 'IsDone'"),
+    # YAML kept the last of two same keys: the first object was silently dropped
+    ("objects:\n  Thing__c: {key_prefix: a01}\n  Thing__c: {key_prefix: a02}\n",
+     "not valid YAML: duplicate key 'Thing__c'"),
+    ("objects:\n  Thing__c: {key_prefix: a01, fields: {A__c: {type: string, type: int}}}\n",
+     "not valid YAML: duplicate key 'type'"),
     ("objects:\n  Thing__c: {key_prefix: 'a-!'}\n",
      "objects.Thing__c.key_prefix: a key prefix is 3 letters or digits (the start of the object's ids), not 'a-!'"),
 ])
