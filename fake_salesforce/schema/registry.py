@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import SalesforceError
 from ..fieldtypes import TYPES
 from .spec import FieldSpec, ObjectSpec, RecordTypeSpec, SchemaError, read_schema_file
 
@@ -248,10 +249,15 @@ def _check_field_names(obj: str, fields: dict[str, FieldDef], origin: dict) -> N
         raise SchemaError(f"{origin.get((obj, field), STANDARD_SCHEMA)}: objects.{obj}.fields.{field}"
                           f"{message}")
     spelt: dict[str, str] = {}
+    relationships: dict[str, str] = {}   # lower-case relationship name -> its field
     for name, f in fields.items():
         other = spelt.setdefault(name.lower(), name)
         if other != name:
             fail(name, f": the field {other} spelt differently (field names are case-insensitive)")
+        if f.relationship_name:
+            other = relationships.setdefault(f.relationship_name.lower(), name)
+            if other != name:
+                fail(name, f".relationship_name: {f.relationship_name} is already the relationship of {other}")
         named = ([("compose", n) for n in f.compose] + [("true_when", n) for n in f.true_when]
                  + ([("stamped_when", f.stamped_when)] if f.stamped_when else []))
         for key, target in named:
@@ -307,11 +313,20 @@ def load_schema(*extra: str | Path) -> Schema:
 
     for obj in objects.values():
         for f in obj.fields.values():
+            where = f"{origin.get((obj.name, f.name), STANDARD_SCHEMA)}: objects.{obj.name}.fields.{f.name}"
+            if f.default not in (None, ""):
+                try:
+                    TYPES[f.type].store(f, f.default)
+                except SalesforceError as e:
+                    raise SchemaError(f"{where}.default: {e.message}") from None
             for target in f.reference_to:
                 if target not in objects:
-                    raise SchemaError(f"{origin[obj.name, f.name]}: objects.{obj.name}.fields."
-                                      f"{f.name}.reference_to: unknown object {target!r}")
+                    raise SchemaError(f"{where}.reference_to: unknown object {target!r}")
                 if f.child_relationship:
+                    known = objects[target].children.get(f.child_relationship)
+                    if known and (known.child, known.field) != (obj.name, f.name):
+                        raise SchemaError(f"{where}.child_relationship: {target} already has the child "
+                                          f"relationship {f.child_relationship} ({known.child}.{known.field})")
                     objects[target].children[f.child_relationship] = ChildRelationship(
                         f.child_relationship, obj.name, f.name)
     for obj in objects.values():

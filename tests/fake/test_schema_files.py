@@ -57,6 +57,20 @@ from fake_salesforce.schema import SchemaError
      "not valid YAML: duplicate key 'Thing__c'"),
     ("objects:\n  Thing__c: {key_prefix: a01, fields: {A__c: {type: string, type: int}}}\n",
      "not valid YAML: duplicate key 'type'"),
+    # a default the field refuses made every create of the object fail
+    ("objects:\n  Contact:\n    fields:\n      Score__c: {type: double, default: high}\n",
+     "objects.Contact.fields.Score__c.default: Cannot deserialize instance of double from str value 'high'"),
+    ("objects:\n  Contact:\n    fields:\n      Tier__c: {type: picklist, restricted: true, picklist: [A], default: B}\n",
+     "objects.Contact.fields.Tier__c.default: Tier: bad value for restricted picklist field: B"),
+    # a second relationship of one name silently took the place of the first
+    ("objects:\n  Thing__c:\n    key_prefix: a01\n    fields:\n"
+     "      A__c: {type: reference, reference_to: [Account], relationship_name: R__r}\n"
+     "      B__c: {type: reference, reference_to: [Contact], relationship_name: r__r}\n",
+     "objects.Thing__c.fields.B__c.relationship_name: r__r is already the relationship of A__c"),
+    ("objects:\n  Thing__c:\n    key_prefix: a01\n    fields:\n      A__c: {type: reference, "
+     "reference_to: [Account], relationship_name: A__r, child_relationship: Contacts}\n",
+     "objects.Thing__c.fields.A__c.child_relationship: Account already has the child relationship "
+     "Contacts (Contact.AccountId)"),
     ("objects:\n  Thing__c: {key_prefix: 'a-!'}\n",
      "objects.Thing__c.key_prefix: a key prefix is 3 letters or digits (the start of the object's ids), not 'a-!'"),
 ])
