@@ -103,6 +103,17 @@ class ObjectSpec(_Spec):
     record_types: list[RecordTypeSpec] = []
     fields: dict[str, FieldSpec] = {}
 
+    @field_validator("record_types")
+    @classmethod
+    def _one_of_each(cls, value):
+        names = [r.developer_name for r in value]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"developer_name {twice[0]!r} is given to more than one record type")
+        if sum(r.default for r in value) > 1:
+            raise ValueError("only one record type can be the default")
+        return value
+
     @field_validator("key_prefix")
     @classmethod
     def _three_characters(cls, value):

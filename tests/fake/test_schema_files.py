@@ -71,6 +71,12 @@ from fake_salesforce.schema import SchemaError
      "reference_to: [Account], relationship_name: A__r, child_relationship: Contacts}\n",
      "objects.Thing__c.fields.A__c.child_relationship: Account already has the child relationship "
      "Contacts (Contact.AccountId)"),
+    # both were taken: one of two record types of one name was lost, and "the default" was either
+    ("objects:\n  Contact:\n    record_types: [{name: A, developer_name: A}, {name: B, developer_name: A}]\n",
+     "objects.Contact.record_types: developer_name 'A' is given to more than one record type"),
+    ("objects:\n  Contact:\n    record_types: [{name: A, developer_name: A, default: true},"
+     " {name: B, developer_name: B, default: true}]\n",
+     "objects.Contact.record_types: only one record type can be the default"),
     ("objects:\n  Thing__c: {key_prefix: 'a-!'}\n",
      "objects.Thing__c.key_prefix: a key prefix is 3 letters or digits (the start of the object's ids), not 'a-!'"),
 ])
