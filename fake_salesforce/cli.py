@@ -12,7 +12,7 @@ import click
 from click.core import ParameterSource
 import yaml
 
-from . import errors, phones
+from . import errors, phones, yaml_keys
 from .org import DEFAULT_PASSWORD, DEFAULT_USERNAME, ORDERS, Org
 from .schema import SchemaError
 from .store import StoreError, collector_paused, holds_org
@@ -20,7 +20,7 @@ from sflogin import LoginError
 from sflogin.options import as_click_error, credential_options, login
 
 
-class _SeedLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+class _SeedLoader(yaml_keys.BaseLoader):
     """YAML as a seed file means it: ``Birthdate: 1990-01-01`` is the text a client would send,
     not a Python date the JSON API never receives."""
 

@@ -948,7 +948,7 @@ class Org:
         ids.append(new_id)
         created.setdefault(obj.name, [new_id, None])[1] = new_id
         self.store.flush_if_large(SEED_FLUSH_ROWS)
-        if item.get("password") is not None and "Username" in obj.fields:  # a User
+        if item.get("password") is not None:  # a User (others were refused above)
             username = self.store.get(obj, new_id)["Username"]
             passwords[username.lower()] = str(item["password"]) + str(item.get("security_token", ""))
 

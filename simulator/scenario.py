@@ -43,6 +43,7 @@ from pydantic import (
     BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError, create_model, model_validator,
 )
 
+from fake_salesforce import yaml_keys
 from fake_salesforce.faults import FaultRule
 from fake_salesforce.schema.registry import load_schema
 from simulator.core import phones
@@ -739,9 +740,8 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def parse_scenario(text: str, path: str = "<string>") -> Scenario:
     """Validate scenario YAML given as text; ``path`` is used in messages."""
-    loader = _DuplicateCheckingLoader(text)
     try:
-        data = loader.get_single_data()
+        data, duplicates = yaml_keys.load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -751,9 +751,7 @@ def parse_scenario(text: str, path: str = "<string>") -> Scenario:
         raise ScenarioError([f"{path}: {where}YAML syntax error: {problem}"]) from None
     except yaml.YAMLError as exc:
         raise ScenarioError([f"{path}: YAML syntax error: {exc}"]) from None
-    finally:
-        loader.dispose()
-    errors = [f"{path}: line {line}: duplicate key {key!r}" for line, key in loader.duplicates]
+    errors = [f"{path}: line {line}: duplicate key {key!r}" for line, key in duplicates]
     if data is None:
         raise ScenarioError(errors + [f"{path}: the file is empty; expected a mapping with at least "
                                       "name and events"])
@@ -825,30 +823,6 @@ def _load_all(paths) -> tuple[list[Scenario], list[str]]:
 
 
 # --- YAML ------------------------------------------------------------------------------------
-
-
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _DuplicateCheckingLoader(_BaseLoader):
-    """A safe loader that records duplicate mapping keys instead of silently keeping the last."""
-
-    def __init__(self, stream):
-        super().__init__(stream)
-        self.duplicates: list[tuple[int, Any]] = []
-
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            try:
-                key = self.construct_object(key_node, deep=True)
-                hash(key)
-            except (TypeError, yaml.constructor.ConstructorError):
-                continue
-            if key in seen:
-                self.duplicates.append((key_node.start_mark.line + 1, key))
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
 
 
 MAX_VALUES = 100_000

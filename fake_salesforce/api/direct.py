@@ -20,7 +20,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from .. import errors
 from .data import batch_size
-from .http import (ERROR_CODE, JSON_TYPE, MAX_BODY_BYTES, begin_api_call, body_json, json_bytes,
+from .http import (ERROR_CODE, JSON_TYPE, MAX_BODY_BYTES, begin_api_call, body_json, is_xml, json_bytes,
                    record_values)
 
 _DATA = r"/services/data/(v\d{2,3}\.\d)"
@@ -128,7 +128,7 @@ class DirectRoutes:
         length = environ.get("CONTENT_LENGTH") or ""
         if (not length.isdigit() or int(length) > MAX_BODY_BYTES or environ.get("QUERY_STRING")
                 or environ.get("HTTP_TRANSFER_ENCODING") or environ.get("HTTP_CONTENT_ENCODING")
-                or "xml" in environ.get("CONTENT_TYPE", "")):
+                or is_xml(environ.get("CONTENT_TYPE"))):
             return None
         n = int(length)
         data = environ["wsgi.input"].read(n) if n else b""

@@ -70,9 +70,14 @@ def begin_api_call(environ: dict, org, version: str | None) -> str:
     return user_id
 
 
+def is_xml(content_type: str | None) -> bool:
+    """Whether a Content-Type declares XML (application/xml, text/xml, ...), in any case."""
+    return bool(content_type) and "xml" in content_type.lower()
+
+
 def refuse_xml_body(content_type: str | None) -> None:
     """Salesforce reads XML request bodies as well as JSON; the fake reads JSON only."""
-    if content_type and "xml" in content_type.lower():
+    if is_xml(content_type):
         raise errors.NotImplementedByFake(f"The fake org reads JSON request bodies only; XML bodies "
                                           f"(Content-Type: {content_type}) are not implemented")
 

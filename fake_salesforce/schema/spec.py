@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
+from .. import yaml_keys
 from ..fieldtypes import TYPES
 
 
@@ -26,28 +27,6 @@ def _scalar_text(value):
 
 Text = Annotated[str, BeforeValidator(_scalar_text)]
 TypeName = Literal[tuple(TYPES)]
-_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when libyaml is there
-
-
-class _Loader(_BASE_LOADER):
-    """A safe loader that refuses a key given twice in one mapping (YAML keeps the last one,
-    so the first would be silently ignored)."""
-
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            try:
-                duplicate = key in seen and key != "<<"
-            except TypeError:   # an unhashable key: the base loader says what is wrong
-                continue
-            if duplicate:
-                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}",
-                                                        key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep)
-
-
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -128,13 +107,16 @@ class SchemaFile(_Spec):
 
 def read_schema_file(path: str | Path) -> SchemaFile:
     try:
-        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_Loader)
+        data, duplicates = yaml_keys.load(Path(path).read_text(encoding="utf-8"))
     except OSError as e:
         raise SchemaError(f"{path}: cannot read schema file: {e.strerror}") from None
     except UnicodeDecodeError:
         raise SchemaError(f"{path}: cannot read schema file: not UTF-8 text") from None
     except yaml.YAMLError as e:
         raise SchemaError(f"{path}: not valid YAML: {e}") from None
+    if duplicates:
+        line, key = duplicates[0]
+        raise SchemaError(f"{path}: not valid YAML: duplicate key {key!r} on line {line}")
     try:
         return SchemaFile.model_validate(data)
     except ValidationError as e:

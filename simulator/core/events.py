@@ -25,7 +25,7 @@ from pydantic import model_validator
 from . import phones
 from .errors import InvalidEvent
 from .settings import CallType
-from .validation import Wording, fail, key_path, message_of, raise_at
+from .validation import Wording, fail, huge_int, key_path, message_of, raise_at
 
 # The call events that carry Aircall's Call object and may change the call's Task. The Task is
 # created by the first of them to arrive (call.answered for an answered call, call.hungup or
@@ -45,8 +45,8 @@ OUT_OF_HOURS = "out_of_opening_hours"
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, int) and value.bit_length() > 10_000:  # repr() refuses past 4,300 digits
-        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    if (huge := huge_int(value)) is not None:
+        return huge
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 

@@ -16,14 +16,21 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, mo
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 
+def huge_int(value: Any) -> str | None:
+    """How messages show an integer too long for ``str()`` and ``repr()`` (past 4,300 digits)."""
+    if isinstance(value, int) and value.bit_length() > 10_000:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    return None
+
+
 def show(value: Any) -> str:
     """A value as messages show it: strings quoted, YAML spelling for the rest."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return "null"
-    if isinstance(value, int) and value.bit_length() > 10_000:  # str() refuses past 4,300 digits
-        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    if (huge := huge_int(value)) is not None:
+        return huge
     if isinstance(value, str):
         text = repr(value)
         return text if len(text) <= 60 else text[:57] + "..."
